@@ -1,0 +1,70 @@
+# Catastrophic Inheritance, reproduced -- the two commands of the README:
+#
+#   make book    execute every chapter (UIM_PROFILE=lab unless set) and render the HTML
+#                book with warnings as errors; prints the path of _build/html/index.html
+#   make test    unit tests + every notebook under nbval + a book build, in the ci profile
+#
+# Both create .venv on first use and reinstall only when requirements*.txt or
+# pyproject.toml is newer than the stamp file (so a warm rerun starts at once).
+# Other targets: make sync (jupytext pairs), make clean, make distclean, make venv.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.uim-installed
+# Put the venv first on PATH so that notebook kernels (nbval, jupyter-book) start with
+# the venv's python even where a user-level "python3" kernelspec points elsewhere.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+# Profile of `make book` (ci | lab | wild); `make test` always uses ci.
+UIM_PROFILE ?= lab
+export UIM_PROFILE
+# Extra arguments: `make book BOOK_ARGS=--all`, `make test TEST_ARGS="-k cache -x"`.
+BOOK_ARGS ?=
+TEST_ARGS ?=
+# Two xdist workers = the two cores of the reference machine.
+TEST_WORKERS ?= 2
+
+.PHONY: help venv book test sync clean distclean
+
+help:
+	@echo "make book       execute all chapters (UIM_PROFILE=$(UIM_PROFILE)) and build _build/html"
+	@echo "make test       unit tests + nbval on notebooks/*.ipynb + book build (UIM_PROFILE=ci)"
+	@echo "make sync       jupytext --sync every notebooks/NN_*.py / .ipynb pair, strip outputs"
+	@echo "make clean      remove _build and caches (keeps .venv and UIM_CACHE)"
+	@echo "make distclean  clean + remove .venv"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-torch.txt pyproject.toml scripts/setup_venv.sh
+	bash scripts/setup_venv.sh "$(VENV)" "$(PYTHON)"
+
+book: $(STAMP)
+	$(BIN)/python scripts/build_book.py $(BOOK_ARGS)
+
+# One pytest run so that there is one closing line and one exit code. --must-run
+# (conftest.py) fails the run if a notebook or the book-build test ran no passing test,
+# so a collection slip can never pass silently; pytest's own "no tests ran" exits 5.
+test: $(STAMP)
+	UIM_PROFILE=ci HF_HUB_OFFLINE=1 $(BIN)/python -m pytest \
+	  tests notebooks/*.ipynb \
+	  --nbval-lax --nbval-current-env \
+	  -n $(TEST_WORKERS) --dist loadfile \
+	  --must-run 'notebooks/*.ipynb' --must-run tests/test_book_build.py \
+	  $(TEST_ARGS)
+
+sync: $(STAMP)
+	$(BIN)/python scripts/sync_notebooks.py
+
+clean:
+	rm -rf _build .pytest_cache .jupyter_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+	  | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,230 @@
+"""Checks of the book's structure, shared by the tests and usable on any folder.
+
+Every ``check_*`` function returns a list of problems (empty when all is well) rather
+than asserting, so that the meta-tests can feed it deliberately broken notebooks and
+check that the problem is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import jupytext
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIR_FORMATS = "ipynb,py:percent"
+# Headings every chapter must have, in this order (CONTRIBUTING.md, "The template").
+REQUIRED_HEADINGS: tuple[str, ...] = (
+    "## Understand",
+    "## Interpret",
+    "## Mitigate",
+    "## Checks",
+    "## Summary",
+    "## Exercises",
+    "## References",
+)
+REQUIRED_PHRASES: tuple[str, ...] = ("Learning goals", "Estimated time", "The published claim")
+GIT_URL = re.compile(r"git\+(https?://[^\s\"'#@]+)")
+
+
+def load_config(root: Path = ROOT) -> dict[str, Any]:
+    """The parsed ``_config.yml``."""
+    return yaml.safe_load((root / "_config.yml").read_text())
+
+
+def repository_url(root: Path = ROOT) -> str:
+    """``repository.url`` of ``_config.yml``: the one place the repository is named."""
+    url = load_config(root).get("repository", {}).get("url")
+    if not url:
+        raise ValueError(f"_config.yml in {root} has no repository.url")
+    return str(url).rstrip("/")
+
+
+def _toc_files(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root") and isinstance(value, str):
+                yield value
+            else:
+                yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def toc_entries(root: Path = ROOT) -> list[str]:
+    """Every ``root``/``file`` entry of ``_toc.yml`` (without suffix), in order."""
+    return list(_toc_files(yaml.safe_load((root / "_toc.yml").read_text())))
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """The chapter notebooks the table of contents lists (``notebooks/...``)."""
+    return [root / f"{entry}.ipynb" for entry in toc_entries(root)
+            if entry.startswith("notebooks/")]
+
+
+def chapter_notebooks(root: Path = ROOT) -> list[Path]:
+    """Every ``notebooks/NN_*.ipynb`` on disk."""
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def check_toc(root: Path = ROOT) -> list[str]:
+    """Every toc entry exists; every chapter on disk is in the toc."""
+    problems = []
+    for entry in toc_entries(root):
+        if not any((root / f"{entry}{suffix}").exists() for suffix in (".md", ".ipynb")):
+            problems.append(f"_toc.yml lists {entry!r}, but no {entry}.md or .ipynb exists")
+    listed = {p.resolve() for p in toc_notebooks(root)}
+    for nb in chapter_notebooks(root):
+        if nb.resolve() not in listed:
+            problems.append(f"{nb.relative_to(root)} is not listed in _toc.yml, so the "
+                            "book does not contain it")
+    return problems
+
+
+def check_pair_exists(ipynb: Path) -> list[str]:
+    """The notebook and its jupytext ``.py`` pair both exist."""
+    problems = []
+    if not ipynb.exists():
+        problems.append(f"{ipynb.name}: the notebook does not exist")
+    if not ipynb.with_suffix(".py").exists():
+        problems.append(f"{ipynb.name}: no jupytext pair {ipynb.with_suffix('.py').name}")
+    return problems
+
+
+def check_pairing_metadata(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """The notebook declares the ``ipynb,py:percent`` pairing and a python3 kernel."""
+    problems = []
+    formats = nb.metadata.get("jupytext", {}).get("formats")
+    if formats != PAIR_FORMATS:
+        problems.append(f"{name}: jupytext formats are {formats!r}, expected {PAIR_FORMATS!r}")
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != "python3":
+        problems.append(f"{name}: kernelspec name is {kernel!r}, expected 'python3'")
+    return problems
+
+
+def check_no_outputs(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """No stored outputs, execution counts, execution timings or widget state."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.get("outputs"):
+            problems.append(f"{name}: cell {i} has stored outputs (run `make sync`)")
+        if cell.get("execution_count") is not None:
+            problems.append(f"{name}: cell {i} has execution_count "
+                            f"{cell.execution_count} (run `make sync`)")
+        if "execution" in cell.metadata:
+            problems.append(f"{name}: cell {i} has execution metadata (run `make sync`)")
+    if "widgets" in nb.metadata:
+        problems.append(f"{name}: stored widget state in the notebook metadata")
+    return problems
+
+
+def _cell_signature(cell: nbformat.NotebookNode) -> tuple[str, str, tuple[str, ...]]:
+    return cell.cell_type, cell.source.strip(), tuple(sorted(cell.metadata.get("tags", [])))
+
+
+def check_in_sync(ipynb: Path) -> list[str]:
+    """The ``.ipynb`` and the ``.py`` (as jupytext reads it) have the same cells.
+
+    Cell types, sources (ignoring leading and trailing blank lines) and tags must agree.
+    """
+    name = ipynb.name
+    nb = nbformat.read(ipynb, as_version=4)
+    text = jupytext.read(ipynb.with_suffix(".py"))
+    a = [_cell_signature(c) for c in nb.cells]
+    b = [_cell_signature(c) for c in text.cells]
+    if len(a) != len(b):
+        return [f"{name}: {len(a)} cells in the .ipynb but {len(b)} in the .py "
+                "(run `make sync`)"]
+    problems = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x[0] != y[0]:
+            problems.append(f"{name}: cell {i} is {x[0]} in the .ipynb, {y[0]} in the .py")
+        elif x[1] != y[1]:
+            first = x[1].splitlines()[0][:60] if x[1] else ""
+            problems.append(f"{name}: cell {i} ({first!r}...) differs between the .ipynb "
+                            "and the .py (run `make sync`)")
+        elif x[2] != y[2]:
+            problems.append(f"{name}: cell {i} has tags {list(x[2])} in the .ipynb but "
+                            f"{list(y[2])} in the .py")
+    return problems
+
+
+def _tagged(nb: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+
+
+def check_colab_cell(nb: nbformat.NotebookNode, name: str, url: str) -> list[str]:
+    """A ``remove-cell`` set-up cell installs ``git+<url>`` only on Colab, without magics."""
+    cells = [c for c in _tagged(nb, "remove-cell") if "google.colab" in c.source]
+    if not cells:
+        return [f"{name}: no Colab set-up cell (a code cell tagged remove-cell that "
+                "checks 'google.colab' in sys.modules)"]
+    problems = []
+    source = cells[0].source
+    if '"google.colab" in sys.modules' not in source and "'google.colab' in sys.modules" not in source:
+        problems.append(f"{name}: the Colab cell must test `\"google.colab\" in sys.modules`")
+    if re.search(r"^\s*[!%]", source, flags=re.M):
+        problems.append(f"{name}: the Colab cell uses a shell/magic line; use subprocess "
+                        "so that the .py pair is plain Python")
+    if "subprocess" not in source:
+        problems.append(f"{name}: the Colab cell must install with subprocess")
+    found = [u.rstrip("/") for u in GIT_URL.findall(source)]
+    if not found:
+        problems.append(f"{name}: the Colab cell installs nothing from git+{url}")
+    for other in found:
+        if other != url:
+            problems.append(f"{name}: the Colab cell installs from {other}, but "
+                            f"_config.yml's repository.url is {url}")
+    return problems
+
+
+def check_checks_cell(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """A ``hide-cell`` code cell with ``assert`` statements follows ``## Checks``."""
+    cells = [c for c in _tagged(nb, "hide-cell") if re.search(r"^\s*assert\b", c.source, re.M)]
+    if not cells:
+        return [f"{name}: no Checks cell (a code cell tagged hide-cell containing assert)"]
+    return []
+
+
+def check_sections(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """The template's headings appear in order, and its front-matter phrases appear."""
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    problems = []
+    if not markdown.lstrip().startswith("# "):
+        problems.append(f"{name}: the first cell must be a markdown '# Title'")
+    positions = []
+    for heading in REQUIRED_HEADINGS:
+        match = re.search(rf"^{re.escape(heading)}\s*$", markdown, flags=re.M)
+        if match is None:
+            problems.append(f"{name}: missing section {heading!r}")
+        else:
+            positions.append(match.start())
+    if positions != sorted(positions):
+        problems.append(f"{name}: sections are not in the order {list(REQUIRED_HEADINGS)}")
+    for phrase in REQUIRED_PHRASES:
+        if phrase.lower() not in markdown.lower():
+            problems.append(f"{name}: missing {phrase!r}")
+    if "{bibliography}" not in markdown or "docname in docnames" not in markdown:
+        problems.append(f"{name}: References needs a ```{{bibliography}}``` block with "
+                        "`:filter: docname in docnames`")
+    return problems
+
+
+def check_notebook(ipynb: Path, url: str) -> list[str]:
+    """Every check of one chapter notebook."""
+    problems = check_pair_exists(ipynb)
+    if problems:
+        return problems
+    nb = nbformat.read(ipynb, as_version=4)
+    name = ipynb.name
+    return (check_pairing_metadata(nb, name) + check_no_outputs(nb, name)
+            + check_in_sync(ipynb) + check_colab_cell(nb, name, url)
+            + check_checks_cell(nb, name) + check_sections(nb, name))

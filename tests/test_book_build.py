@@ -1,0 +1,114 @@
+"""Build the whole book, as `make book` does but in the ci profile, and inspect the HTML.
+
+The build runs on a copy of the repository (without .venv, _build and .git) so that it
+never touches the working tree's _build or jupyter-cache, and with -W -n --keep-going,
+so that any Sphinx warning (a broken reference, an unknown citation, a failing cell)
+fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO_URL = "https://github.com/uim-book/catastrophic-inheritance"
+IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache",
+                                ".ipynb_checkpoints", "*.egg-info", ".jupyter_cache")
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the book once for this module; returns the html folder."""
+    src = tmp_path_factory.mktemp("book") / "src"
+    shutil.copytree(ROOT, src, ignore=IGNORE)
+    # Tools leave markdown in hidden folders (.pytest_cache/README.md); it must never
+    # become an orphan page (that warning would fail `make book` after `make test`).
+    (src / ".some_tool_cache").mkdir()
+    (src / ".some_tool_cache" / "README.md").write_text("# not a page\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, "UIM_PROFILE": "ci", "HF_HUB_OFFLINE": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.monotonic()
+    result = subprocess.run(
+        [str(jb), "build", str(src), "-W", "-n", "--keep-going"],
+        env=env, capture_output=True, text=True, timeout=1500,
+    )
+    log = result.stdout + result.stderr
+    (src / "build.log").write_text(log)
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert result.returncode == 0, (
+        f"jupyter-book build failed (exit {result.returncode}) after "
+        f"{time.monotonic() - start:.0f} s:\n" + "\n".join(warnings[-40:] or log[-4000:].splitlines())
+    )
+    return src / "_build" / "html"
+
+
+def page(html: Path, name: str) -> str:
+    path = html / f"{name}.html"
+    assert path.exists(), f"{path.name} was not built"
+    return path.read_text()
+
+
+def test_index_redirects_to_the_intro(built: Path) -> None:
+    index = built / "index.html"
+    assert index.exists()
+    assert "book/intro.html" in index.read_text()
+
+
+def test_intro_shows_the_pipeline_figure(built: Path) -> None:
+    intro = page(built, "book/intro")
+    assert re.search(r'<img[^>]+src="[^"]*uim_pipeline\.svg"', intro)
+    assert (built / "_images" / "uim_pipeline.svg").exists()
+    assert "Catastrophic Inheritance, reproduced" in intro
+
+
+def test_template_chapter_is_executed_in_the_ci_profile(built: Path) -> None:
+    html = page(built, "notebooks/00_chapter_template")
+    assert "cell_output" in html
+    assert "profile=ci" in html, "the chapter did not run with UIM_PROFILE=ci"
+    assert re.search(r'<img[^>]+src="[^"]+\.png"', html), "no executed figure"
+    # the Checks cell ran (its numbers are printed) and is collapsed, not removed
+    assert "1 inheritance: gap" in html and "tag_hide-cell" in html
+    # the Colab set-up cell is removed from the page
+    assert "google.colab" not in html
+
+
+def test_no_error_output_reached_a_page(built: Path) -> None:
+    for path in built.rglob("*.html"):
+        text = path.read_text()
+        assert "Traceback (most recent call last)" not in text, path.name
+        assert "output error" not in text, path.name
+
+
+def test_colab_button_opens_the_notebook_on_github(built: Path) -> None:
+    html = page(built, "notebooks/00_chapter_template")
+    org_repo = REPO_URL.removeprefix("https://github.com/")
+    expected = (f"https://colab.research.google.com/github/{org_repo}/blob/main/"
+                "notebooks/00_chapter_template.ipynb")
+    assert expected in html
+    assert "/./" not in re.findall(r"https://colab\.research\.google\.com[^\"]+", html)[0]
+
+
+def test_citations_resolve_to_bibliographies(built: Path) -> None:
+    html = page(built, "notebooks/00_chapter_template")
+    # author-year citations that link to the page's own bibliography
+    assert re.search(r'<a class="reference internal" href="#id\d+" title="Aditya Krishna Menon', html)
+    assert "Long-tail learning via logit adjustment" in html
+    refs = page(built, "book/references")
+    assert re.search(r"On catastrophic inheritance of large foundation models", refs, re.I)
+    assert "CleanCLIP" in refs  # :all: lists works no page cites yet
+
+
+def test_search_and_static_assets_exist(built: Path) -> None:
+    assert (built / "search.html").exists()
+    assert (built / "searchindex.js").exists()

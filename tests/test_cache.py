@@ -1,0 +1,205 @@
+"""Unit tests of uim_utils/cache.py: keys, atomic writes, verified reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from uim_utils import cache
+from uim_utils.cache import (
+    CacheCorruptError,
+    atomic_write_bytes,
+    config_key,
+    entry_paths,
+    load_entry,
+    remove_entry,
+    save_entry,
+)
+
+ARRAYS = {
+    "w": np.arange(12, dtype=np.float32).reshape(3, 4),
+    "ids": np.array([3, 1, 2], dtype=np.int64),
+    "mask": np.array([True, False]),
+}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+# ---------------------------------------------------------------- keys
+
+def test_key_is_independent_of_dict_order() -> None:
+    assert config_key({"a": 1, "b": [1, 2]}) == config_key({"b": [1, 2], "a": 1})
+
+
+def test_key_is_stable_across_versions() -> None:
+    """The key derivation must not change silently: that would orphan every cache."""
+    expected = hashlib.sha256(b'{"a": 1, "b": [1, 2]}').hexdigest()[:16]
+    assert config_key({"a": 1, "b": [1, 2]}) == expected
+    assert len(expected) == 16
+
+
+def test_key_changes_with_any_value() -> None:
+    base = {"n": 100, "noise": 0.1, "name": "zipf"}
+    keys = {config_key(base)}
+    for change in ({"n": 101}, {"noise": 0.2}, {"name": "uniform"}, {"extra": None}):
+        keys.add(config_key({**base, **change}))
+    assert len(keys) == 5
+
+
+def test_key_accepts_numpy_scalars_tuples_and_paths() -> None:
+    assert config_key({"n": np.int64(3), "x": np.float32(0.5)}) == config_key({"n": 3, "x": 0.5})
+    assert config_key({"shape": (2, 3)}) == config_key({"shape": [2, 3]})
+    assert config_key({"p": Path("a/b")}) == config_key({"p": "a/b"})
+
+
+def test_key_rejects_unserialisable_values_naming_them() -> None:
+    with pytest.raises(TypeError, match="object"):
+        config_key({"f": object()})
+
+
+# ---------------------------------------------------------------- round trip
+
+def test_round_trip(tmp_path: Path) -> None:
+    save_entry("models", "k1", ARRAYS, meta={"epochs": 3, "loss": 0.25}, root=tmp_path)
+    tensors, meta = load_entry("models", "k1", root=tmp_path)
+    assert_same(tensors, ARRAYS)
+    assert meta == {"epochs": 3, "loss": 0.25}
+
+
+def test_round_trip_of_torch_tensors(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.randn(4, 5, requires_grad=True)
+    save_entry("emb", "k", {"t": t}, root=tmp_path)
+    tensors, _ = load_entry("emb", "k", root=tmp_path)
+    np.testing.assert_array_equal(tensors["t"], t.detach().numpy())
+
+
+def test_missing_entry_is_none(tmp_path: Path) -> None:
+    assert load_entry("models", "nope", root=tmp_path) is None
+
+
+def test_default_root_is_uim_cache(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("UIM_CACHE", str(tmp_path / "c"))
+    path = save_entry("ns", "key", {"x": np.ones(2)})
+    assert path == tmp_path / "c" / "ns" / "key.safetensors"
+    assert load_entry("ns", "key") is not None
+
+
+def test_remove_entry_is_idempotent(tmp_path: Path) -> None:
+    save_entry("ns", "k", ARRAYS, root=tmp_path)
+    remove_entry("ns", "k", root=tmp_path)
+    remove_entry("ns", "k", root=tmp_path)
+    assert load_entry("ns", "k", root=tmp_path) is None
+    assert not any(p.exists() for p in entry_paths("ns", "k", tmp_path))
+
+
+# ---------------------------------------------------------------- corruption
+
+@pytest.fixture()
+def entry(tmp_path: Path) -> tuple[Path, Path]:
+    save_entry("ns", "k", ARRAYS, root=tmp_path)
+    return entry_paths("ns", "k", tmp_path)
+
+
+def test_truncated_file_raises(entry, tmp_path: Path) -> None:
+    tpath, _ = entry
+    tpath.write_bytes(tpath.read_bytes()[:-7])
+    with pytest.raises(CacheCorruptError, match="corrupt"):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_flipped_byte_raises(entry, tmp_path: Path) -> None:
+    tpath, _ = entry
+    data = bytearray(tpath.read_bytes())
+    data[-1] ^= 0xFF
+    tpath.write_bytes(bytes(data))
+    with pytest.raises(CacheCorruptError):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_empty_file_raises(entry, tmp_path: Path) -> None:
+    entry[0].write_bytes(b"")
+    with pytest.raises(CacheCorruptError):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_missing_sidecar_raises(entry, tmp_path: Path) -> None:
+    entry[1].unlink()
+    with pytest.raises(CacheCorruptError, match="sidecar"):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_missing_tensor_file_raises(entry, tmp_path: Path) -> None:
+    entry[0].unlink()
+    with pytest.raises(CacheCorruptError):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_unreadable_sidecar_raises(entry, tmp_path: Path) -> None:
+    entry[1].write_text("{not json")
+    with pytest.raises(CacheCorruptError):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_sidecar_of_another_key_raises(entry, tmp_path: Path) -> None:
+    sidecar = json.loads(entry[1].read_text())
+    sidecar["key"] = "other"
+    entry[1].write_text(json.dumps(sidecar))
+    with pytest.raises(CacheCorruptError, match="other"):
+        load_entry("ns", "k", root=tmp_path)
+
+
+def test_rewrite_after_corruption_recovers(entry, tmp_path: Path) -> None:
+    entry[0].write_bytes(b"garbage")
+    with pytest.raises(CacheCorruptError):
+        load_entry("ns", "k", root=tmp_path)
+    save_entry("ns", "k", ARRAYS, root=tmp_path)
+    assert_same(load_entry("ns", "k", root=tmp_path)[0], ARRAYS)
+
+
+# ---------------------------------------------------------------- atomic writes
+
+def test_atomic_write_creates_parents_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "file.bin"
+    atomic_write_bytes(target, b"payload")
+    assert target.read_bytes() == b"payload"
+    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_failed_write_keeps_the_old_file_and_cleans_up(monkeypatch, tmp_path: Path) -> None:
+    target = tmp_path / "file.bin"
+    atomic_write_bytes(target, b"old")
+
+    def broken_replace(src, dst):  # the rename never happens, e.g. disk full
+        raise OSError("simulated failure")
+
+    monkeypatch.setattr(cache.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="simulated"):
+        atomic_write_bytes(target, b"new content")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_interrupted_write_never_exposes_a_partial_file(monkeypatch, tmp_path: Path) -> None:
+    target = tmp_path / "file.bin"
+    real_fsync = os.fsync
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(target, b"x" * 10_000)
+    monkeypatch.setattr(cache.os, "fsync", real_fsync)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,100 @@
+"""The helper scripts behind `make book` and `make sync`, and the Makefile wiring."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import yaml
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = load_script("build_book")
+sync_notebooks = load_script("sync_notebooks")
+
+
+def fake_repo(tmp_path: Path) -> Path:
+    (tmp_path / "uim_utils").mkdir()
+    (tmp_path / "uim_utils" / "world.py").write_text("A = 1\n")
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
+    return tmp_path
+
+
+def test_execution_key_changes_with_code_profile_and_seed(tmp_path: Path) -> None:
+    repo = fake_repo(tmp_path)
+    key = build_book.execution_key("lab", 0, repo)
+    assert key.startswith("lab-seed0-")
+    assert build_book.execution_key("lab", 0, repo) == key  # deterministic
+    assert build_book.execution_key("ci", 0, repo) != key
+    assert build_book.execution_key("lab", 1, repo) != key
+    (repo / "uim_utils" / "world.py").write_text("A = 2\n")
+    assert build_book.execution_key("lab", 0, repo) != key
+    (repo / "uim_utils" / "world.py").write_text("A = 1\n")
+    (repo / "requirements.txt").write_text("numpy>=2\n")
+    assert build_book.execution_key("lab", 0, repo) != key
+
+
+def test_keyed_config_points_the_cache_and_prunes_stale_ones(tmp_path: Path) -> None:
+    repo = fake_repo(tmp_path)
+    build = repo / "_build"
+    stale = build / ".jupyter_cache" / "lab-seed0-000000000000"
+    other = build / ".jupyter_cache" / "ci-seed0-000000000000"
+    stale.mkdir(parents=True)
+    other.mkdir(parents=True)
+    key = build_book.execution_key("lab", 0, repo)
+    config_path = build_book.write_keyed_config(repo, build, key)
+    config = yaml.safe_load(config_path.read_text())
+    assert config["execute"]["cache"] == str((build / ".jupyter_cache" / key).resolve())
+    assert config["title"] == yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
+    assert not stale.exists() and other.exists()
+
+
+def test_strip_outputs(tmp_path: Path) -> None:
+    nb = new_notebook(cells=[new_code_cell("print(1)")])
+    nb.cells[0].outputs = [new_output("stream", name="stdout", text="1\n")]
+    nb.cells[0].execution_count = 1
+    nb.cells[0].metadata["execution"] = {"iopub.status.busy": "x"}
+    nb.metadata["widgets"] = {"state": {}}
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    assert sync_notebooks.strip_outputs(path) is True
+    clean = nbformat.read(path, as_version=4)
+    assert clean.cells[0].outputs == [] and clean.cells[0].execution_count is None
+    assert "execution" not in clean.cells[0].metadata and "widgets" not in clean.metadata
+    assert sync_notebooks.strip_outputs(path) is False  # idempotent, no rewrite
+
+
+def test_sync_finds_every_chapter() -> None:
+    stems = sync_notebooks.chapter_stems()
+    assert ROOT / "notebooks" / "00_chapter_template" in stems
+
+
+def test_makefile_test_target_is_one_strict_pytest_run() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.count("pytest") == 1
+    for needle in ("UIM_PROFILE=ci", "HF_HUB_OFFLINE=1", "--nbval-lax", "--dist loadfile",
+                   "notebooks/*.ipynb", "--must-run", "tests/test_book_build.py"):
+        assert needle in recipe, needle
+    assert "-n $(TEST_WORKERS)" in recipe and re.search(r"TEST_WORKERS \?= 2", makefile)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.startswith("#!/bin/bash") and "set -euo pipefail" in ci
+    assert re.search(r"^exec make test$", ci, re.M)
+    assert "make test" in (ROOT / "README.md").read_text()

@@ -1,0 +1,152 @@
+"""Atomic, verified on-disk caches for checkpoints and arrays.
+
+A cache entry is a safetensors file plus a JSON sidecar holding the entry's key, its
+metadata and the SHA-256 of the tensor file. Both are written to a temporary file in the
+same folder and moved into place with :func:`os.replace`, so a reader never sees half a
+file. On read the hash is checked; a corrupt, truncated or mismatched entry raises
+:class:`CacheCorruptError`, which callers treat as a miss and rebuild.
+
+safetensors (not pickle) is used so that loading a cached or downloaded file can never
+execute code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .profile import cache_dir
+
+
+class CacheCorruptError(RuntimeError):
+    """A cache entry exists but fails its integrity check."""
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """A stable 16-hex-digit key for a JSON-serialisable configuration.
+
+    Key order does not matter; any change of a value changes the key.
+    """
+    blob = json.dumps(config, sort_keys=True, default=_json_default).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.ndarray, tuple)):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot put {type(obj).__name__} value {obj!r} into a cache key")
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def entry_paths(namespace: str, key: str, root: Path | None = None) -> tuple[Path, Path]:
+    """The (tensor file, sidecar) paths of a cache entry."""
+    base = (root or cache_dir()) / namespace
+    return base / f"{key}.safetensors", base / f"{key}.json"
+
+
+def save_entry(
+    namespace: str,
+    key: str,
+    tensors: Mapping[str, Any],
+    meta: Mapping[str, Any] | None = None,
+    root: Path | None = None,
+) -> Path:
+    """Store a dict of tensors (torch or numpy) atomically under ``namespace/key``.
+
+    Returns the path of the tensor file.
+    """
+    from safetensors.numpy import save as np_save
+
+    arrays = {k: _to_numpy(v) for k, v in tensors.items()}
+    data = np_save(arrays)
+    tpath, jpath = entry_paths(namespace, key, root)
+    atomic_write_bytes(tpath, data)
+    sidecar = {"key": key, "sha256": hashlib.sha256(data).hexdigest(), "meta": dict(meta or {})}
+    atomic_write_bytes(jpath, json.dumps(sidecar, indent=1, default=_json_default).encode())
+    return tpath
+
+
+def load_entry(
+    namespace: str, key: str, root: Path | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """Load a verified cache entry, or ``None`` if it does not exist.
+
+    Raises
+    ------
+    CacheCorruptError
+        If the entry exists but its sidecar is unreadable, names another key, or the
+        tensor file's hash does not match (truncated or edited file).
+    """
+    from safetensors.numpy import load as np_load
+
+    tpath, jpath = entry_paths(namespace, key, root)
+    if not tpath.exists() and not jpath.exists():
+        return None
+    try:
+        sidecar = json.loads(jpath.read_text())
+        expected = sidecar["sha256"]
+        if sidecar.get("key") != key:
+            raise CacheCorruptError(f"cache sidecar {jpath} names key {sidecar.get('key')!r}, not {key!r}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CacheCorruptError(f"cache sidecar {jpath} is missing or unreadable ({exc})") from None
+    try:
+        data = tpath.read_bytes()
+    except OSError as exc:
+        raise CacheCorruptError(f"cache file {tpath} is missing or unreadable ({exc})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise CacheCorruptError(
+            f"cache file {tpath} is corrupt: SHA-256 {actual[:12]}... does not match the "
+            f"recorded {expected[:12]}..."
+        )
+    return np_load(data), sidecar.get("meta", {})
+
+
+def remove_entry(namespace: str, key: str, root: Path | None = None) -> None:
+    """Delete a cache entry (both files) if present."""
+    for p in entry_paths(namespace, key, root):
+        p.unlink(missing_ok=True)
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().contiguous().numpy()
+    arr = np.ascontiguousarray(value)
+    return arr
