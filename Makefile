@@ -21,6 +21,11 @@ STAMP := $(VENV)/.uim-installed
 # the venv's python even where a user-level "python3" kernelspec points elsewhere.
 export PATH := $(abspath $(BIN)):$(PATH)
 
+# Checkpoint and embedding cache, inside the clone (ignored by git): a fresh clone starts
+# cold, and `make clean` leaves it alone so rebuilding the book stays fast.
+UIM_CACHE ?= $(CURDIR)/.uim_cache
+export UIM_CACHE
+
 # Profile of `make book` (ci | lab | wild); `make test` always uses ci.
 UIM_PROFILE ?= lab
 export UIM_PROFILE
@@ -50,8 +55,10 @@ book: $(STAMP)
 # One pytest run so that there is one closing line and one exit code. --must-run
 # (conftest.py) fails the run if a notebook or the book-build test ran no passing test,
 # so a collection slip can never pass silently; pytest's own "no tests ran" exits 5.
+# OMP_NUM_THREADS=1: two xdist workers on two cores; torch's default of one thread per
+# core in each worker oversubscribes the CPU and spin-waits (several times slower).
 test: $(STAMP)
-	UIM_PROFILE=ci HF_HUB_OFFLINE=1 $(BIN)/python -m pytest \
+	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest \
 	  tests notebooks/*.ipynb \
 	  --nbval-lax --nbval-current-env \
 	  -n $(TEST_WORKERS) --dist loadfile \

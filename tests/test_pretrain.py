@@ -1,0 +1,99 @@
+"""Pre-training: learning happens, determinism, caching and corrupt-cache recovery."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from uim_utils import cache
+from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.pretrain import CACHE_NAMESPACE, TrainConfig, cosine_lr, pretrain, pretrain_key
+from uim_utils.world import ConceptWorld, WorldConfig
+
+CFG = TrainConfig(epochs=2, batch_size=64, lr=2e-3, warmup_steps=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    world = ConceptWorld(WorldConfig(n_concepts=8, seed=0))
+    return build_corpus(world, CorpusConfig(n_samples=640, domain_weights={"photo": 1.0}))
+
+
+@pytest.fixture()
+def tmp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("UIM_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def _same(a, b):
+    sa, sb = a.model.model.state_dict(), b.model.model.state_dict()
+    return all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_same_seed_same_weights_other_seed_other_weights(corpus):
+    a = pretrain(corpus, CFG, use_cache=False, progress=False)
+    b = pretrain(corpus, CFG, use_cache=False, progress=False)
+    c = pretrain(corpus, TrainConfig(**{**CFG.__dict__, "seed": 1}), use_cache=False, progress=False)
+    assert _same(a, b) and not _same(a, c)
+    loss = a.history["loss"]
+    assert np.mean(loss[-3:]) < np.mean(loss[:3])  # it learns
+
+
+def test_second_call_is_a_cache_hit(corpus, tmp_cache):
+    first = pretrain(corpus, CFG, progress=False)
+    second = pretrain(corpus, CFG, progress=False)
+    assert not first.cache_hit and second.cache_hit and first.key == second.key
+    assert _same(first, second)
+    assert second.history["steps"] == first.history["steps"]
+
+
+def test_key_changes_with_every_ingredient(corpus):
+    k = pretrain_key(corpus, CFG)
+    other_corpus = build_corpus(corpus.world, CorpusConfig(n_samples=640, caption_noise=0.1,
+                                                           domain_weights={"photo": 1.0}))
+    assert pretrain_key(other_corpus, CFG) != k
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "epochs": 3})) != k
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "seed": 9})) != k
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "sidecar"])
+def test_corrupt_cache_is_detected_and_rebuilt(corpus, tmp_cache, damage):
+    first = pretrain(corpus, CFG, progress=False)
+    tpath, jpath = cache.entry_paths(CACHE_NAMESPACE, first.key)
+    if damage == "truncate":
+        tpath.write_bytes(tpath.read_bytes()[:1000])
+    elif damage == "flip":
+        data = bytearray(tpath.read_bytes())
+        data[-10] ^= 0xFF
+        tpath.write_bytes(bytes(data))
+    else:
+        jpath.write_text("{not json")
+    with pytest.raises(cache.CacheCorruptError):
+        cache.load_entry(CACHE_NAMESPACE, first.key)
+    with pytest.warns(UserWarning, match="retraining"):
+        again = pretrain(corpus, CFG, progress=False)
+    assert not again.cache_hit and _same(first, again)
+    assert cache.load_entry(CACHE_NAMESPACE, first.key) is not None  # rebuilt and valid
+    assert json.loads(jpath.read_text())["key"] == first.key
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"model": "uim-giant"}, "uim-giant"), ({"epochs": 0}, "epochs"), ({"batch_size": 1}, "batch_size"),
+    ({"lr": 0}, "lr"), ({"lr": 5}, "lr"), ({"seed": -1}, "seed"), ({"weight_decay": -1}, "weight_decay"),
+])
+def test_bad_train_config(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        TrainConfig(**kwargs)
+
+
+def test_corpus_smaller_than_batch(corpus):
+    with pytest.raises(ValueError, match="smaller than batch_size=1024"):
+        pretrain(corpus, TrainConfig(batch_size=1024), use_cache=False, progress=False)
+
+
+def test_cosine_schedule():
+    assert cosine_lr(0, 100, 10, 1.0) == pytest.approx(0.1)
+    assert cosine_lr(9, 100, 10, 1.0) == pytest.approx(1.0)
+    assert cosine_lr(100, 100, 10, 1.0) == pytest.approx(0.0)
+    assert cosine_lr(55, 100, 10, 1.0) == pytest.approx(0.5)
