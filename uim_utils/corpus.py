@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .validate import check_float, check_int
 from .world import BACKGROUNDS, DOMAINS, ConceptWorld, WorldConfig
 
 _PARQUET_META_KEY = b"uim_utils.corpus"
@@ -81,16 +82,16 @@ class CorpusConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_int("n_samples", self.n_samples, 10, 5_000_000)
-        _check_float("zipf_exponent", self.zipf_exponent, 0.0, 4.0)
+        check_int("n_samples", self.n_samples, 10, 5_000_000)
+        check_float("zipf_exponent", self.zipf_exponent, 0.0, 4.0)
         if self.rank_seed is not None:
-            _check_int("rank_seed", self.rank_seed, 0, 2**32 - 1)
+            check_int("rank_seed", self.rank_seed, 0, 2**32 - 1)
         for name in ("caption_noise", "dup_fraction", "spurious_strength", "misaligned_rate", "corrupt_rate"):
-            _check_float(name, getattr(self, name), 0.0, 1.0)
-        _check_int("dup_copies", self.dup_copies, 0, 1000)
-        _check_int("poison_count", self.poison_count, 0, self.n_samples)
-        _check_int("poison_target", self.poison_target, 0, 100_000)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
+            check_float(name, getattr(self, name), 0.0, 1.0)
+        check_int("dup_copies", self.dup_copies, 0, 1000)
+        check_int("poison_count", self.poison_count, 0, self.n_samples)
+        check_int("poison_target", self.poison_target, 0, 100_000)
+        check_int("seed", self.seed, 0, 2**32 - 1)
         if self.caption_noise + self.misaligned_rate + self.corrupt_rate > 1:
             raise ValueError(
                 "caption_noise + misaligned_rate + corrupt_rate must be at most 1 (they flaw "
@@ -100,7 +101,7 @@ class CorpusConfig:
         for k, v in weights.items():
             if k not in DOMAINS:
                 raise ValueError(f"unknown domain {k!r} in domain_weights; choose from {', '.join(DOMAINS)}")
-            _check_float(f"domain_weights[{k!r}]", v, 0.0, float("inf"))
+            check_float(f"domain_weights[{k!r}]", v, 0.0, float("inf"))
         if sum(weights.values()) <= 0:
             raise ValueError(f"domain_weights must have a positive total, got {weights}")
         object.__setattr__(self, "domain_weights", weights)
@@ -115,18 +116,8 @@ class CorpusConfig:
         return self.seed if self.rank_seed is None else self.rank_seed
 
 
-def _check_int(name: str, value: object, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
 
 
-def _check_float(name: str, value: object, lo: float, hi: float) -> None:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {value!r}") from None
-    if not (lo <= v <= hi) or isinstance(value, bool):
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
 
 
 def concept_probabilities(n_concepts: int, zipf_exponent: float, rank_seed: int) -> np.ndarray:

@@ -20,6 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .validate import check_int
+
 DOMAINS: tuple[str, ...] = ("photo", "sketch", "noisy", "recolor")
 """Image styles. ``photo`` dominates a default corpus; the others serve as shifts."""
 
@@ -76,19 +78,16 @@ class WorldConfig:
 
     def __post_init__(self) -> None:
         max_k = len(_LOBES) * len(_HOLES) * len(_ASPECTS) * _N_HUES * len(_STRIPES)
-        _check_int("n_concepts", self.n_concepts, 2, max_k)
-        _check_int("image_size", self.image_size, 16, 128)
-        _check_int("n_names", self.n_names, 1, 5)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
+        check_int("n_concepts", self.n_concepts, 2, max_k)
+        check_int("image_size", self.image_size, 16, 128)
+        check_int("n_names", self.n_names, 1, 5)
+        check_int("seed", self.seed, 0, 2**32 - 1)
         if not (0 < float(self.synonym_concentration) <= 100):
             raise ValueError(
                 f"synonym_concentration must be in (0, 100], got {self.synonym_concentration!r}"
             )
 
 
-def _check_int(name: str, value: object, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
 
 
 class ConceptWorld:
@@ -340,7 +339,7 @@ class ConceptWorld:
         images : uint8 array (N, S, S, 3)
         labels : int array (N,)
         """
-        _check_int("n_per_class", n_per_class, 1, 100_000)
+        check_int("n_per_class", n_per_class, 1, 100_000)
         d = _domain_index(domain)
         classes = np.arange(self.n_concepts) if classes is None else np.asarray(classes)
         labels = np.repeat(classes, n_per_class)

@@ -1,0 +1,26 @@
+"""Argument checks shared by the lab: each raises a ValueError that names the bad value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_int(name: str, value: object, lo: int, hi: int) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) in ``[lo, hi]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+
+
+def check_float(name: str, value: object, lo: float, hi: float) -> None:
+    """Raise ``ValueError`` unless ``value`` is a number (not a bool) in ``[lo, hi]``."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {value!r}") from None
+    if isinstance(value, bool) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+
+
+def check_rate(name: str, value: object) -> None:
+    """Raise ``ValueError`` unless ``value`` is a rate in ``[0, 1]``."""
+    check_float(name, value, 0.0, 1.0)
