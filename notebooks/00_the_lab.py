@@ -104,7 +104,9 @@ print(f"profile={P.name} seed={P.seed}: {N_CONCEPTS} concepts, {N_PAIRS:,} pairs
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% [markdown]
-# ## Understand: the world
+# ## Understand
+#
+# ### The world
 #
 # The world has 100 **concepts**. Each is a cell of a grid of visual attributes: a shape
 # with 0 to 6 lobes, with or without a hole, round or elongated, one of eight hues, plain
@@ -203,7 +205,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## Interpret: a clean lab CLIP
+# ## Interpret
+#
+# ### A clean lab CLIP
 #
 # Now a clean corpus (uniform concepts, no flaws, the default domain mix of 70% photo and
 # 10% each of the other domains) and a lab CLIP pre-trained on it. The model is a real
@@ -259,7 +263,9 @@ zs.round(3)
 # from 20,000 pairs and under a minute of CPU, is the lab's working point: high enough
 # to measure what a flaw takes away, low enough that it can take something.
 #
-# ## Mitigate: what the lab is for
+# ## Mitigate
+#
+# ### What the lab is for
 #
 # The lab does not mitigate anything itself; every chapter does, and the lab keeps them
 # honest. Because the same model can be trained with one dial changed and everything else
