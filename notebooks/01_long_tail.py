@@ -1,0 +1,537 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The long tail: pre-training frequency decides zero-shot accuracy
+#
+# A CLIP model learns each concept from the image-caption pairs that mention it. Web
+# data mentions a few concepts very often and most concepts rarely, so the model's
+# knowledge is as long-tailed as its data, and a downstream user who asks it about a
+# rare concept inherits that neglect: zero-shot accuracy on a class is decided, to a
+# large part, by how often the class appeared in captions the user never saw. In this
+# chapter we count concept frequencies in pre-training captions with SQL, pre-train
+# tiny CLIPs on corpora whose frequencies we dial (including a uniform control, which
+# shows the relation is *caused* by frequency), follow the tail into a linear probe
+# trained on balanced data, and try two published fixes that need no retraining:
+# prompting with the name the captions actually use (REAL-Prompt) and removing the
+# label prior the zero-shot head inherited (logit adjustment).
+#
+# :::{admonition} Learning goals
+# :class: tip
+# After this chapter you can
+# - count concept and synonym mentions in a folder of caption Parquet files with one
+#   DuckDB query, and read a rank-frequency plot;
+# - relate per-class zero-shot accuracy to log pre-training frequency (slope with a
+#   confidence interval, Spearman correlation) and tell cause from confound with a
+#   uniform control;
+# - measure head and tail accuracy of a zero-shot head and of a linear probe;
+# - apply REAL-Prompt and logit adjustment, and say what each gains and costs.
+# :::
+#
+# **Estimated time.** `ci`: about a minute on two CPU cores with an empty cache (two
+# tiny CLIPs are pre-trained), a few seconds once they are cached; `lab` (the rendered
+# book): about three minutes (four corpora); `wild`: the lab part plus a ViT-B-32
+# download (600 MB) and Flowers102 (350 MB): about 5 minutes on a Colab T4 GPU
+# (needs internet).
+#
+# ## The published claim
+#
+# {cite:t}`chen2024catastrophic` name the long-tailed concept distribution of web-scale
+# pre-training data as a source of inherited bias. {cite:t}`parashar2024neglected`
+# count, with the help of a language model that lists synonyms, how many LAION captions
+# mention each class of common benchmarks: the counts are long-tailed, and CLIP's
+# per-class zero-shot accuracy follows them; it falls below 10% on rare classes such as
+# *night snake* while its ImageNet mean is far higher. Their fix **REAL-Prompt** is to
+# prompt with the synonym that captions use most. {cite:t}`udandarao2024zeroshot` find
+# across many models and tasks that zero-shot accuracy grows *log-linearly* with
+# concept frequency: each constant gain costs a tenfold increase in data.
+# {cite:t}`zhu2023gla` argue that zero-shot logits carry the label prior of the
+# pre-training data and remove it by subtracting an estimated log-prior (Generalized
+# Logit Adjustment, building on {cite:t}`menon2021logit`).
+#
+# We reproduce this chain in the lab of the book, on 100 concepts and 20,000 pairs,
+# where we set the frequencies ourselves. The claims and thresholds, fixed before the
+# first run of this chapter (the `Checks` cell asserts them, in every profile and for
+# every seed):
+#
+# 1. **Frequency predicts accuracy.** Under a Zipf law of exponent 1.2, the Spearman
+#    correlation between a concept's log caption count and its zero-shot accuracy is
+#    positive with $p < 0.01$, and the 95% interval of the log-linear slope lies above 0.
+# 2. **Uniform control.** Pre-trained on a corpus in which every concept is equally
+#    frequent, the same concepts' accuracies are *not* significantly correlated
+#    ($p \ge 0.05$) with the frequencies they have in the Zipf corpus: the relation of
+#    claim 1 is caused by frequency, not by which concepts are intrinsically hard.
+# 3. **Inherited by a probe.** A linear probe trained on *balanced* labelled data keeps
+#    a head-tail gap (20 most vs 20 least frequent concepts): the 95% bootstrap interval
+#    of its gap lies above 0. (We report how much smaller than the zero-shot gap it is.)
+# 4. **REAL-Prompt** raises tail accuracy (95% interval of the paired gain above 0) and
+#    lowers overall accuracy by at most 0.02.
+# 5. **Logit adjustment**, with the prior estimated from the zero-shot head's own
+#    predictions on *unlabelled* balanced images, raises tail accuracy (95% interval of
+#    the paired gain above 0) and lowers overall accuracy by at most 0.02.
+#
+# **Claim 3 failed** on the first run: in the lab, a probe on balanced labels closes
+# almost all of the gap. We kept the claim as it was and report it below; the `Checks`
+# cell prints its verdict and asserts, instead, the observation that explains it
+# (marked *exploratory*, added after that run): the probe's gap is smaller than the
+# lower end of the zero-shot gap's interval.
+
+# %% tags=["remove-cell"]
+# Colab set-up: install this book's helper package on Google Colab.
+# Anywhere else (local venv, Binder, CI) this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet",
+         "git+https://github.com/uim-book/catastrophic-inheritance"],
+        check=True,
+    )
+
+# %% [markdown]
+# ## Set-up
+#
+# Sizes come from the run profile (`UIM_PROFILE`) and every random choice from the base
+# seed (`UIM_SEED`). The two models the checks use (Zipf 1.2 and uniform) are the same
+# in every profile; `lab` adds two more exponents to the dose-response and uses more
+# test images. Pre-trained models are cached on disk (`UIM_CACHE`).
+
+# %%
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from tqdm.auto import tqdm
+
+from uim_utils import evaluate as E
+from uim_utils import get_profile
+from uim_utils import longtail as L
+from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.pretrain import TrainConfig, pretrain
+from uim_utils.world import ConceptWorld, WorldConfig
+
+P = get_profile()
+N_CONCEPTS = 100
+N_PAIRS = 20_000
+EPOCHS = 3
+MAIN_EXPONENT = 1.2                      # the exponent of claims 1, 3, 4 and 5
+EXPONENTS = P.pick(ci=[0.0, 1.2], lab=[0.0, 0.6, 1.2, 2.0])
+N_TEST = P.pick(ci=10, lab=20)           # balanced test images per concept
+N_UNLABELLED = 10                        # unlabelled images per concept (prior estimate)
+N_PROBE = P.pick(ci=10, lab=20)          # labelled images per concept (linear probe)
+N_BOOT = P.pick(ci=1000, lab=4000)
+# Thresholds of the claims, fixed in advance (see "The published claim").
+N_GROUP = 20          # head = 20 most frequent concepts, tail = 20 least frequent
+ALPHA_ZIPF = 0.01     # claim 1: Spearman p below this
+ALPHA_CONTROL = 0.05  # claim 2: Spearman p at or above this
+ACC_MARGIN = 0.02     # claims 4-5: largest allowed drop of overall accuracy
+print(f"profile={P.name}, seed={P.seed}: exponents {EXPONENTS}, "
+      f"{N_TEST} test images per concept")
+
+WORLD = ConceptWorld(WorldConfig(n_concepts=N_CONCEPTS, seed=P.seed))
+print("three concepts and their names (canonical first):",
+      [WORLD.names[c] for c in range(3)])
+
+# %% [markdown]
+# ## Understand
+#
+# *Where does the flaw enter?* In the captions. Each concept of the lab world has a
+# canonical name (what a benchmark calls it) and two synonyms, which captions use with
+# different, concept-specific frequencies: as on the web, the benchmark's name is often
+# not the one people write. We draw one corpus per Zipf exponent, in which the concept
+# at frequency rank $r$ appears in a share $\propto r^{-s}$ of the pairs ($s = 0$ is the
+# uniform control). Which concept gets which rank is a random permutation, the same for
+# every exponent, and independent of how hard a concept is to see.
+#
+# Then we count, from the captions alone, how often each concept and each of its names
+# is mentioned. `uim_utils.longtail.count_concept_mentions` runs one DuckDB
+# {cite:p}`raasveldt2019duckdb` query over `read_parquet(<glob>)`: it splits every
+# caption into words, forms its word n-grams, and joins them to the table of names
+# (a hash join, so the cost grows with the number of captions, not captions times
+# names). It works unchanged on real caption shards: point it at, e.g.,
+# `"/data/laion400m/*.parquet"` (LAION's metadata Parquet files have a `caption`
+# column, some releases call it `TEXT`: pass `caption_column="TEXT"`) or at CC12M's
+# captions converted to Parquet. DuckDB's embedded engine streams the files on one
+# machine, out of core, which is enough for LAION-400M's captions; beyond one machine,
+# the same query (split, unnest, join, group by) runs on a cluster SQL engine such as
+# Spark SQL, with DuckDB's `regexp_split_to_array`/`unnest` spelled `split`/`explode`.
+
+# %%
+WORK = Path(tempfile.mkdtemp(prefix="uim_long_tail_"))
+corpora, counts, per_name = {}, {}, {}
+for s in tqdm(EXPONENTS, desc="corpora + DuckDB counts"):
+    corpora[s] = build_corpus(WORLD, CorpusConfig(n_samples=N_PAIRS, zipf_exponent=s,
+                                                  rank_seed=P.seed, seed=P.seed))
+    path = corpora[s].to_parquet(WORK / f"corpus_zipf{s}.parquet")
+    per_name[s], per_concept = L.count_concept_mentions(path, WORLD.names)
+    counts[s] = per_concept["count"].to_numpy()
+
+FREQ = counts[MAIN_EXPONENT]   # the frequency axis of every plot below
+HEAD, TAIL = L.head_tail_masks(FREQ, N_GROUP)
+truth = np.bincount(corpora[MAIN_EXPONENT].table["caption_concept"], minlength=N_CONCEPTS)
+print(f"DuckDB counts equal the ground truth of the corpus table: {np.array_equal(FREQ, truth)}")
+print(f"Zipf {MAIN_EXPONENT}: head concepts {FREQ[HEAD].min()}-{FREQ[HEAD].max()} captions, "
+      f"tail concepts {FREQ[TAIL].min()}-{FREQ[TAIL].max()}")
+per_name[MAIN_EXPONENT].head(6)
+
+# %%
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
+for s in EXPONENTS:
+    ranked = np.sort(counts[s])[::-1]
+    ax0.loglog(np.arange(1, N_CONCEPTS + 1), ranked, "o-", ms=3,
+               label=f"Zipf {s}" if s else "uniform (control)")
+ax0.axvspan(1, N_GROUP, color="tab:orange", alpha=0.1)
+ax0.axvspan(N_CONCEPTS - N_GROUP + 1, N_CONCEPTS, color="tab:red", alpha=0.1)
+ax0.text(1.3, 0.04, f"head ({N_GROUP})", color="tab:orange", transform=ax0.get_xaxis_transform())
+ax0.text(N_CONCEPTS - N_GROUP + 1, 0.04, f"tail ({N_GROUP})", color="tab:red", ha="right",
+         transform=ax0.get_xaxis_transform())
+ax0.set_xlabel("concept rank by caption count")
+ax0.set_ylabel("captions mentioning the concept")
+ax0.set_title("Concept frequency in the pre-training captions")
+ax0.legend()
+
+pn = per_name[MAIN_EXPONENT].copy()
+pn["share"] = pn["count"] / pn.groupby("concept")["count"].transform("sum")
+canon = pn.groupby("concept").nth(0).set_index("concept")["share"]
+ax1.hist(canon, bins=np.linspace(0, 1, 21), color="tab:blue")
+ax1.set_xlabel("share of a concept's captions that use its canonical name")
+ax1.set_ylabel("concepts")
+ax1.set_title("The benchmark's name is often not the captions' name")
+fig.tight_layout()
+plt.show()
+REAL_NAMES = L.most_frequent_names(per_name[MAIN_EXPONENT], fallback=WORLD.classnames)
+n_diff = sum(a != b for a, b in zip(REAL_NAMES, WORLD.classnames))
+print(f"the most frequent name differs from the canonical one for {n_diff} of {N_CONCEPTS} concepts")
+
+# %% [markdown]
+# **Reading the figure.** On log-log axes a Zipf law is a straight line of slope $-s$;
+# at $s = 1.2$ the most frequent concept has thousands of captions and the rarest about
+# twenty, while the uniform corpus gives every concept 200. The right panel is the
+# opening for REAL-Prompt: for many concepts the canonical name is a minority usage.
+#
+# Now we pre-train one tiny CLIP (the `uim-tiny` `open_clip` model of the lab) per
+# corpus, with the same initialisation and training settings, so that the corpora
+# differ only in their concept frequencies.
+
+# %%
+models = {s: pretrain(corpora[s], TrainConfig(model="uim-tiny", epochs=EPOCHS, seed=P.seed)).model
+          for s in tqdm(EXPONENTS, desc="pre-training (cached after the first run)")}
+
+X_TEST, Y_TEST = WORLD.sample(N_TEST, "photo", seed=P.seed + 1000)
+X_UNL, _ = WORLD.sample(N_UNLABELLED, "photo", seed=P.seed + 2000)   # labels unused
+X_PROBE, Y_PROBE = WORLD.sample(N_PROBE, "photo", seed=P.seed + 3000)
+feats = {s: E.encode_images(m, X_TEST) for s, m in models.items()}
+logits = {s: L.zero_shot_classify(models[s], feats[s], WORLD.classnames) for s in EXPONENTS}
+preds = {s: lg.argmax(axis=1) for s, lg in logits.items()}
+acc = {s: E.per_class_accuracy(Y_TEST, p, N_CONCEPTS) for s, p in preds.items()}
+pd.DataFrame({"exponent": EXPONENTS,
+              "zero-shot accuracy": [E.accuracy(Y_TEST, preds[s]) for s in EXPONENTS]}).round(3)
+
+# %% [markdown]
+# ## Interpret
+#
+# *What does frequency do to accuracy?* For each concept we take its zero-shot accuracy
+# on balanced test images and plot it against its caption count in the Zipf
+# 1.2 corpus. For the uniform model we use the **same x-axis**: the counts the concepts
+# *would* have had. If rare concepts were simply harder to see, the uniform model would
+# show the slope too.
+
+# %%
+fits = {s: L.frequency_accuracy_fit(FREQ, acc[s]) for s in EXPONENTS}
+FIT, CONTROL = fits[MAIN_EXPONENT], fits[0.0]
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+for ax, s, fit in ((axes[0], MAIN_EXPONENT, FIT), (axes[1], 0.0, CONTROL)):
+    x = np.log10(1 + FREQ)
+    ax.scatter(1 + FREQ, acc[s], s=14, alpha=0.6)
+    grid = np.linspace(x.min(), x.max(), 50)
+    ax.plot(10 ** grid, fit.intercept + fit.slope * grid, color="k",
+            label=f"slope {fit.slope:.2f} per decade [{fit.slope_low:.2f}, {fit.slope_high:.2f}]")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"1 + captions of the concept in the Zipf {MAIN_EXPONENT} corpus")
+    ax.set_title(("Zipf 1.2 corpus" if s else "Uniform corpus (control)")
+                 + f": Spearman {fit.spearman:.2f} (p={fit.spearman_p:.1g})")
+    ax.legend(loc="upper left", fontsize=8)
+axes[0].set_ylabel("zero-shot accuracy of the concept")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Reading the figure.** Left: accuracy climbs with log frequency, roughly linearly
+# in the log, as {cite:t}`udandarao2024zeroshot` report for real CLIPs; the tail concepts
+# at a few dozen captions are mostly missed. Right: the same concepts, pre-trained
+# equally often, show no such slope. The difference between the panels is caused by the
+# frequencies alone, because nothing else differs between the two corpora.
+#
+# *Does the gap survive adaptation?* A user might hope that training a linear probe on
+# balanced labelled data removes the tail problem: every class gets the same number of
+# examples. But the probe can only read what the frozen encoder learned, and the
+# encoder saw tail concepts rarely. Below: head and tail accuracy of zero-shot and of
+# the probe, for every exponent, with 95% bootstrap intervals.
+
+# %%
+rows = []
+for s in tqdm(EXPONENTS, desc="linear probes"):
+    m = models[s]
+    _, (p_probe,) = E.linear_probe(E.encode_images(m, X_PROBE, normalize=False), Y_PROBE,
+                                   E.encode_images(m, X_TEST, normalize=False), seed=P.seed)
+    for method, p in (("zero-shot", preds[s]), ("linear probe (balanced)", p_probe)):
+        g = L.head_tail_gap(Y_TEST, p, HEAD, TAIL, n_boot=N_BOOT, seed=P.seed)
+        rows.append({"exponent": s, "method": method, **g, "overall": E.accuracy(Y_TEST, p)})
+GAPS = pd.DataFrame(rows)
+
+fig, ax = plt.subplots(figsize=(7, 4))
+for (method, grp), color in zip(GAPS.groupby("method", sort=False), ("tab:blue", "tab:green")):
+    ax.errorbar(grp["exponent"], grp["gap"], yerr=[grp["gap"] - grp["gap_low"], grp["gap_high"] - grp["gap"]],
+                fmt="o-", capsize=4, color=color, label=method)
+ax.axhline(0, color="k", lw=1)
+ax.set_xlabel("Zipf exponent of the pre-training corpus (0 = uniform)")
+ax.set_ylabel(f"head - tail accuracy ({N_GROUP} concepts each, 95% CI)")
+ax.set_title("The zero-shot tail gap grows with the exponent; a balanced probe closes it")
+ax.legend()
+fig.tight_layout()
+plt.show()
+GAPS.round(3)
+
+# %% [markdown]
+# **Reading the figure.** With a uniform corpus head and tail do equally well; as the
+# exponent grows the zero-shot gap opens. The linear probe, trained on the same number
+# of labelled images for every concept, is more accurate overall, and, against our
+# claim 3 and against what {cite:t}`parashar2024neglected` report for real CLIPs, its
+# head-tail gap is small and its interval includes zero. **Claim 3 does not hold in the
+# lab.** Where, then, did the zero-shot gap live? Not mainly in the image features:
+# the lab's concepts are simple parametric shapes, and an image encoder trained on all
+# 20,000 pairs learns features that separate even rare concepts well enough for a
+# probe given ten labelled examples of each. The gap lived in the *text side* and the
+# *decision*: in how well the text tower learnt a rare name, and in the head's
+# preference for frequent classes. Those are exactly what a probe replaces, and what
+# the two mitigations below target. On web data, where a rare concept's appearance is
+# also learnt from few and varied images, the features themselves are weaker in the
+# tail, and the gap survives probing; a lab with richer images (Exercise 1) is where to
+# look for that.
+#
+# ## Mitigate
+#
+# *Can we fix it without retraining?* Two cheap fixes attack two different parts of
+# the inheritance.
+#
+# **REAL-Prompt** {cite:p}`parashar2024neglected` fixes the *text* side: the
+# canonical name of a tail concept may have been seen only a handful of times, while a
+# synonym was seen far more often. We replace each class name with the name most
+# frequent in the pre-training captions, counted with the same DuckDB query as above
+# (on real data, the Neglected-Tails authors ship such counts for LAION: see *Wild*).
+#
+# **Logit adjustment** fixes the *decision*: a zero-shot head trained on long-tailed
+# pairs prefers frequent classes, as if it multiplied every prediction by a prior
+# $q$. If we knew $q$, subtracting $\log q_y$ from the logit of class $y$ would remove
+# the preference {cite:p}`menon2021logit`. {cite:t}`zhu2023gla` estimate $q$ as the
+# prior that minimises the cross-entropy of $f(x) - \log q$ on labelled balanced data.
+# We use a version that needs **no labels**: on class-balanced images an unbiased
+# classifier would predict every class equally often on average, so the model's mean
+# predicted probability on unlabelled balanced images, $\hat q = \frac1N \sum_x
+# \operatorname{softmax}(f(x))$, estimates the prior it inherited (refined by a few
+# fixed-point steps; `uim_utils.longtail.estimate_prior_unlabelled`). The
+# labelled GLA estimate is shown for comparison. Both estimates use images separate
+# from the test images.
+
+# %%
+lm = models[MAIN_EXPONENT]
+base_logits = logits[MAIN_EXPONENT]
+real_logits = L.zero_shot_classify(lm, feats[MAIN_EXPONENT], REAL_NAMES)
+unl_logits = L.zero_shot_classify(lm, E.encode_images(lm, X_UNL), WORLD.classnames)
+probe_logits = L.zero_shot_classify(lm, E.encode_images(lm, X_PROBE), WORLD.classnames)
+Q_UNL = L.estimate_prior_unlabelled(unl_logits, n_iter=5)
+Q_GLA = L.estimate_prior_gla(probe_logits, Y_PROBE)
+unl_real = L.zero_shot_classify(lm, E.encode_images(lm, X_UNL), REAL_NAMES)
+METHODS = {
+    "zero-shot": base_logits,
+    "REAL-Prompt": real_logits,
+    "logit adj. (unlabelled)": L.adjust_logits(base_logits, Q_UNL),
+    "logit adj. (GLA, labelled)": L.adjust_logits(base_logits, Q_GLA),
+    "REAL-Prompt + logit adj.": L.adjust_logits(real_logits,
+                                                L.estimate_prior_unlabelled(unl_real, n_iter=5)),
+}
+MIT = pd.DataFrame([
+    {"method": k, "overall": E.accuracy(Y_TEST, v.argmax(1)),
+     **{g: L.group_correct(Y_TEST, v.argmax(1), mask).mean() for g, mask in (("head", HEAD), ("tail", TAIL))}}
+    for k, v in METHODS.items()]).set_index("method")
+print("Spearman correlation of the unlabelled prior estimate with caption frequency: "
+      f"{pd.Series(Q_UNL).corr(pd.Series(FREQ), method='spearman'):.2f}")
+MIT.round(3)
+
+# %%
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.4, 1]})
+long = MIT.reset_index().melt(id_vars="method", var_name="concepts", value_name="accuracy")
+sns.barplot(data=long, x="concepts", y="accuracy", hue="method", ax=ax0, palette="colorblind")
+ax0.set_ylabel("zero-shot accuracy")
+ax0.set_xlabel("")
+ax0.set_title(f"Mitigation on the Zipf {MAIN_EXPONENT} model")
+ax0.legend(fontsize=8)
+
+ax1.scatter(1 + FREQ, Q_UNL * N_CONCEPTS, s=14, alpha=0.7, label="unlabelled estimate")
+ax1.scatter(1 + FREQ, Q_GLA * N_CONCEPTS, s=14, alpha=0.7, label="GLA (labelled)")
+ax1.axhline(1, color="k", lw=1, ls="--")
+ax1.set_xscale("log")
+ax1.set_yscale("log")
+ax1.set_xlabel("1 + captions of the concept")
+ax1.set_ylabel("estimated prior x number of classes")
+ax1.set_title("The prior the zero-shot head inherited")
+ax1.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Reading the figure.** Left: REAL-Prompt lifts the tail most, because rare concepts
+# are exactly the ones whose canonical name was seen too rarely to be learnt, while
+# their captions' favourite synonym was seen more. Logit adjustment moves accuracy from
+# head to tail: it removes the head's advantage in the *decision*, not the tail's
+# weakness in the *text embedding*. The two fixes combine. Neither makes the tail as
+# good as the head. Right: the prior the head inherited (1 on this scale is uniform)
+# is *not* a clean function of caption frequency in the lab: it spreads over two
+# orders of magnitude at every frequency, and its rank correlation with frequency
+# (printed above the figure) is weak. What the adjustment divides out is the head's
+# preference for particular class embeddings, of which frequency is one cause; the
+# labelled GLA estimate and the unlabelled one largely agree.
+
+# %% [markdown]
+# ## Wild
+#
+# The same functions run on a real LAION CLIP (profile `wild`, needs internet; about 5
+# minutes on a Colab T4 GPU, most of it downloads): `open_clip`'s ViT-B-32 trained on
+# LAION-400M {cite:p}`schuhmann2022laion5b,ilharco2021openclip`, Flowers102 from
+# `torchvision`, and the per-class LAION-400M caption counts that the Neglected-Tails
+# authors publish in their repository (`analysis/laion/flowers102/metrics-LAION400M.json`:
+# for each class its `name`, `alternates` with counts, `most_common_name` and
+# `actual_freq`), downloaded at run time. Without internet the cell says so in one
+# sentence and skips; the parsing and the pipeline are tested offline on a fixture in
+# the same format (`tests/test_longtail.py`).
+
+# %%
+WILD = None
+if P.is_wild:
+    from uim_utils.models import WildModeUnavailable
+    try:
+        WILD = L.run_wild("flowers102", "ViT-B-32", "laion400m_e32", WORK, n_group=N_GROUP)
+    except WildModeUnavailable as exc:
+        print(f"wild part skipped: {exc}")
+    if WILD is not None:
+        print(WILD.summary.round(3).to_string())
+        print(f"Spearman {WILD.fit.spearman:.2f} (p={WILD.fit.spearman_p:.1g}), slope "
+              f"{WILD.fit.slope:.3f} [{WILD.fit.slope_low:.3f}, {WILD.fit.slope_high:.3f}] per decade")
+else:
+    print(f"profile {P.name!r}: the wild part runs with UIM_PROFILE=wild (needs internet).")
+
+# %% [markdown]
+# ## Checks
+#
+# The cell below (hidden in the book; click to show) recomputes the five claims with
+# the thresholds fixed at the top, prints the numbers and asserts claims 1, 2, 4 and 5.
+# Claim 3 failed on the first run; its verdict is printed, and the exploratory
+# observation 3b that explains it is asserted. The intervals of the mitigation gains
+# are paired bootstraps over the tail's test images.
+#
+# **How robust are these verdicts?** The `ci` profile is small: 20 tail concepts with
+# 10 test images each give 200 tail test images, so a tail gain of 0.05 is about two
+# standard errors. With the base seed 0 every asserted claim holds. When we reran the
+# chapter with `UIM_SEED=1` (another world, corpus and initialisation; nothing else
+# changed), two checks failed: claim 1's Spearman correlation was 0.26 with
+# $p = 0.0100$, just above the threshold of 0.01 (its slope interval stayed above 0),
+# and REAL-Prompt's tail gain was +0.035 with an interval of [-0.020, 0.085]. With
+# `UIM_SEED=2`, claims 1, 2 and 4 held (Spearman 0.47) and claim 5 failed: the logit
+# adjustment's tail gain was +0.025 with an interval of [-0.005, 0.055]. We did not
+# change any threshold or size after seeing this. Read claims 1, 4 and 5 as holding in
+# direction for all three seeds but not always beyond noise at `ci` size; claim 2 held
+# for all three; the `lab` profile (twice the test images) is the better test.
+
+# %% tags=["hide-cell"]
+gap_zs = GAPS[(GAPS.exponent == MAIN_EXPONENT) & (GAPS.method == "zero-shot")].iloc[0]
+gap_lp = GAPS[(GAPS.exponent == MAIN_EXPONENT) & (GAPS.method != "zero-shot")].iloc[0]
+base_pred = METHODS["zero-shot"].argmax(1)
+tail_before = L.group_correct(Y_TEST, base_pred, TAIL)
+mitigations = {}
+for name in ("REAL-Prompt", "logit adj. (unlabelled)"):
+    pred = METHODS[name].argmax(1)
+    gain = L.paired_gain(tail_before, L.group_correct(Y_TEST, pred, TAIL), n_boot=N_BOOT, seed=P.seed)
+    drop = E.accuracy(Y_TEST, base_pred) - E.accuracy(Y_TEST, pred)
+    mitigations[name] = (gain, drop)
+
+print(f"1 Zipf {MAIN_EXPONENT}: Spearman {FIT.spearman:.3f} (p={FIT.spearman_p:.2g}, need > 0 and "
+      f"< {ALPHA_ZIPF}); slope {FIT.slope:.3f} [{FIT.slope_low:.3f}, {FIT.slope_high:.3f}] (need low > 0)")
+print(f"2 uniform control: Spearman {CONTROL.spearman:.3f} (p={CONTROL.spearman_p:.2g}, need >= {ALPHA_CONTROL})")
+claim3 = bool(gap_lp.gap_low > 0)
+print(f"3 probe gap {gap_lp.gap:.3f} [{gap_lp.gap_low:.3f}, {gap_lp.gap_high:.3f}] (need low > 0): "
+      f"{'holds' if claim3 else 'does NOT hold'} (not asserted; the text reports it failed)")
+print(f"3b (exploratory) probe gap {gap_lp.gap:.3f} < low end of the zero-shot gap "
+      f"{gap_zs.gap:.3f} [{gap_zs.gap_low:.3f}, {gap_zs.gap_high:.3f}]; "
+      f"the probe keeps {gap_lp.gap / gap_zs.gap:.0%} of the gap")
+for i, (name, ((g, lo, hi), drop)) in enumerate(mitigations.items(), start=4):
+    print(f"{i} {name}: tail gain {g:.3f} [{lo:.3f}, {hi:.3f}] (need low > 0); "
+          f"overall drop {drop:.3f} (need <= {ACC_MARGIN})")
+
+assert FIT.spearman > 0 and FIT.spearman_p < ALPHA_ZIPF, "claim 1: no significant positive correlation"
+assert FIT.slope_low > 0, "claim 1: the slope's interval reaches 0"
+assert CONTROL.spearman_p >= ALPHA_CONTROL, "claim 2: the uniform control is correlated too"
+assert gap_lp.gap < gap_zs.gap_low, "3b: the probe's gap is not smaller than the zero-shot gap"
+for name, ((g, lo, hi), drop) in mitigations.items():
+    assert lo > 0, f"{name}: tail gain not above 0"
+    assert drop <= ACC_MARGIN, f"{name}: overall accuracy fell by {drop:.3f}"
+
+# %% [markdown]
+# ## Summary
+#
+# - Concept frequencies in captions can be counted with one SQL query; the same query
+#   runs on the lab corpus and on a folder of LAION caption shards.
+# - In the lab, zero-shot accuracy rises log-linearly with a concept's caption count;
+#   with a uniform corpus the same concepts show no such relation, so the frequency is
+#   the cause.
+# - The zero-shot gap grows with the Zipf exponent. Contrary to our claim 3 (and to
+#   results on real CLIPs), a linear probe trained on balanced labels closes most of it
+#   in the lab: here the gap lives in the text side and the decision, not in the image
+#   features.
+# - REAL-Prompt (the captions' favourite name) and logit adjustment (subtract the
+#   inherited log-prior, estimated without labels) both raise tail accuracy without
+#   costing overall accuracy, and they combine; neither brings the tail level with the
+#   head. At `ci` size the gains are a few points, near the noise for some seeds (see
+#   the Checks).
+#
+# ## Exercises
+#
+# 1. **Turn the dial.** Add exponents 0.6 and 2.0 to `EXPONENTS` in the `ci` profile
+#    (or run `lab`). How does the slope of claim 1 change with the exponent? At which
+#    exponent does the tail reach chance? Then make the images harder (the
+#    `recolor` or `noisy` domain for the test and probe images, or fewer pairs): does
+#    the probe's gap (claim 3) open?
+# 2. **Synonym concentration.** Rebuild the world with
+#    `WorldConfig(synonym_concentration=5.0)` (names used about equally often). Does
+#    REAL-Prompt still help? What about `0.2`?
+# 3. **The prior's strength.** Replace `L.adjust_logits(base_logits, Q_UNL)` by
+#    `L.adjust_logits(base_logits, Q_UNL, tau=t)` for `t` in 0, 0.5, 1, 1.5, 2 and plot
+#    head, tail and overall accuracy. Why is $\tau = 1$ the natural choice?
+# 4. **Counting on real captions.** Write 1,000 of your own captions (or a CC3M/CC12M
+#    shard) to Parquet and run `L.count_concept_mentions` with the ImageNet class names.
+#    Which classes are missing, and which synonyms win?
+# 5. **REAL-Linear.** {cite:t}`parashar2024neglected` also train a linear head on a
+#    small balanced set *retrieved* from the pre-training data by synonym. Build it
+#    from the corpus table (pairs whose caption names the concept) and compare with
+#    the probe above.
+#
+# ## References
+#
+# ```{bibliography}
+# :filter: docname in docnames
+# ```
