@@ -1,0 +1,338 @@
+"""Backdoor poisoning of contrastive pre-training, and CleanCLIP-style removal.
+
+The chapter "Poisoned pre-training" (notebook 04) uses this module in three steps.
+
+Understand
+    Pre-train lab CLIPs on corpora with ``poison_count`` poisoned pairs (triggered images
+    of other concepts, captioned as the target; Carlini & Terzis 2022) and audit the
+    corpus: score each pair by image-caption agreement under a clean reference model
+    and measure how well a low score finds the poisoned pairs
+    (:func:`pair_agreement`, :func:`audit_report`).
+Interpret
+    Attack success rate: the share of triggered test images of non-target concepts that
+    are classified as the target, zero-shot and by a linear probe trained on clean data
+    (:func:`trigger_test_set`, :func:`zero_shot_predict`, :func:`probe_predict`).
+Mitigate
+    Fine-tune on clean pairs with the CLIP loss alone or with CleanCLIP's in-modal
+    self-supervised terms (Bansal et al. 2023):
+    ``L = L_CLIP + w * (InfoNCE(img, aug img) + InfoNCE(txt, aug txt)) / 2``
+    (:func:`finetune`). The InfoNCE terms reuse :class:`open_clip.ClipLoss`, the same
+    symmetric loss CLIP trains with, so no loss is re-implemented here.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from . import cache
+from .corpus import Corpus
+from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head, zero_shot_logits
+from .models import LoadedModel, load_model
+from .pretrain import TrainConfig, pretrain_key, train_contrastive
+from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
+
+FINETUNE_VERSION = 1
+"""Bump when :func:`finetune` changes in a way that changes the weights."""
+
+CACHE_NAMESPACE = "poisoning_finetune"
+METHODS: tuple[str, ...] = ("clip", "cleanclip")
+"""Fine-tuning methods: the CLIP loss alone, or CLIP plus CleanCLIP's in-modal terms."""
+
+_ALL_TEMPLATES: tuple[str, ...] = tuple(t for d in DOMAINS for t in CAPTION_TEMPLATES[d])
+
+
+@dataclass(frozen=True)
+class TriggerSet:
+    """Test images of non-target concepts, each clean and with the trigger stamped.
+
+    Attributes
+    ----------
+    clean, triggered : uint8 arrays (N, S, S, 3)
+        The same images without and with the trigger patch.
+    labels : int array (N,)
+        True concepts (never the target).
+    target : int
+        The concept the backdoor points to.
+    """
+
+    clean: np.ndarray
+    triggered: np.ndarray
+    labels: np.ndarray
+    target: int
+
+
+def _check_target(world: ConceptWorld, target: int) -> int:
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < world.n_concepts:
+        raise ValueError(f"target must be a concept index in [0, {world.n_concepts - 1}], got {target!r}")
+    return int(target)
+
+
+def trigger_test_set(world: ConceptWorld, n_per_class: int, target: int, seed: int,
+                     domain: str = "photo") -> TriggerSet:
+    """Balanced test images of every concept except ``target``, clean and triggered.
+
+    Render seeds are drawn at or above ``2**40``, so no test image is a training image.
+
+    Parameters
+    ----------
+    world : ConceptWorld
+    n_per_class : int
+        Images per non-target concept (>= 1).
+    target : int
+        The backdoor's target concept (excluded from the set).
+    seed : int
+        Seed of the draw.
+    domain : str
+        Image style, one of :data:`~uim_utils.world.DOMAINS`.
+    """
+    target = _check_target(world, target)
+    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
+        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}")
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+    classes = np.array([c for c in range(world.n_concepts) if c != target])
+    labels = np.repeat(classes, n_per_class)
+    rng = np.random.default_rng([seed, 41, DOMAINS.index(domain)])
+    bgs = rng.integers(0, len(BACKGROUNDS), len(labels))
+    seeds = (1 << 40) + rng.integers(0, 1 << 40, len(labels))
+    d = DOMAINS.index(domain)
+    clean = world.render(labels, d, bgs, seeds)
+    trig = world.render(labels, d, bgs, seeds, trigger=np.ones(len(labels), bool))
+    return TriggerSet(clean, trig, labels, target)
+
+
+def attack_success(pred: np.ndarray, target: int) -> np.ndarray:
+    """Per-image attack success: 1.0 where the prediction is the target, else 0.0.
+
+    Its mean over triggered non-target images is the attack success rate (ASR).
+    """
+    pred = np.asarray(pred)
+    if pred.ndim != 1 or pred.size == 0:
+        raise ValueError(f"pred must be a non-empty 1-D array, got shape {pred.shape}")
+    return (pred == int(target)).astype(float)
+
+
+def zero_shot_predict(lm: LoadedModel, classnames: Sequence[str], images: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Zero-shot predictions (prompt-ensembled head) for each array of images."""
+    head = zero_shot_head(lm, classnames)
+    return [zero_shot_logits(encode_images(lm, x), head).argmax(axis=1) for x in images]
+
+
+def probe_predict(lm: LoadedModel, train_images: np.ndarray, train_labels: np.ndarray,
+                  test_images: Sequence[np.ndarray], seed: int = 0, C: float = 1.0) -> list[np.ndarray]:
+    """A downstream linear probe on frozen features, trained on clean labelled images.
+
+    Returns the probe's predictions for each array in ``test_images``.
+    """
+    tr = encode_images(lm, train_images, normalize=False)
+    tests = [encode_images(lm, x, normalize=False) for x in test_images]
+    _, preds = linear_probe(tr, train_labels, tests, C=C, seed=seed)
+    return preds
+
+
+# ------------------------------------------------------------------------- audit
+def pair_agreement(lm: LoadedModel, corpus: Corpus) -> np.ndarray:
+    """Cosine similarity of each pair's image and caption under ``lm`` (higher = agree)."""
+    img = encode_images(lm, corpus.images)
+    txt = encode_texts(lm, corpus.captions)
+    return (img * txt).sum(axis=1)
+
+
+def audit_report(scores: np.ndarray, is_poisoned: np.ndarray, flag_fraction: float) -> dict[str, float]:
+    """How well *low* agreement finds the poisoned pairs.
+
+    The ``flag_fraction`` of pairs with the lowest score are flagged.
+
+    Parameters
+    ----------
+    scores : float array (N,)
+        Image-caption agreement (low = suspicious).
+    is_poisoned : bool array (N,)
+        Ground truth.
+    flag_fraction : float
+        Share of the corpus flagged, in (0, 1].
+
+    Returns
+    -------
+    dict with ``flagged``, ``precision``, ``recall`` (of the flagged set), ``prevalence``
+    (share of poisoned pairs: the precision of a random flag), ``average_precision`` and
+    ``roc_auc`` (scikit-learn, threshold-free).
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    scores, truth = np.asarray(scores, float), np.asarray(is_poisoned, bool)
+    if scores.shape != truth.shape or scores.ndim != 1:
+        raise ValueError(f"scores {scores.shape} and is_poisoned {truth.shape} must be equal 1-D shapes")
+    if not 0 < float(flag_fraction) <= 1:
+        raise ValueError(f"flag_fraction must be in (0, 1], got {flag_fraction!r}")
+    if truth.all() or not truth.any():
+        raise ValueError(f"is_poisoned must contain both classes, got {int(truth.sum())} of {truth.size} poisoned")
+    k = max(1, int(round(flag_fraction * len(scores))))
+    flagged = np.zeros(len(scores), bool)
+    flagged[np.argsort(scores, kind="stable")[:k]] = True
+    tp = int((flagged & truth).sum())
+    return {"flagged": k, "precision": tp / k, "recall": tp / int(truth.sum()),
+            "prevalence": float(truth.mean()),
+            "average_precision": float(average_precision_score(truth, -scores)),
+            "roc_auc": float(roc_auc_score(truth, -scores))}
+
+
+# -------------------------------------------------------------------- mitigation
+def augment_captions(corpus: Corpus, seed: int) -> list[str]:
+    """One text augmentation per caption: the same concept name in another template.
+
+    The lab's analogue of CleanCLIP's EDA text augmentation: it keeps the word that
+    carries the meaning (the name) and changes the rest of the sentence.
+    """
+    t = corpus.table
+    rng = np.random.default_rng([seed, 43])
+    pick = rng.integers(0, len(_ALL_TEMPLATES), len(t))
+    names = corpus.world.names
+    return [_ALL_TEMPLATES[p].format(names[c][i], bg=BACKGROUNDS[b])
+            for p, c, i, b in zip(pick, t["caption_concept"].to_numpy(), t["name_idx"].to_numpy(),
+                                  t["background"].to_numpy())]
+
+
+def image_augmenter(image_size: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Per-image random resized crop (scale 0.5-1) and horizontal flip (torchvision v2).
+
+    Works on normalised float batches ``(N, 3, H, W)``; each image gets its own draw.
+    """
+    from torchvision.transforms import v2
+
+    tf = v2.Compose([v2.RandomResizedCrop(image_size, scale=(0.5, 1.0), antialias=True),
+                     v2.RandomHorizontalFlip()])
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([tf(img) for img in x])
+
+    return apply
+
+
+def cleanclip_extra_loss(aug_tokens: torch.Tensor, weight: float,
+                         augment: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
+    """CleanCLIP's in-modal term, ``w * (InfoNCE(img, aug img) + InfoNCE(txt, aug txt)) / 2``.
+
+    Returns a callable for :func:`uim_utils.pretrain.train_contrastive`'s ``extra_loss``.
+    ``aug_tokens[i]`` is the augmented caption of corpus row ``i``.
+    """
+    import open_clip
+
+    if not float(weight) > 0:
+        raise ValueError(f"weight must be positive, got {weight!r}")
+    loss_fn = open_clip.ClipLoss()
+
+    def extra(model: torch.nn.Module, x: torch.Tensor, tok: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+        scale = model.logit_scale.exp()
+        img = model.encode_image(x, normalize=True)
+        img_aug = model.encode_image(augment(x), normalize=True)
+        txt = model.encode_text(tok, normalize=True)
+        txt_aug = model.encode_text(aug_tokens[torch.as_tensor(idx)], normalize=True)
+        return weight * (loss_fn(img, img_aug, scale) + loss_fn(txt, txt_aug, scale)) / 2
+
+    return extra
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Settings of a clean fine-tuning run.
+
+    Attributes
+    ----------
+    method : str
+        ``"clip"`` (the CLIP loss alone) or ``"cleanclip"`` (plus in-modal terms).
+    weight : float
+        Weight ``w`` of the in-modal terms (CleanCLIP uses 1).
+    epochs, batch_size, lr, seed
+        As in :class:`~uim_utils.pretrain.TrainConfig`.
+    """
+
+    method: str = "cleanclip"
+    weight: float = 1.0
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 5e-4
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown fine-tuning method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if not float(self.weight) > 0:
+            raise ValueError(f"weight must be positive, got {self.weight!r}")
+
+    def train_config(self, model: str) -> TrainConfig:
+        """The :class:`TrainConfig` of the loop (validates epochs, batch size, lr, seed)."""
+        return TrainConfig(model=model, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                           warmup_steps=10, seed=self.seed)
+
+
+def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
+             use_cache: bool = True, progress: bool = True) -> LoadedModel:
+    """Fine-tune a copy of ``lm`` on the clean corpus; ``lm`` itself is left unchanged.
+
+    Parameters
+    ----------
+    lm : LoadedModel
+        The (possibly backdoored) pre-trained lab model.
+    base_key : str
+        Cache key of ``lm`` (``PretrainResult.key``); part of the fine-tune's key.
+    clean : Corpus
+        Clean image-caption pairs (the defender's trusted data).
+    cfg : FinetuneConfig
+    use_cache : bool
+        Read and write the checkpoint cache (``UIM_CACHE``).
+    """
+    if not base_key:
+        raise ValueError(f"base_key must name the pre-trained model's cache key, got {base_key!r}")
+    if int(clean.table["poisoned"].sum()):
+        raise ValueError(f"the fine-tuning corpus must be clean, it has {int(clean.table['poisoned'].sum())} poisoned pairs")
+    key = cache.config_key({"v": FINETUNE_VERSION, "base": base_key, **clean.fingerprint(), "ft": asdict(cfg)})
+    out = LoadedModel(copy.deepcopy(lm.model), lm.tokenizer, lm.preprocess, lm.name, lm.pretrained)
+    if use_cache:
+        try:
+            hit = cache.load_entry(CACHE_NAMESPACE, key)
+        except cache.CacheCorruptError:
+            cache.remove_entry(CACHE_NAMESPACE, key)
+            hit = None
+        if hit is not None:
+            out.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in hit[0].items()}, strict=True)
+            out.model.eval()
+            return out
+    tokens = lm.tokenizer(clean.captions)
+    extra = None
+    if cfg.method == "cleanclip":
+        aug_tokens = lm.tokenizer(augment_captions(clean, cfg.seed))
+        extra = cleanclip_extra_loss(aug_tokens, cfg.weight, image_augmenter(clean.images.shape[1]))
+    train_contrastive(out.model, clean.images, tokens, cfg.train_config(lm.name), progress=progress,
+                      desc=f"fine-tuning ({cfg.method})", extra_loss=extra)
+    if use_cache:
+        cache.save_entry(CACHE_NAMESPACE, key, out.model.state_dict(), {"ft": asdict(cfg), "base": base_key})
+    return out
+
+
+# ----------------------------------------------------------------- checkpoints
+def save_checkpoint(lm: LoadedModel, path: str | Path) -> Path:
+    """Write the model's weights to a ``.safetensors`` file (atomically).
+
+    The file loads back with ``models.load_model(name, path)``: the same route a
+    downloaded (and possibly poisoned) third-party checkpoint takes.
+    """
+    from safetensors.torch import save
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"checkpoint path must end in .safetensors, got {str(path)!r}")
+    state = {k: v.detach().contiguous().clone() for k, v in lm.model.state_dict().items()}
+    cache.atomic_write_bytes(path, save(state))
+    return path
+
+
+def load_checkpoint(name: str, path: str | Path) -> LoadedModel:
+    """Load a checkpoint written by :func:`save_checkpoint` via :func:`models.load_model`."""
+    return load_model(name, str(Path(path)))
