@@ -41,10 +41,9 @@
 #   measure what the fine-tuning costs in clean accuracy.
 # :::
 #
-# **Estimated time.** `ci`: a few minutes on two CPU cores with a cold cache (three
-# pre-training runs of 40,000 pair-steps and two fine-tuning runs), about a minute or
-# two when cached; `lab`
-# (the rendered book): about 5 minutes; `wild`: as `lab` (the experiment pre-trains
+# **Estimated time.** `ci`: about 2 minutes on two CPU cores with a cold cache (two
+# pre-training runs of 40,000 pair-steps and two fine-tuning runs of 50,000), under a
+# minute when cached; `lab` (the rendered book): about 8 minutes; `wild`: as `lab` (the experiment pre-trains
 # from scratch on a poisoned corpus, which no downloaded checkpoint allows; it needs no
 # internet and no GPU).
 #
@@ -87,8 +86,10 @@
 #    clean zero-shot accuracy falls by at most 0.05.
 #
 # Fine-tuning with the CLIP loss alone is shown beside it for comparison; we assert
-# nothing about it. (Claims 2 and 4 turned out seed-dependent in our runs; see
-# Interpret and Mitigate. The checks print their verdicts instead of asserting them.)
+# nothing about it. Claim 2 turned out seed-dependent (see Interpret): its verdict is
+# printed, not asserted. Claim 4 **failed** with our first fine-tuning budget (3,000
+# clean pairs, 2 epochs); we then chose a larger budget on two *development* seeds and
+# confirmed it on two others, as told in Mitigate.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.
@@ -132,11 +133,14 @@ N_PAIRS = P.pick(ci=10_000, lab=20_000)
 EPOCHS = P.pick(ci=4, lab=6)
 # The dial: poisoned pairs added to the corpus. CHOSEN is 1% of the clean pairs.
 CHOSEN = N_PAIRS // 100
-DOSES = P.pick(ci=[0, CHOSEN, 3 * CHOSEN], lab=[0, 10, 50, CHOSEN, 3 * CHOSEN])
+DOSES = P.pick(ci=[0, CHOSEN], lab=[0, 10, 50, CHOSEN, 3 * CHOSEN])
 N_TEST = P.pick(ci=5, lab=10)         # triggered test images per non-target concept
 N_PROBE = P.pick(ci=10, lab=20)       # clean labelled images per concept for the probe
-N_CLEAN_FT = P.pick(ci=3_000, lab=5_000)  # the defender's clean fine-tuning pairs
-FT_EPOCHS = P.pick(ci=2, lab=3)
+# The defender's clean fine-tuning set: as many pairs as the pre-training corpus, 5 epochs
+# (chosen with scripts/sweep_cleanclip.py on development seeds 0 and 1; see Mitigate).
+N_CLEAN_FT = N_PAIRS
+FT_EPOCHS = 5
+FT_METHODS = P.pick(ci=("cleanclip",), lab=PZ.METHODS)  # ci: the asserted method only (time)
 FLAG_FRACTION = 0.02                  # audit: flag the 2% least-agreeing pairs
 N_BOOT = P.pick(ci=1000, lab=2000)
 # Thresholds, fixed in advance (see "The published claim").
@@ -298,15 +302,15 @@ plt.show()
 # %% [markdown]
 # **Reading the curve.** Without poison, hardly any triggered image is called the
 # target: the patch alone means nothing. As poisoned pairs are added, the zero-shot
-# ASR rises steeply (with seed 0: 0.00, 0.14, 0.74 at 0, 1% and 3%). The linear
+# ASR rises steeply (in our `ci` runs with seed 0: 0.00, 0.14, 0.74 at 0, 1% and 3%). The linear
 # probe, trained only on clean images, inherits the backdoor only if the poisoned
 # encoder moves triggered images far enough towards the target's region of feature
 # space; in our runs that held for one seed and not for another (below). Clean accuracy (dashed)
 # stays where it was: nothing in an ordinary evaluation reveals the poisoned model.
 #
-# **Seed-dependence (claim 2).** With seed 1 the probe's ASR was 0.16 against 0.01
-# for the control; with seed 0 it was 0.00: the probe did not inherit the backdoor at
-# all. Whether a clean-trained probe follows the trigger depends on how far the
+# **Seed-dependence (claim 2).** With seed 1 the probe's ASR was 0.17 against 0.01
+# for the control; with seeds 0, 2 and 3 it was 0.00, although their zero-shot ASR
+# was 0.14, 0.58 and 0.62: the probe did not inherit the backdoor at all. Whether a clean-trained probe follows the trigger depends on how far the
 # poisoned features move, and at 1% poison in a tiny model that varies from run to run.
 #
 # Compared with {cite:t}`carlini2022poisoning`, the lab needs a far larger *share* of
@@ -320,30 +324,32 @@ plt.show()
 # ## Mitigate
 #
 # *How do we remove it?* A defender who suspects a backdoor but cannot find the
-# poisoned pairs fine-tunes the model on a small set of pairs it trusts: here
-# `N_CLEAN_FT` freshly drawn clean pairs, a few epochs at a low learning rate. We
-# compare two losses:
+# poisoned pairs fine-tunes the model on pairs it trusts: here `N_CLEAN_FT` freshly
+# drawn clean pairs (as many as the pre-training corpus), 5 epochs at a quarter of the
+# pre-training learning rate. We compare two losses:
 #
 # - **CLIP only**: the usual contrastive loss on the clean pairs;
 # - **CleanCLIP**: the CLIP loss plus the in-modal terms, with $w = 1$ as in
 #   {cite:t}`bansal2023cleanclip`. Image views are random resized crops (50-100% of the
-#   area) and flips (torchvision `v2`), which often cut the patch out or move it; text
-#   views put the same concept name into another caption template (the lab's analogue
-#   of their EDA text augmentation). The InfoNCE terms are `open_clip.ClipLoss` applied
-#   within one modality.
+#   area) and flips (torchvision `v2`); text views put the same concept name into
+#   another caption template (the lab's analogue of their EDA text augmentation). The
+#   InfoNCE terms are `open_clip.ClipLoss` applied within one modality. The clean pairs
+#   carry no trigger, so neither loss ever sees the patch: whatever removes the backdoor
+#   does so by re-learning the features the trigger used.
 #
 # Both start from the model poisoned at the chosen rate; we evaluate them exactly as
-# above.
+# above. (The `ci` profile runs CleanCLIP only, to keep the test run short; the book
+# shows both.)
 
 # %%
 CLEAN_FT = build_corpus(WORLD, CorpusConfig(n_samples=N_CLEAN_FT, seed=P.seed + 1000))
 tuned = {}
-for method in tqdm(PZ.METHODS, desc="clean fine-tuning"):
+for method in tqdm(FT_METHODS, desc="clean fine-tuning"):
     cfg = PZ.FinetuneConfig(method=method, epochs=FT_EPOCHS, seed=P.seed)
     tuned[method] = PZ.finetune(models[CHOSEN].model, models[CHOSEN].key, CLEAN_FT, cfg,
                                 progress=False)
 after = {"poisoned": results[CHOSEN]}
-after.update({f"+ {m}": measure(tuned[m]) for m in PZ.METHODS})
+after.update({f"+ {m}": measure(tuned[m]) for m in FT_METHODS})
 rows = []
 for name, r in after.items():
     for k, v in r.items():
@@ -372,28 +378,52 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **What the fine-tuning buys, in the lab: claim 4 is not reproduced.** With seed 0
-# (`ci`) CleanCLIP lowered the zero-shot ASR from 0.14 to 0.07 (reduction 0.071, 95%
-# CI [0.032, 0.105], just short of the "halved" threshold of 0.072) at no accuracy
-# cost, but fine-tuning with the CLIP loss alone lowered it further, to 0.05. CleanCLIP's idea is that
-# the in-modal terms ask the image encoder to recognise an image from a crop that often
-# lacks the patch, and the text encoder to keep the target's captions near their
-# paraphrases, so the features must be explained without the trigger. With seed 1 it
-# did not work at all: the zero-shot ASR *rose* after fine-tuning, from 0.31
-# to 0.44 with CleanCLIP and to 0.40 with the CLIP loss alone, while clean accuracy
-# moved by about 0.02. We have not yet found out why (candidates: a fine-tuning set of
-# 3,000 pairs and two epochs is too small to overwrite the backdoor, and the
-# re-warmed learning rate may sharpen the features the trigger already uses; Bansal et
-# al. fine-tune on 100,000 pairs for ten epochs). The `Checks` cell prints the verdict
-# of claim 4 and does not assert it; Exercise 2 asks you to vary the fine-tuning.
+#
+# %% [markdown]
+# **What the fine-tuning buys, in the lab.** Our first fine-tuning budget, 3,000 clean
+# pairs for 2 epochs, failed claim 4: with seed 0 CleanCLIP lowered the zero-shot ASR
+# from 0.14 to 0.07, just short of halving it, and with seed 1 the ASR *rose* (0.31 to
+# 0.44). We did not change the threshold. We swept the budget instead
+# (`scripts/sweep_cleanclip.py`: 3,000 or 10,000 pairs, 2 or 5 epochs, $w$ = 1 or 4)
+# on two *development* seeds, 0 and 1, and fixed the smallest budget that worked on
+# both: 10,000 pairs (as many as pre-training) for 5 epochs, $w = 1$. With 10,000 pairs
+# for 2 epochs, seed 1 still kept an ASR of 0.30 after CleanCLIP; a larger weight
+# $w = 4$ helped at small budgets (0.21) but did not halve it. Then we ran the chapter
+# on two *held-out* seeds:
+#
+# | seed | role | ASR before | CleanCLIP | CLIP only | clean acc. before | after CleanCLIP |
+# |---|---|---|---|---|---|---|
+# | 0 | development | 0.14 | 0.01 | 0.02 | 0.16 | 0.23 |
+# | 1 | development | 0.31 | 0.03 | 0.05 | 0.15 | 0.24 |
+# | 2 | held out | 0.58 | 0.01 | 0.00 | 0.16 | 0.24 |
+# | 3 | held out | 0.62 | 0.04 | 0.01 | 0.14 | 0.25 |
+#
+# (`ci` profile, 10,000 pre-training pairs; the figures above use the book's `lab`
+# sizes.) At this budget claim 4 holds on all four seeds, so the `Checks` cell asserts
+# it. Two things keep it from being the paper's result, though.
+#
+# - **The CLIP loss alone does as well.** {cite:t}`bansal2023cleanclip` find that
+#   fine-tuning with the CLIP loss alone removes much less of the backdoor than
+#   CleanCLIP. In the lab both remove it: the in-modal terms are not what does the work.
+# - **The budget is as large as pre-training.** Fine-tuning here costs 50,000
+#   pair-steps against pre-training's 40,000, and clean accuracy *rises* (0.15 to
+#   0.24) because our pre-trained model is far from converged. This is closer to
+#   re-training on clean data than to the light fine-tuning of the paper, whose clean
+#   set was a fifth of the poisoned corpus. At small budgets (a third of the corpus
+#   for 2 epochs) neither loss removed the backdoor reliably.
+#
+# What carries over is that a backdoor lives in features, and enough training on data
+# without the trigger re-learns those features; what the lab cannot show at this scale
+# is that CleanCLIP's in-modal terms make that cheaper.
 
 # %% [markdown]
 # ## Checks
 #
 # The cell below (hidden in the book; click to show) evaluates the four claims with
-# the thresholds fixed at the top and prints the numbers. It asserts claims 1-3; claim
-# 2 and 4 held for one seed and failed for another in our runs, so they are printed
-# with their verdicts, not asserted.
+# the thresholds fixed at the top and prints the numbers. It asserts claims 1, 3 and 4
+# (claim 4 with the fine-tuning budget chosen on development seeds, see Mitigate).
+# Claim 2 held for one seed of four in our runs, so its verdict is printed, not
+# asserted.
 
 # %% tags=["hide-cell"]
 def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -418,19 +448,19 @@ print(f"4 CleanCLIP: ASR {p['zs_asr'].mean():.3f} -> {cc['zs_asr'].mean():.3f}, 
       f"{drop_asr[0]:.3f} [{drop_asr[1]:.3f}, {drop_asr[2]:.3f}] (need >= half of "
       f"{p['zs_asr'].mean():.3f}, low > 0); clean accuracy {p['zs_acc'].mean():.3f} -> "
       f"{cc['zs_acc'].mean():.3f}, drop {acc_drop:.3f} (need <= {MAX_ACC_DROP})")
-cl = after["+ clip"]
-print(f"  (not asserted) CLIP-only fine-tuning: ASR {cl['zs_asr'].mean():.3f}, "
-      f"clean accuracy {cl['zs_acc'].mean():.3f}")
+if "+ clip" in after:
+    cl = after["+ clip"]
+    print(f"  (not asserted) CLIP-only fine-tuning: ASR {cl['zs_asr'].mean():.3f}, "
+          f"clean accuracy {cl['zs_acc'].mean():.3f}")
 print(f"chapter wall time so far: {time.perf_counter() - START:.0f} s")
 assert gain_zs[0] >= MIN_ASR_GAIN and gain_zs[1] > 0, "claim 1: no backdoor beyond noise"
 claim2 = bool(gain_lp[1] > 0)
 print(f"claim 2 (probe inherits): {'holds' if claim2 else 'does NOT hold'} (not asserted: seed-dependent)")
 assert AUDIT["roc_auc"] >= MIN_AUC, "claim 3: agreement does not rank poisoned pairs"
-claim4 = bool(drop_asr[0] >= 0.5 * p["zs_asr"].mean() and drop_asr[1] > 0 and acc_drop <= MAX_ACC_DROP)
-# Claim 4 is reported, not asserted: seed-dependent in our ci runs (see "What the fine-tuning
-# buys"); the verdict is printed so that a change of code or seed that makes it hold shows.
-print(f"claim 4 (CleanCLIP halves ASR within the accuracy margin): "
-      f"{'holds' if claim4 else 'does NOT hold'}")
+assert drop_asr[0] >= 0.5 * p["zs_asr"].mean(), "claim 4: CleanCLIP did not halve the ASR"
+assert drop_asr[1] > 0, "claim 4: the ASR reduction's interval reaches 0"
+assert acc_drop <= MAX_ACC_DROP, f"claim 4: clean accuracy fell by {acc_drop:.3f}"
+print("claims 1, 3 and 4 hold")
 
 # %% [markdown]
 # ## Summary
@@ -445,9 +475,12 @@ print(f"claim 4 (CleanCLIP halves ASR within the accuracy margin): "
 #   tiny, briefly trained CLIP is a less willing learner of a small patch.
 # - A clean reference model's image-caption agreement ranks poisoned pairs high but
 #   flags many clean pairs with them.
-# - CleanCLIP-style fine-tuning on a few thousand clean pairs did **not** remove the
-#   lab backdoor (claim 4 failed; the ASR rose): the published mitigation is not
-#   reproduced at this scale, and the chapter says so rather than tuning until it is.
+# - Fine-tuning on a few thousand clean pairs did **not** remove the lab backdoor
+#   reliably (the ASR even rose for one seed). With a clean set as large as the
+#   pre-training corpus for 5 epochs, CleanCLIP removed it on four of four seeds
+#   without costing clean accuracy, but so did the CLIP loss alone: the lab does not
+#   reproduce the paper's finding that the in-modal terms are what makes the defence
+#   work.
 #
 # ## Exercises
 #
@@ -455,13 +488,14 @@ print(f"claim 4 (CleanCLIP halves ASR within the accuracy margin): "
 #    dose-response. Where does the ASR start to rise, and is the rise closer to linear
 #    in the count or in its logarithm? Repeat with `EPOCHS` doubled: do more passes
 #    over the same poisoned pairs lower the dose needed?
-# 2. **Weight of the in-modal terms.** Fine-tune with `PZ.FinetuneConfig(weight=w)` for
-#    `w` in 0.25, 1, 4. Plot ASR and clean accuracy against `w`. Which setting would you
-#    choose, and on what data would you choose it (you cannot measure ASR without
-#    knowing the trigger)?
+# 2. **A smaller budget.** Set `N_CLEAN_FT = 3_000` and `FT_EPOCHS = 2`, and fine-tune
+#    with `PZ.FinetuneConfig(weight=w)` for `w` in 0.25, 1, 4 and with the CLIP loss
+#    alone. Plot ASR and clean accuracy against `w`. Is there a budget at which the
+#    in-modal terms beat the CLIP loss alone, as in the paper? Which `w` would you
+#    choose, and on what data (you cannot measure ASR without knowing the trigger)?
 # 3. **Which augmentation matters?** Replace `PZ.image_augmenter` by one that only
-#    flips (no crop) and rerun the CleanCLIP fine-tuning. What does that say about why
-#    the in-modal image term removes a *patch* backdoor?
+#    flips (no crop) and rerun the CleanCLIP fine-tuning at the small budget of
+#    Exercise 2. Does the in-modal image term still change the ASR?
 # 4. **Self-supervised pre-training.** {cite:t}`verma2023effective` report that
 #    CleanCLIP fails when the poisoned model was itself pre-trained with in-modal
 #    terms. Pre-train the poisoned model with `train_contrastive(...,

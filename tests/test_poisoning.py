@@ -105,6 +105,28 @@ def test_cleanclip_extra_loss_is_finite_and_differentiable(world: ConceptWorld) 
         PZ.cleanclip_extra_loss(aug, 0.0, PZ.image_augmenter(32))
 
 
+def test_cleanclip_extra_loss_reuses_the_step_features(world: ConceptWorld) -> None:
+    """Passing the forward pass's features gives the same loss as encoding again."""
+    from uim_utils.models import lab_to_tensor
+
+    lm = create_lab_model("uim-tiny", seed=0)
+    lm.model.eval()
+    corpus = build_corpus(world, CorpusConfig(n_samples=16, seed=0))
+    tokens = lm.tokenizer(corpus.captions)[:8]
+    extra = PZ.cleanclip_extra_loss(lm.tokenizer(PZ.augment_captions(corpus, 0)), 2.0, PZ.image_augmenter(32))
+    x = lab_to_tensor(corpus.images[:8])
+    with torch.no_grad():
+        img, txt = lm.model(x, tokens)[:2]
+        torch.manual_seed(5)
+        reused = extra(lm.model, x, tokens, np.arange(8), img, txt)
+        torch.manual_seed(5)
+        fresh = extra(lm.model, x, tokens, np.arange(8))
+        torch.manual_seed(5)
+        wrong = extra(lm.model, x, tokens, np.arange(8), img.roll(1, dims=0), txt)
+    assert torch.allclose(reused, fresh, atol=1e-5)
+    assert not torch.allclose(wrong, fresh, atol=1e-3)
+
+
 def test_finetune_config_bad_input() -> None:
     with pytest.raises(ValueError, match="dropout"):
         PZ.FinetuneConfig(method="dropout")

@@ -37,7 +37,7 @@ from .models import LoadedModel, load_model
 from .pretrain import TrainConfig, pretrain_key, train_contrastive
 from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
 
-FINETUNE_VERSION = 1
+FINETUNE_VERSION = 2
 """Bump when :func:`finetune` changes in a way that changes the weights."""
 
 CACHE_NAMESPACE = "poisoning_finetune"
@@ -228,11 +228,16 @@ def cleanclip_extra_loss(aug_tokens: torch.Tensor, weight: float,
         raise ValueError(f"weight must be positive, got {weight!r}")
     loss_fn = open_clip.ClipLoss()
 
-    def extra(model: torch.nn.Module, x: torch.Tensor, tok: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+    def extra(model: torch.nn.Module, x: torch.Tensor, tok: torch.Tensor, idx: np.ndarray,
+              img: torch.Tensor | None = None, txt: torch.Tensor | None = None) -> torch.Tensor:
+        # ``img``/``txt``: the batch's normalised features from the CLIP forward pass of
+        # the same step (train_contrastive passes them); encoded here only if absent.
         scale = model.logit_scale.exp()
-        img = model.encode_image(x, normalize=True)
+        if img is None:
+            img = model.encode_image(x, normalize=True)
+        if txt is None:
+            txt = model.encode_text(tok, normalize=True)
         img_aug = model.encode_image(augment(x), normalize=True)
-        txt = model.encode_text(tok, normalize=True)
         txt_aug = model.encode_text(aug_tokens[torch.as_tensor(idx)], normalize=True)
         return weight * (loss_fn(img, img_aug, scale) + loss_fn(txt, txt_aug, scale)) / 2
 

@@ -173,7 +173,7 @@ def train_contrastive(
     cfg: TrainConfig,
     progress: bool = True,
     desc: str = "training",
-    extra_loss: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, np.ndarray], torch.Tensor] | None = None,
+    extra_loss: Callable[..., torch.Tensor] | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` in place with the CLIP contrastive loss; returns the history.
@@ -186,8 +186,10 @@ def train_contrastive(
     tokens : int tensor (N, context_length)
     cfg : TrainConfig
     extra_loss : callable, optional
-        ``extra_loss(model, x, tok, idx) -> scalar`` added to the CLIP loss each step
-        (e.g. CleanCLIP's in-modal terms); ``idx`` are the batch's row indices.
+        ``extra_loss(model, x, tok, idx, img_f, txt_f) -> scalar`` added to the CLIP loss
+        each step (e.g. CleanCLIP's in-modal terms); ``idx`` are the batch's row indices
+        and ``img_f``, ``txt_f`` the normalised features of this step's forward pass, so
+        the extra term need not encode the batch a second time.
     augment : callable, optional
         ``augment(x, generator) -> x`` applied to each normalised image batch.
     """
@@ -220,7 +222,7 @@ def train_contrastive(
             img_f, txt_f, scale = model(x, tok)[:3]
             loss = loss_fn(img_f, txt_f, scale)
             if extra_loss is not None:
-                loss = loss + extra_loss(model, x, tok, idx)
+                loss = loss + extra_loss(model, x, tok, idx, img_f, txt_f)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
