@@ -63,8 +63,10 @@ def test_key_accepts_numpy_scalars_tuples_and_paths() -> None:
 
 
 def test_key_rejects_unserialisable_values_naming_them() -> None:
-    with pytest.raises(TypeError, match="object"):
+    with pytest.raises(ValueError, match="object"):
         config_key({"f": object()})
+    with pytest.raises(ValueError, match="NaN"):
+        config_key({"lr": float("nan")})
 
 
 # ---------------------------------------------------------------- round trip

@@ -32,8 +32,18 @@ def config_key(config: Mapping[str, Any]) -> str:
     """A stable 16-hex-digit key for a JSON-serialisable configuration.
 
     Key order does not matter; any change of a value changes the key.
+
+    Raises
+    ------
+    ValueError
+        If a value cannot be serialised (the message names it), or a float is NaN/inf.
     """
-    blob = json.dumps(config, sort_keys=True, default=_json_default).encode()
+    try:
+        blob = json.dumps(config, sort_keys=True, default=_json_default, allow_nan=False).encode()
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError as exc:
+        raise ValueError(f"cannot put a NaN or infinite float into a cache key: {exc}") from None
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
