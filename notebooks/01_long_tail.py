@@ -63,8 +63,8 @@
 #
 # We reproduce this chain in the lab of the book, on 100 concepts and 20,000 pairs,
 # where we set the frequencies ourselves. The claims and thresholds, fixed before the
-# first run of this chapter (the `Checks` cell asserts them, in every profile and for
-# every seed):
+# first run of this chapter (the `Checks` cell asserts them, in every profile; they
+# do not hold for every seed, see "How robust are these verdicts?" in the Checks):
 #
 # 1. **Frequency predicts accuracy.** Under a Zipf law of exponent 1.2, the Spearman
 #    correlation between a concept's log caption count and its zero-shot accuracy is
@@ -132,7 +132,10 @@ N_PAIRS = 20_000
 EPOCHS = 3
 MAIN_EXPONENT = 1.2                      # the exponent of claims 1, 3, 4 and 5
 EXPONENTS = P.pick(ci=[0.0, 1.2], lab=[0.0, 0.6, 1.2, 2.0])
-N_TEST = P.pick(ci=10, lab=20)           # balanced test images per concept
+# Test images per concept: 40 in every profile. The first version used 10 in `ci`, which
+# gave 200 tail test images: too few to see a tail gain of 0.04 (the mean over our three
+# pilot seeds) beyond noise. 40 makes that gain about 3.5 standard errors (see Checks).
+N_TEST = 40                              # balanced test images per concept
 N_UNLABELLED = 10                        # unlabelled images per concept (prior estimate)
 N_PROBE = P.pick(ci=10, lab=20)          # labelled images per concept (linear probe)
 N_BOOT = P.pick(ci=1000, lab=4000)
@@ -445,18 +448,35 @@ else:
 # observation 3b that explains it is asserted. The intervals of the mitigation gains
 # are paired bootstraps over the tail's test images.
 #
-# **How robust are these verdicts?** The `ci` profile is small: 20 tail concepts with
-# 10 test images each give 200 tail test images, so a tail gain of 0.05 is about two
-# standard errors. With the base seed 0 every asserted claim holds. When we reran the
-# chapter with `UIM_SEED=1` (another world, corpus and initialisation; nothing else
-# changed), two checks failed: claim 1's Spearman correlation was 0.26 with
-# $p = 0.0100$, just above the threshold of 0.01 (its slope interval stayed above 0),
-# and REAL-Prompt's tail gain was +0.035 with an interval of [-0.020, 0.085]. With
-# `UIM_SEED=2`, claims 1, 2 and 4 held (Spearman 0.47) and claim 5 failed: the logit
-# adjustment's tail gain was +0.025 with an interval of [-0.005, 0.055]. We did not
-# change any threshold or size after seeing this. Read claims 1, 4 and 5 as holding in
-# direction for all three seeds but not always beyond noise at `ci` size; claim 2 held
-# for all three; the `lab` profile (twice the test images) is the better test.
+# **How robust are these verdicts?** Five seeds. With `UIM_SEED` = 0 to 4 (each a
+# different world, corpus and initialisation; nothing else changed) the `ci` profile
+# gave:
+#
+# | seed | 1: Spearman (p) | 1: slope, 95% CI | 2: control p | 3: probe gap, 95% CI | 4: REAL-Prompt tail gain | 5: logit adj. tail gain |
+# |---|---|---|---|---|---|---|
+# | 0 | 0.38 (9e-5) | [0.12, 0.29] | 0.81 | 0.04 [-0.00, 0.08] | +0.076 [0.050, 0.101] | +0.041 [0.019, 0.062] |
+# | 1 | 0.29 (0.004) | [0.09, 0.24] | 0.93 | -0.00 [-0.04, 0.04] | **+0.003 [-0.025, 0.028]** | +0.031 [0.003, 0.059] |
+# | 2 | 0.46 (1e-6) | [0.15, 0.30] | 0.79 | 0.02 [-0.03, 0.06] | +0.130 [0.105, 0.158] | +0.036 [0.020, 0.054] |
+# | 3 | **0.24 (0.014)** | [0.03, 0.18] | 0.71 | -0.04 [-0.09, 0.01] | **+0.026 [-0.001, 0.055]** | **+0.015 [-0.004, 0.034]** |
+# | 4 | **0.23 (0.021)** | [0.09, 0.27] | 0.70 | 0.07 [0.03, 0.11] | +0.066 [0.040, 0.095] | +0.037 [0.018, 0.058] |
+#
+# Bold entries miss their pre-set threshold. Every asserted claim holds for seeds 0
+# and 2; seeds 1, 3 and 4 each fail at least one, so **the claims do not hold for every
+# seed**, and rerunning the chapter with `UIM_SEED=3`, say, ends in an assertion error
+# that says which claim failed. What does hold for all five: the slope of accuracy on
+# log frequency is above zero, the uniform control shows no correlation, and both
+# mitigations raise tail accuracy on average (logit adjustment beyond noise in four
+# seeds of five). Where they fail, the lab's long tail was weaker: seed 3's zero-shot
+# head-tail gap was 0.09, against 0.26 for seed 0. REAL-Prompt depends on the world
+# more than the others: it helps only where the canonical name of a tail concept is
+# rare in the captions *and* the text encoder learned the common synonym; with seed 1
+# its gain was zero.
+#
+# The first version of this chapter used 10 test images per concept in `ci` and failed
+# on seeds 1 and 2 with intervals that barely touched zero. We raised the test set to
+# 40 images per concept (a tail gain of 0.04 is then about 3.5 standard errors) without
+# changing a threshold, and reran all five seeds once; the table above is that run.
+# Seed 1's REAL-Prompt failure did not go away: it was not a matter of power.
 
 # %% tags=["hide-cell"]
 gap_zs = GAPS[(GAPS.exponent == MAIN_EXPONENT) & (GAPS.method == "zero-shot")].iloc[0]
@@ -483,12 +503,13 @@ for i, (name, ((g, lo, hi), drop)) in enumerate(mitigations.items(), start=4):
     print(f"{i} {name}: tail gain {g:.3f} [{lo:.3f}, {hi:.3f}] (need low > 0); "
           f"overall drop {drop:.3f} (need <= {ACC_MARGIN})")
 
-assert FIT.spearman > 0 and FIT.spearman_p < ALPHA_ZIPF, "claim 1: no significant positive correlation"
-assert FIT.slope_low > 0, "claim 1: the slope's interval reaches 0"
+SEE = f" (seed {P.seed}; see the five-seed table above: not every seed passes)"
+assert FIT.spearman > 0 and FIT.spearman_p < ALPHA_ZIPF, "claim 1: no significant positive correlation" + SEE
+assert FIT.slope_low > 0, "claim 1: the slope's interval reaches 0" + SEE
 assert CONTROL.spearman_p >= ALPHA_CONTROL, "claim 2: the uniform control is correlated too"
 assert gap_lp.gap < gap_zs.gap_low, "3b: the probe's gap is not smaller than the zero-shot gap"
 for name, ((g, lo, hi), drop) in mitigations.items():
-    assert lo > 0, f"{name}: tail gain not above 0"
+    assert lo > 0, f"{name}: tail gain not above 0" + SEE
     assert drop <= ACC_MARGIN, f"{name}: overall accuracy fell by {drop:.3f}"
 
 # %% [markdown]
@@ -506,8 +527,11 @@ for name, ((g, lo, hi), drop) in mitigations.items():
 # - REAL-Prompt (the captions' favourite name) and logit adjustment (subtract the
 #   inherited log-prior, estimated without labels) both raise tail accuracy without
 #   costing overall accuracy, and they combine; neither brings the tail level with the
-#   head. At `ci` size the gains are a few points, near the noise for some seeds (see
-#   the Checks).
+#   head. The gains are a few points and depend on the world: over five seeds, logit
+#   adjustment helped beyond noise in four and REAL-Prompt in three (see the Checks).
+# - The checks hold for the base seed and for one other of five; the lab's long tail is
+#   strong in some worlds and weak in others, and we report that rather than a seed
+#   that passes.
 #
 # ## Exercises
 #
