@@ -39,8 +39,8 @@
 # - implement NMTune's three regularisers and measure, with an ablation, what each adds.
 # :::
 #
-# **Estimated time.** `ci`: about a minute on two CPU cores with a cold cache (six lab
-# CLIPs are pre-trained), a few seconds warm; `lab` (the rendered book): about 4-6
+# **Estimated time.** `ci`: about 100 s on two CPU cores with a cold cache (four lab
+# CLIPs are pre-trained), a few seconds warm; `lab` (the rendered book): about 8-10
 # minutes cold (15 lab CLIPs); `wild`: a real LAION CLIP on CIFAR-10 and shifted copies,
 # a few minutes on a Colab GPU (needs internet).
 #
@@ -135,7 +135,7 @@ if P.is_wild and not network_available():
                      "are downloaded); run it on Colab, or use UIM_PROFILE=lab offline.")
 
 N_CONCEPTS = 50
-RATES = P.pick(ci=[0.0, 0.1, 0.3], lab=[0.0, 0.05, 0.1, 0.2, 0.3])
+RATES = P.pick(ci=[0.0, 0.3], lab=[0.0, 0.05, 0.1, 0.2, 0.3])  # ci: the two rates the checks use
 SEEDS = P.seeds(P.pick(ci=2, lab=3))
 N_PAIRS = P.pick(ci=6_000, lab=10_000)
 TRAIN = TrainConfig(model="uim-tiny", epochs=P.pick(ci=4, lab=6), batch_size=256, lr=2e-3)
@@ -363,7 +363,8 @@ ablation.loc[list(N.ablation_heads())]
 # **What NMTune buys in the lab: nothing (claim 4 failed).** On the first run both MLP
 # heads were *below* the linear probe, ID and OOD, at every noise rate, and NMTune's
 # regularisers only recovered part of the MLP's loss (OOD at 30%: linear probe 0.282,
-# MLP 0.264, NMTune 0.272). In
+# MLP 0.264, NMTune 0.272), and over three base seeds (six pre-trained models at 30%
+# noise) NMTune stayed 0.009 to 0.015 below the linear probe OOD on average. In
 # {cite:t}`chen2024noisy` NMTune gains a few points on both ID and OOD tasks on real
 # models with 512-2048-dimensional features. Our features have 64 dimensions and a
 # few hundred training images, so an MLP head has little room to reshape anything; the
@@ -407,12 +408,24 @@ else:
 # ## Checks
 #
 # The cell below (hidden in the book; click to show) prints the numbers behind each
-# claim with the thresholds fixed at the top. Claims 1 and 2 are asserted to hold.
-# **Claims 3 and 4 failed** on the first run (base seed 0, `ci`): the audit's
-# precision was 0.444 against a threshold of 0.45 (recall 0.79 passed), and NMTune was
-# 0.010 *below* the linear probe OOD on the 30%-noise models (0.272 vs 0.282). We kept
-# the thresholds, and the cell asserts that these verdicts still hold, so that the
-# text cannot silently go stale. The ID bump is printed, not asserted.
+# claim with the thresholds fixed at the top. Claims 1 and 2 are asserted. **Claims 3
+# and 4 failed** on the first run, and we kept their thresholds; the cell prints their
+# verdicts without asserting them, so a seed on which one of them holds is not an error.
+# The ID bump is printed, not asserted.
+#
+# **How robust are these verdicts?** We ran the `ci` profile with base seeds 0, 1 and 2
+# (each base seed pre-trains two seeds per noise rate in its own world):
+#
+# | base seed | 1: OOD drop per seed (need > 0; mean > 2 sd) | 2: ID 0% → 30% | 3: audit precision (need ≥ 0.45) / recall | 4: NMTune − probe, OOD |
+# |---|---|---|---|---|
+# | 0 | 0.049, 0.118 (2 sd = 0.013) | 0.394 → 0.338 | **0.445** / 0.79 | **−0.009** |
+# | 1 | 0.014, 0.113 (2 sd = 0.017) | 0.344 → 0.305 | **0.446** / 0.75 | **−0.012** |
+# | 2 | 0.095, 0.091 (2 sd = 0.058) | 0.386 → 0.326 | **0.441** / 0.76 | **−0.015** |
+#
+# Claims 1 and 2 held for all three; claims 3 and 4 failed for all three, each by a
+# small margin. Two caveats on claim 1: the "seed spread" is the standard deviation of
+# two numbers, a crude yardstick, and one of the six drops (0.014) is small. The lab
+# reproduces the direction of the OOD effect in every run, not its size.
 
 # %% tags=["hide-cell"]
 def per_seed(table: pd.DataFrame, domain: str, rate: float, head: str | None = None) -> np.ndarray:
@@ -450,13 +463,10 @@ g_m, g_lo, g_hi = N.mean_ci(gain)
 print(f"4 NMTune - linear probe, OOD at {NOISIEST:.0%}: per seed {np.round(gain, 3)}, "
       f"mean {g_m:.3f} [95% CI {g_lo:.3f}, {g_hi:.3f}] (need mean >= 0)")
 verdict4 = bool(g_m >= 0)
-# Claims 3 and 4 FAILED on the first ci run (base seed 0): precision 0.444 < 0.45, and
-# NMTune 0.010 below the linear probe OOD. The text reports that; these asserts make
-# sure the text cannot go stale silently (a changed verdict fails the build).
-print(f"claim 3 {'holds' if verdict3 else 'does NOT hold'}, claim 4 "
-      f"{'holds' if verdict4 else 'does NOT hold'} (text says: neither holds)")
-assert not verdict3, "claim 3 (audit) now holds: revise the text"
-assert not verdict4, "claim 4 (NMTune >= linear probe OOD) now holds: revise the text"
+# Claims 3 and 4 are printed, not asserted: they failed on the first run (see the text);
+# a seed on which one of them holds is not an error.
+print(f"claim 3 (audit) {'holds' if verdict3 else 'does NOT hold'}; claim 4 (NMTune >= "
+      f"linear probe OOD) {'holds' if verdict4 else 'does NOT hold'} (not asserted)")
 
 spec = SPEC.groupby("noise")[["entropy", "top_k_share"]].mean()
 print(f"spectrum (reported only): entropy {spec['entropy'].round(3).to_dict()}, "
