@@ -139,7 +139,9 @@ RATES = P.pick(ci=[0.0, 0.3], lab=[0.0, 0.05, 0.1, 0.2, 0.3])  # ci: the two rat
 SEEDS = P.seeds(P.pick(ci=2, lab=3))
 N_PAIRS = P.pick(ci=6_000, lab=10_000)
 TRAIN = TrainConfig(model="uim-tiny", epochs=P.pick(ci=4, lab=6), batch_size=256, lr=2e-3)
-N_TRAIN, N_TEST = 10, 20          # downstream images per concept (train: photo; test: each domain)
+# Downstream images per concept (train: photo; test: each domain). N_TRAIN was 10 on the
+# first run; 30 was chosen on development seeds (see "What NMTune buys").
+N_TRAIN, N_TEST = 30, 20
 OOD = "noisy"                     # the OOD domain of the claims
 NOISIEST = max(RATES)
 # Thresholds of the claims, fixed in advance (see "The published claim").
@@ -228,7 +230,7 @@ audit_table.round(3)
 #
 # *What does the flaw do downstream?* A downstream user takes the frozen image encoder,
 # trains a linear probe (standardised logistic regression, $C=1$) on
-# 10 labelled photos per concept, and tests it on fresh photos (ID) and on
+# 30 labelled photos per concept, and tests it on fresh photos (ID) and on
 # images of the other styles (OOD).
 
 # %%
@@ -360,18 +362,35 @@ ablation = abl[abl["domain"].isin([N.ID_DOMAIN, OOD])].pivot_table(
 ablation.loc[list(N.ablation_heads())]
 
 # %% [markdown]
-# **What NMTune buys in the lab: nothing (claim 4 failed).** On the first run both MLP
-# heads were *below* the linear probe, ID and OOD, at every noise rate, and NMTune's
-# regularisers only recovered part of the MLP's loss (OOD at 30%: linear probe 0.282,
-# MLP 0.264, NMTune 0.272), and over three base seeds (six pre-trained models at 30%
-# noise) NMTune stayed 0.009 to 0.015 below the linear probe OOD on average. In
-# {cite:t}`chen2024noisy` NMTune gains a few points on both ID and OOD tasks on real
-# models with 512-2048-dimensional features. Our features have 64 dimensions and a
-# few hundred training images, so an MLP head has little room to reshape anything; the
-# ablation shows whether the regularisers, rather than the MLP's extra capacity,
-# account for any difference. The consistency term (`mse`) keeps the tuned features
-# close to the pre-trained ones, which is what protects OOD accuracy when the head would
-# otherwise over-fit the photo style.
+# **What NMTune buys in the lab: a tie with the linear probe.** On the first run, with
+# 10 labelled photos per concept (500 in all), claim 4 failed: both MLP heads were
+# *below* the linear probe, ID and OOD, at every noise rate (OOD at 30%: linear probe
+# 0.282, MLP 0.264, NMTune 0.272), and over three base seeds NMTune stayed 0.009 to
+# 0.015 below the probe. A residual MLP of $64 \to 256 \to 64$ over-fits 500 images. We
+# kept the threshold and changed the one thing the paper's setting differs in most, the
+# size of the downstream training set: on two *development* base seeds (0 and 1) we
+# fitted the three heads on the same pre-trained models with 10, 30 and 100 photos per
+# concept (OOD accuracy at 30% noise, mean of two pre-training seeds):
+#
+# | base seed | photos per concept | linear probe | MLP | NMTune |
+# |---|---|---|---|---|
+# | 0 | 10 | 0.281 | 0.264 | 0.272 |
+# | 0 | 30 | 0.290 | 0.316 | 0.307 |
+# | 0 | 100 | 0.334 | 0.358 | 0.361 |
+# | 1 | 10 | 0.224 | 0.222 | 0.212 |
+# | 1 | 30 | 0.234 | 0.259 | 0.243 |
+# | 1 | 100 | 0.244 | 0.250 | 0.256 |
+#
+# We fixed the smallest size at which NMTune matched the probe on both, 30, and ran the
+# chapter on two *held-out* base seeds: NMTune was 0.019 below the probe for base seed
+# 2 and 0.008 above it for base seed 3 (the seed table in Checks). So claim 4 is not
+# reproduced beyond a tie. And where the MLP heads win, the development table shows
+# the *plain* MLP winning as much or more: what beats the linear probe is the MLP's
+# extra capacity once there is enough data to fit it, not NMTune's regularisers. The
+# ablation table above asks the same question term by term. In {cite:t}`chen2024noisy`
+# NMTune gains a few points over both on real models with 512-2048-dimensional features
+# and full downstream datasets; our 64-dimensional features leave the regularisers
+# little to reshape.
 #
 # ## Wild: a real CLIP
 #
@@ -408,24 +427,30 @@ else:
 # ## Checks
 #
 # The cell below (hidden in the book; click to show) prints the numbers behind each
-# claim with the thresholds fixed at the top. Claims 1 and 2 are asserted. **Claims 3
+# claim with the thresholds fixed at the top, then asserts claims 1 and 2. **Claims 3
 # and 4 failed** on the first run, and we kept their thresholds; the cell prints their
 # verdicts without asserting them, so a seed on which one of them holds is not an error.
 # The ID bump is printed, not asserted.
 #
-# **How robust are these verdicts?** We ran the `ci` profile with base seeds 0, 1 and 2
-# (each base seed pre-trains two seeds per noise rate in its own world):
+# **How robust are these verdicts?** The `ci` profile with base seeds 0 to 3 (each base
+# seed pre-trains two seeds per noise rate in its own world), all with the 30 training
+# photos per concept chosen on base seeds 0 and 1 (see "What NMTune buys"):
 #
-# | base seed | 1: OOD drop per seed (need > 0; mean > 2 sd) | 2: ID 0% → 30% | 3: audit precision (need ≥ 0.45) / recall | 4: NMTune − probe, OOD |
-# |---|---|---|---|---|
-# | 0 | 0.049, 0.118 (2 sd = 0.013) | 0.394 → 0.338 | **0.445** / 0.79 | **−0.009** |
-# | 1 | 0.014, 0.113 (2 sd = 0.017) | 0.344 → 0.305 | **0.446** / 0.75 | **−0.012** |
-# | 2 | 0.095, 0.091 (2 sd = 0.058) | 0.386 → 0.326 | **0.441** / 0.76 | **−0.015** |
+# | base seed | role | 1: OOD drop per seed (need > 0; mean > 2 sd) | 2: ID, 0% → 30% | 3: audit precision (need ≥ 0.45) / recall | 4: NMTune − probe, OOD (mean) |
+# |---|---|---|---|---|---|
+# | 0 | development | 0.045, 0.159 (2 sd = 0.041) | 0.464 → 0.396 | **0.445** / 0.79 | +0.031, +0.004 (+0.017) |
+# | 1 | development | 0.070, 0.147 (2 sd = 0.055) | 0.408 → 0.365 | **0.446** / 0.75 | +0.005, +0.013 (+0.009) |
+# | 2 | held out | 0.090, 0.051 (2 sd = 0.058) | 0.440 → 0.414 | **0.441** / 0.76 | −0.024, −0.013 (**−0.019**) |
+# | 3 | held out | 0.103, 0.041 (2 sd = 0.008) | **0.386 → 0.391** | **0.428** / 0.75 | +0.022, −0.007 (+0.008) |
 #
-# Claims 1 and 2 held for all three; claims 3 and 4 failed for all three, each by a
-# small margin. Two caveats on claim 1: the "seed spread" is the standard deviation of
-# two numbers, a crude yardstick, and one of the six drops (0.014) is small. The lab
-# reproduces the direction of the OOD effect in every run, not its size.
+# Claim 1 held for all four: the OOD fall is the robust part of the lab's result. Claim
+# 2 failed for base seed 3, where ID accuracy at 30% noise was as high as at 0% (a
+# rerun with `UIM_SEED=3` ends in that assertion error): in-domain transfer is much less
+# sensitive to caption noise than out-of-domain transfer, which is the paper's point,
+# and sometimes not sensitive at all. Claim 3 missed its threshold by a hair every time.
+# Claim 4 held for three base seeds of four, but across all eight noisy models NMTune
+# was on average only 0.004 above the linear probe: a tie. Note also that the "seed
+# spread" of claim 1 is the standard deviation of two numbers, a crude yardstick.
 
 # %% tags=["hide-cell"]
 def per_seed(table: pd.DataFrame, domain: str, rate: float, head: str | None = None) -> np.ndarray:
@@ -442,16 +467,11 @@ spread = ood0.std(ddof=1)
 print(f"1 OOD ({OOD}) linear probe: 0% {np.round(ood0, 3)}, {NOISIEST:.0%} {np.round(ood_max, 3)}; "
       f"drop per seed {np.round(drop, 3)}, mean {drop.mean():.3f} "
       f"(need every drop > 0 and mean > {SPREAD_FACTOR} x seed sd {spread:.3f} = {SPREAD_FACTOR * spread:.3f})")
-assert (drop > 0).all(), "OOD accuracy did not fall in every seed"
-assert drop.mean() > SPREAD_FACTOR * spread, "OOD drop is within the seed spread"
-
 id_curve = LP[LP["domain"] == N.ID_DOMAIN].set_index("noise")["mean"]
 print(f"2 ID linear probe by noise rate: {id_curve.round(3).to_dict()} "
       f"(need mean at {NOISIEST:.0%} < at 0%)")
 bump = [r for r in RATES if 0 < r <= 0.1 and id_curve[r] > id_curve[0.0]]
 print(f"  ID bump at 5-10% noise in this run: {'yes, at ' + str(bump) if bump else 'no'} (not asserted)")
-assert id_curve[NOISIEST] < id_curve[0.0], "ID accuracy did not fall at the highest noise rate"
-
 print(f"3 audit: precision {AUDIT.precision:.3f} (need >= {AUDIT_PRECISION_FACTOR} x "
       f"{AUDIT.base_rate:.3f} = {AUDIT_PRECISION_FACTOR * AUDIT.base_rate:.3f}), "
       f"recall {AUDIT.recall:.3f} (need >= {AUDIT_RECALL_MIN})")
@@ -471,6 +491,12 @@ print(f"claim 3 (audit) {'holds' if verdict3 else 'does NOT hold'}; claim 4 (NMT
 spec = SPEC.groupby("noise")[["entropy", "top_k_share"]].mean()
 print(f"spectrum (reported only): entropy {spec['entropy'].round(3).to_dict()}, "
       f"top-5 share {spec['top_k_share'].round(3).to_dict()}")
+# Claims 1 and 2, asserted after every number is printed.
+SEE = f" (base seed {P.seed}; see the seed table above: not every seed passes)"
+assert (drop > 0).all(), "claim 1: OOD accuracy did not fall in every seed" + SEE
+assert drop.mean() > SPREAD_FACTOR * spread, "claim 1: OOD drop is within the seed spread" + SEE
+assert id_curve[NOISIEST] < id_curve[0.0], "claim 2: ID accuracy did not fall at the highest noise rate" + SEE
+print("claims 1 and 2 hold")
 
 # %% [markdown]
 # ## Summary
@@ -484,10 +510,13 @@ print(f"spectrum (reported only): entropy {spec['entropy'].round(3).to_dict()}, 
 #   (recall about 0.8) but flags nearly as many clean pairs, most of all in rare styles.
 # - The feature spectrum changes little and noisily at this scale; the accuracy curves,
 #   not the spectrum, carry the evidence.
-# - NMTune did not beat the linear probe here (claim 4 failed): on 64-dimensional
-#   features and 500 training images the MLP head over-fits, and NMTune's regularisers
-#   win back only part of that loss. The audit's precision also missed its threshold
-#   narrowly (claim 3): confident learning flags many clean pairs of a weak model.
+# - NMTune did not beat the linear probe beyond a tie (claim 4): with 10 training photos
+#   per concept the MLP heads over-fit; with 30 NMTune matched the probe on average,
+#   and the plain MLP did as well as NMTune. The audit's precision also missed its
+#   threshold narrowly (claim 3): confident learning flags many clean pairs of a weak
+#   model.
+# - The OOD fall held for every seed we ran; the in-domain fall did not (one base seed
+#   of four showed none).
 #
 # ## Exercises
 #
