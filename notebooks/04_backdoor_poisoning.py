@@ -42,8 +42,9 @@
 # :::
 #
 # **Estimated time.** `ci`: about 2 minutes on two CPU cores with a cold cache (two
-# pre-training runs of 40,000 pair-steps and two fine-tuning runs of 50,000), under a
-# minute when cached; `lab` (the rendered book): about 8 minutes; `wild`: as `lab` (the experiment pre-trains
+# pre-training runs of 40,000 pair-steps and one CleanCLIP fine-tuning run of 50,000),
+# under a minute when cached; `lab` (the rendered book): about 10 minutes (five
+# pre-training runs of 120,000 pair-steps, two fine-tuning runs of 100,000); `wild`: as `lab` (the experiment pre-trains
 # from scratch on a poisoned corpus, which no downloaded checkpoint allows; it needs no
 # internet and no GPU).
 #
@@ -302,16 +303,21 @@ plt.show()
 # %% [markdown]
 # **Reading the curve.** Without poison, hardly any triggered image is called the
 # target: the patch alone means nothing. As poisoned pairs are added, the zero-shot
-# ASR rises steeply (in our `ci` runs with seed 0: 0.00, 0.14, 0.74 at 0, 1% and 3%). The linear
-# probe, trained only on clean images, inherits the backdoor only if the poisoned
-# encoder moves triggered images far enough towards the target's region of feature
-# space; in our runs that held for one seed and not for another (below). Clean accuracy (dashed)
-# stays where it was: nothing in an ordinary evaluation reveals the poisoned model.
+# ASR rises steeply. In the book's `lab` run (seed 0, 20,000 pairs, 6 epochs) it was
+# 0.01 at 0, 10 and 50 poisoned pairs, then 0.98 at 200 (1%) and 1.00 at 600: a
+# threshold rather than a slope. The linear probe, trained only on clean images,
+# inherits the backdoor when the poisoned encoder moves triggered images far enough
+# towards the target's region of feature space: at 1% its ASR was 0.81. Clean accuracy
+# (dashed) stays where it was: nothing in an ordinary evaluation reveals the poisoned
+# model.
 #
-# **Seed-dependence (claim 2).** With seed 1 the probe's ASR was 0.17 against 0.01
-# for the control; with seeds 0, 2 and 3 it was 0.00, although their zero-shot ASR
-# was 0.14, 0.58 and 0.62: the probe did not inherit the backdoor at all. Whether a clean-trained probe follows the trigger depends on how far the
-# poisoned features move, and at 1% poison in a tiny model that varies from run to run.
+# **Seed- and size-dependence (claim 2).** In the smaller `ci` runs (10,000 pairs, 4
+# epochs) the backdoor was weaker and the probe's inheritance came and went: with seed
+# 1 the probe's ASR was 0.17 against 0.01 for the control; with seeds 0, 2 and 3 it was
+# 0.00, although their zero-shot ASR was 0.14, 0.58 and 0.62. Whether a clean-trained
+# probe follows the trigger depends on how far the poisoned features move, which grows
+# with training. We cannot explain one more observation of the `lab` run: at 3% poison
+# the probe's ASR fell back to 0.11 while the zero-shot ASR was 1.00 (Exercise 1).
 #
 # Compared with {cite:t}`carlini2022poisoning`, the lab needs a far larger *share* of
 # poisoned pairs (about 1% rather than 0.01%). A tiny CLIP trained for a few epochs on
@@ -398,8 +404,10 @@ plt.show()
 # | 2 | held out | 0.58 | 0.01 | 0.00 | 0.16 | 0.24 |
 # | 3 | held out | 0.62 | 0.04 | 0.01 | 0.14 | 0.25 |
 #
-# (`ci` profile, 10,000 pre-training pairs; the figures above use the book's `lab`
-# sizes.) At this budget claim 4 holds on all four seeds, so the `Checks` cell asserts
+# (`ci` profile, 10,000 pre-training pairs. In the book's `lab` run shown above,
+# seed 0 with 20,000 pairs, the ASR fell from 0.98 to 0.01 with either loss while
+# clean zero-shot accuracy rose from 0.33 to 0.39 with CleanCLIP and 0.37 with the
+# CLIP loss alone.) At this budget claim 4 holds on all four seeds, so the `Checks` cell asserts
 # it. Two things keep it from being the paper's result, though.
 #
 # - **The CLIP loss alone does as well.** {cite:t}`bansal2023cleanclip` find that
@@ -470,7 +478,8 @@ print("claims 1, 3 and 4 hold")
 #   classified as the target far more often than by the unpoisoned control, while clean
 #   accuracy does not move.
 # - Whether the backdoor reaches a linear probe trained on clean labelled images
-#   depended on the seed in the lab (ASR 0.16 for one seed, 0.00 for another).
+#   depended on the training size and seed: ASR 0.81 in the book's `lab` run, but
+#   0.17 for one `ci` seed and 0.00 for three others.
 # - The lab needs a larger poisoned share than the 0.01% of Carlini and Terzis; a
 #   tiny, briefly trained CLIP is a less willing learner of a small patch.
 # - A clean reference model's image-caption agreement ranks poisoned pairs high but
@@ -488,6 +497,9 @@ print("claims 1, 3 and 4 hold")
 #    dose-response. Where does the ASR start to rise, and is the rise closer to linear
 #    in the count or in its logarithm? Repeat with `EPOCHS` doubled: do more passes
 #    over the same poisoned pairs lower the dose needed?
+#    In the `lab` run the probe's ASR was 0.81 at 1% poison but 0.11 at 3%: look at
+#    where the triggered images land in feature space (their mean cosine similarity to
+#    the target's clean images and to their own class) at each dose, and explain it.
 # 2. **A smaller budget.** Set `N_CLEAN_FT = 3_000` and `FT_EPOCHS = 2`, and fine-tune
 #    with `PZ.FinetuneConfig(weight=w)` for `w` in 0.25, 1, 4 and with the CLIP loss
 #    alone. Plot ASR and clean accuracy against `w`. Is there a budget at which the
