@@ -39,8 +39,8 @@
 # - implement NMTune's three regularisers and measure, with an ablation, what each adds.
 # :::
 #
-# **Estimated time.** `ci`: about 100 s on two CPU cores with a cold cache (four lab
-# CLIPs are pre-trained), a few seconds warm; `lab` (the rendered book): about 8-10
+# **Estimated time.** `ci`: about 2 minutes on two CPU cores with a cold cache (four lab
+# CLIPs are pre-trained), a few seconds warm; `lab` (the rendered book): about 10-11
 # minutes cold (15 lab CLIPs); `wild`: a real LAION CLIP on CIFAR-10 and shifted copies,
 # a few minutes on a Colab GPU (needs internet).
 #

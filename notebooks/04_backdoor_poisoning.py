@@ -41,9 +41,9 @@
 #   measure what the fine-tuning costs in clean accuracy.
 # :::
 #
-# **Estimated time.** `ci`: about 2 minutes on two CPU cores with a cold cache (two
+# **Estimated time.** `ci`: about 3 minutes on two CPU cores with a cold cache (two
 # pre-training runs of 40,000 pair-steps and one CleanCLIP fine-tuning run of 50,000),
-# under a minute when cached; `lab` (the rendered book): about 10 minutes (five
+# under a minute when cached; `lab` (the rendered book): about 8 minutes (five
 # pre-training runs of 120,000 pair-steps, two fine-tuning runs of 100,000); `wild`: as `lab` (the experiment pre-trains
 # from scratch on a poisoned corpus, which no downloaded checkpoint allows; it needs no
 # internet and no GPU).
