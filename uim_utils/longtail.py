@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .models import LoadedModel, WildModeUnavailable
+from .validate import check_int
 
 METRICS_URL = ("https://raw.githubusercontent.com/shubhamprshr27/NeglectedTailsVLM/main/"
                "analysis/laion/{dataset}/metrics-LAION400M.json")
@@ -403,8 +404,7 @@ def estimate_prior_unlabelled(logits: np.ndarray, n_iter: int = 1) -> np.ndarray
     array (K,), positive, summing to 1.
     """
     logits = _check_logits(logits)
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}")
+    check_int("n_iter", n_iter, 1)
     log_q = np.zeros(logits.shape[1])
     for _ in range(int(n_iter)):
         p = special.softmax(logits - log_q, axis=1).mean(axis=0)

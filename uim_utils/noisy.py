@@ -35,6 +35,7 @@ from . import evaluate as E
 from .corpus import Corpus, CorpusConfig, build_corpus
 from .models import LoadedModel, lab_to_tensor
 from .pretrain import TrainConfig, pretrain
+from .validate import check_int
 from .world import DOMAINS, ConceptWorld
 
 ID_DOMAIN = "photo"
@@ -330,9 +331,7 @@ class NMTuneConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or not np.isfinite(v):
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         for name in ("top_k", "hidden", "epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            check_int(name, getattr(self, name), 1)
         if not 0 < self.lr <= 1:
             raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
 

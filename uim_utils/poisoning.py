@@ -36,6 +36,7 @@ from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head,
 from .models import LoadedModel, load_model
 from .pretrain import TrainConfig, pretrain_key, train_contrastive
 from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
+from .validate import check_int
 
 FINETUNE_VERSION = 2
 """Bump when :func:`finetune` changes in a way that changes the weights."""
@@ -68,8 +69,7 @@ class TriggerSet:
 
 
 def _check_target(world: ConceptWorld, target: int) -> int:
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < world.n_concepts:
-        raise ValueError(f"target must be a concept index in [0, {world.n_concepts - 1}], got {target!r}")
+    check_int("target", target, 0, world.n_concepts - 1)
     return int(target)
 
 
@@ -92,8 +92,7 @@ def trigger_test_set(world: ConceptWorld, n_per_class: int, target: int, seed: i
         Image style, one of :data:`~uim_utils.world.DOMAINS`.
     """
     target = _check_target(world, target)
-    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
-        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}")
+    check_int("n_per_class", n_per_class, 1)
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
     classes = np.array([c for c in range(world.n_concepts) if c != target])

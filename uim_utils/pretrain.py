@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from . import cache
 from .corpus import Corpus
 from .models import LAB_MODELS, LoadedModel, create_lab_model, lab_to_tensor
+from .validate import check_int
 
 TRAINING_VERSION = 1
 """Bump when the loop changes in a way that changes the weights (invalidates caches)."""
@@ -66,9 +67,7 @@ class TrainConfig:
             raise ValueError(f"unknown lab model {self.model!r}; choose one of {', '.join(LAB_MODELS)}")
         for name, lo, hi in (("epochs", 1, 200), ("batch_size", 2, 65536), ("warmup_steps", 0, 10**6),
                              ("seed", 0, 2**32 - 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
+            check_int(name, getattr(self, name), lo, hi)
         if not (0 < float(self.lr) <= 1):
             raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
         if not (0 <= float(self.weight_decay) <= 10):

@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_int(name: str, value: object, lo: int, hi: int) -> None:
-    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) in ``[lo, hi]``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+def check_int(name: str, value: object, lo: int, hi: int | None = None) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) in ``[lo, hi]``.
+
+    ``hi=None`` means no upper bound.
+    """
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if not ok or value < lo or (hi is not None and value > hi):  # type: ignore[operator]
+        bounds = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
 
 
 def check_float(name: str, value: object, lo: float, hi: float) -> None:

@@ -1,0 +1,27 @@
+"""The shared argument checks: each names the bad value and its allowed range."""
+
+import numpy as np
+import pytest
+
+from uim_utils.validate import check_float, check_int, check_rate
+
+
+def test_check_int_bounds_and_types() -> None:
+    check_int("n", 3, 1, 3)
+    check_int("n", np.int64(1), 1, 3)
+    check_int("n", 10**9, 1)  # no upper bound
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 3\], got 4"):
+        check_int("n", 4, 1, 3)
+    with pytest.raises(ValueError, match=r"n must be an integer >= 1, got 0"):
+        check_int("n", 0, 1)
+    for bad in (True, 2.0, "2", None):
+        with pytest.raises(ValueError, match="n must be an integer"):
+            check_int("n", bad, 1)
+
+
+def test_check_float_and_rate() -> None:
+    check_float("x", 0.5, 0.0, 1.0)
+    check_rate("rate", 1)
+    for bad in (1.5, -0.1, float("nan"), True, "a"):
+        with pytest.raises(ValueError, match="rate must be"):
+            check_rate("rate", bad)
