@@ -496,7 +496,7 @@ tail_before = L.group_correct(Y_TEST, base_pred, TAIL)
 mitigations = {}
 for name in ("REAL-Prompt", "logit adj. (unlabelled)"):
     pred = METHODS[name].argmax(1)
-    gain = L.paired_gain(tail_before, L.group_correct(Y_TEST, pred, TAIL), n_boot=N_BOOT, seed=P.seed)
+    gain = E.paired_gain(tail_before, L.group_correct(Y_TEST, pred, TAIL), n_boot=N_BOOT, seed=P.seed)
     drop = E.accuracy(Y_TEST, base_pred) - E.accuracy(Y_TEST, pred)
     mitigations[name] = (gain, drop)
 

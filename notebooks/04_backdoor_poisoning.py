@@ -270,12 +270,7 @@ def measure(lm) -> dict:
 
 
 results = {m: measure(models[m].model) for m in tqdm(DOSES, desc="evaluating")}
-rows = []
-for m, r in results.items():
-    for k, v in r.items():
-        est, lo, hi = E.bootstrap_ci(v, n_resamples=N_BOOT, seed=P.seed)
-        rows.append({"poisoned pairs": m, "measure": k, "value": est, "lo": lo, "hi": hi})
-DOSE = pd.DataFrame(rows)
+DOSE = E.bootstrap_table(results, "poisoned pairs", n_boot=N_BOOT, seed=P.seed)
 DOSE.pivot(index="poisoned pairs", columns="measure", values="value").round(3)
 
 # %%
@@ -356,12 +351,7 @@ for method in tqdm(FT_METHODS, desc="clean fine-tuning"):
                                 progress=False)
 after = {"poisoned": results[CHOSEN]}
 after.update({f"+ {m}": measure(tuned[m]) for m in FT_METHODS})
-rows = []
-for name, r in after.items():
-    for k, v in r.items():
-        est, lo, hi = E.bootstrap_ci(v, n_resamples=N_BOOT, seed=P.seed)
-        rows.append({"model": name, "measure": k, "value": est, "lo": lo, "hi": hi})
-MIT = pd.DataFrame(rows)
+MIT = E.bootstrap_table(after, "model", n_boot=N_BOOT, seed=P.seed)
 MIT.pivot(index="model", columns="measure", values="value").loc[list(after)].round(3)
 
 # %%
@@ -434,16 +424,12 @@ plt.show()
 # asserted.
 
 # %% tags=["hide-cell"]
-def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Mean of a - b with a paired 95% bootstrap interval over test images."""
-    return E.bootstrap_ci(a - b, n_resamples=N_BOOT, seed=P.seed)
-
-
+# Paired differences over the same test images, with 95% bootstrap intervals.
 p, c0 = results[CHOSEN], results[0]
-gain_zs = paired(p["zs_asr"], c0["zs_asr"])
-gain_lp = paired(p["lp_asr"], c0["lp_asr"])
+gain_zs = E.paired_gain(c0["zs_asr"], p["zs_asr"], n_boot=N_BOOT, seed=P.seed)
+gain_lp = E.paired_gain(c0["lp_asr"], p["lp_asr"], n_boot=N_BOOT, seed=P.seed)
 cc = after["+ cleanclip"]
-drop_asr = paired(p["zs_asr"], cc["zs_asr"])
+drop_asr = E.paired_gain(cc["zs_asr"], p["zs_asr"], n_boot=N_BOOT, seed=P.seed)  # poisoned - cleaned
 acc_drop = p["zs_acc"].mean() - cc["zs_acc"].mean()
 print(f"1 zero-shot ASR {p['zs_asr'].mean():.3f} vs control {c0['zs_asr'].mean():.3f}: "
       f"gain {gain_zs[0]:.3f} [{gain_zs[1]:.3f}, {gain_zs[2]:.3f}] (need >= {MIN_ASR_GAIN}, low > 0)")

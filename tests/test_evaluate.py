@@ -86,3 +86,26 @@ def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
     assert acc == pytest.approx(0.8) and alo < 0.8 < ahi
     with pytest.raises(ValueError, match="at least two"):
         ev.bootstrap_ci(np.array([1.0]))
+
+
+def test_paired_gain() -> None:
+    before = np.array([0, 0, 1, 1, 0, 0, 1, 0], float)
+    after = np.array([1, 1, 1, 1, 1, 0, 1, 1], float)
+    m, lo, hi = ev.paired_gain(before, after, n_boot=500)
+    assert m == pytest.approx(0.5) and 0 < lo <= m <= hi
+    assert ev.paired_gain(before, before) == (0.0, 0.0, 0.0)
+    assert ev.paired_gain(before, after, n_boot=500, seed=3) == ev.bootstrap_ci(after - before, n_resamples=500, seed=3)
+    with pytest.raises(ValueError, match="must be equal"):
+        ev.paired_gain(before, after[:4])
+
+
+def test_bootstrap_table_one_row_per_group_and_measure() -> None:
+    groups = {"a": {"acc": np.array([1.0, 0.0, 1.0, 1.0]), "asr": np.zeros(4) + [0, 0, 0, 1]},
+              "b": {"acc": np.ones(4) - [0, 1, 0, 0], "asr": np.array([1.0, 1.0, 0.0, 1.0])}}
+    t = ev.bootstrap_table(groups, "model", n_boot=200, seed=1)
+    assert list(t.columns) == ["model", "measure", "value", "lo", "hi"]
+    assert list(zip(t["model"], t["measure"])) == [("a", "acc"), ("a", "asr"), ("b", "acc"), ("b", "asr")]
+    assert t["value"].tolist() == [0.75, 0.25, 0.75, 0.75]
+    assert (t["lo"] <= t["value"]).all() and (t["value"] <= t["hi"]).all()
+    row = t.iloc[3]
+    assert (row.value, row.lo, row.hi) == ev.bootstrap_ci(groups["b"]["asr"], n_resamples=200, seed=1)

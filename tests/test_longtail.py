@@ -109,14 +109,6 @@ def test_head_tail_masks_and_gap() -> None:
     assert (g["head"], g["tail"], g["gap"]) == (1.0, 0.0, 1.0)
 
 
-def test_paired_gain() -> None:
-    before = np.array([0, 0, 1, 1, 0, 0, 1, 0], float)
-    after = np.array([1, 1, 1, 1, 1, 0, 1, 1], float)
-    m, lo, hi = L.paired_gain(before, after, n_boot=500)
-    assert m == pytest.approx(0.5) and 0 < lo <= m <= hi
-    assert L.paired_gain(before, before) == (0.0, 0.0, 0.0)
-
-
 # ------------------------------------------------------------------ mitigate
 def _biased_logits(q: np.ndarray, n_per: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Balanced data, a noisy unbiased classifier, plus the log of a known prior."""

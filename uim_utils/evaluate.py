@@ -7,9 +7,10 @@ the same evaluation on a tiny lab CLIP and on a LAION checkpoint.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy import stats
 from tqdm.auto import tqdm
@@ -200,6 +201,46 @@ def bootstrap_ci(
                           confidence_level=confidence, n_resamples=n_resamples, method="percentile",
                           random_state=np.random.default_rng(seed))
     return est, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def paired_gain(before: np.ndarray, after: np.ndarray, n_boot: int = 2000,
+                seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``after - before`` over paired items, with a bootstrap 95% interval.
+
+    ``before`` and ``after`` are per-item scores of the same items (e.g. 0/1 correctness
+    of one test image before and after a mitigation). When every difference is the same
+    the interval has zero width (the bootstrap would be degenerate).
+    """
+    before, after = np.asarray(before, float), np.asarray(after, float)
+    if before.shape != after.shape or before.size < 2:
+        raise ValueError(f"before {before.shape} and after {after.shape} must be equal, with >= 2 items")
+    d = after - before
+    if np.all(d == d[0]):
+        return float(d[0]), float(d[0]), float(d[0])
+    return bootstrap_ci(d, n_resamples=n_boot, seed=seed)
+
+
+def bootstrap_table(groups: Mapping[Any, Mapping[str, np.ndarray]], key: str,
+                    n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Bootstrap interval of the mean of every per-item measure of every group.
+
+    Parameters
+    ----------
+    groups : mapping of group -> mapping of measure name -> per-item values
+        E.g. ``{model: {"accuracy": 0/1 per test image, ...}}``.
+    key : str
+        Column name of the groups in the result.
+
+    Returns
+    -------
+    DataFrame with columns ``key, measure, value, lo, hi`` (one row per group and measure).
+    """
+    rows = []
+    for g, measures in groups.items():
+        for name, values in measures.items():
+            est, lo, hi = bootstrap_ci(np.asarray(values), n_resamples=n_boot, seed=seed)
+            rows.append({key: g, "measure": name, "value": est, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=[key, "measure", "value", "lo", "hi"])
 
 
 def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:

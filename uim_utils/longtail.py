@@ -341,20 +341,6 @@ def head_tail_gap(y: np.ndarray, pred: np.ndarray, head: np.ndarray, tail: np.nd
             "gap_low": float(res.confidence_interval.low), "gap_high": float(res.confidence_interval.high)}
 
 
-def paired_gain(before: np.ndarray, after: np.ndarray, n_boot: int = 2000,
-                seed: int = 0) -> tuple[float, float, float]:
-    """Mean of ``after - before`` (paired 0/1 correctness) with a bootstrap 95% interval."""
-    before, after = np.asarray(before, float), np.asarray(after, float)
-    if before.shape != after.shape or before.size < 2:
-        raise ValueError(f"before {before.shape} and after {after.shape} must be equal, with >= 2 items")
-    d = after - before
-    if np.all(d == d[0]):
-        return float(d[0]), float(d[0]), float(d[0])
-    res = stats.bootstrap((d,), np.mean, n_resamples=n_boot, method="percentile",
-                          random_state=np.random.default_rng(seed))
-    return float(d.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high)
-
-
 def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],
                        templates: Sequence[str] | None = None) -> np.ndarray:
     """Zero-shot logits of ``image_features`` for classes called ``names``.
