@@ -150,7 +150,7 @@ MIN_AUC = 0.75
 MAX_ACC_DROP = 0.05
 
 WORLD = ConceptWorld(WorldConfig(n_concepts=N_CONCEPTS, seed=P.seed))
-TARGET = int(np.random.default_rng([P.seed, 4]).integers(N_CONCEPTS))
+TARGET = PZ.pick_target(P.seed, N_CONCEPTS)
 TRAIN = TrainConfig(model="uim-tiny", epochs=EPOCHS, seed=P.seed)
 print(f"profile={P.name}, seed={P.seed}: {N_CONCEPTS} concepts, {N_PAIRS:,} clean pairs, "
       f"{EPOCHS} epochs; poison doses {DOSES} (chosen {CHOSEN} = "

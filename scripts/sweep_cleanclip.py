@@ -18,7 +18,6 @@ import argparse
 import itertools
 import time
 
-import numpy as np
 import pandas as pd
 
 from uim_utils import poisoning as PZ
@@ -30,7 +29,7 @@ from uim_utils.world import ConceptWorld, WorldConfig
 def run_seed(seed: int, grid: list[dict], n_pairs: int, epochs: int, n_test: int) -> list[dict]:
     """Pre-train the poisoned model for ``seed`` and fine-tune it with every grid entry."""
     world = ConceptWorld(WorldConfig(n_concepts=100, seed=seed))
-    target = int(np.random.default_rng([seed, 4]).integers(100))
+    target = PZ.pick_target(seed, 100)
     chosen = n_pairs // 100
     poisoned = pretrain(build_corpus(world, CorpusConfig(n_samples=n_pairs, poison_count=chosen,
                                                          poison_target=target, seed=seed)),

@@ -177,3 +177,12 @@ def test_wild_tag_fails_fast_offline(monkeypatch) -> None:
     with pytest.raises(WildModeUnavailable, match="unreachable"):
         load_model("ViT-B-32", "laion400m_e32")
     assert time.perf_counter() - t0 < 10
+
+
+def test_pick_target_is_seeded_and_in_range() -> None:
+    targets = [PZ.pick_target(s, 100) for s in range(20)]
+    assert targets == [PZ.pick_target(s, 100) for s in range(20)]
+    assert all(0 <= t < 100 for t in targets) and len(set(targets)) > 5
+    assert PZ.pick_target(0, 100) == 45  # the chapter's seed-0 target ('suvu' in its text)
+    with pytest.raises(ValueError, match="n_concepts"):
+        PZ.pick_target(0, 0)

@@ -73,6 +73,12 @@ def _check_target(world: ConceptWorld, target: int) -> int:
     return int(target)
 
 
+def pick_target(seed: int, n_concepts: int) -> int:
+    """The backdoor's target concept for a base seed (the chapter and its sweep agree on it)."""
+    check_int("n_concepts", n_concepts, 1)
+    return int(np.random.default_rng([seed, 4]).integers(n_concepts))
+
+
 def trigger_test_set(world: ConceptWorld, n_per_class: int, target: int, seed: int,
                      domain: str = "photo") -> TriggerSet:
     """Balanced test images of every concept except ``target``, clean and triggered.
