@@ -109,6 +109,21 @@ def test_head_tail_masks_and_gap() -> None:
     assert (g["head"], g["tail"], g["gap"]) == (1.0, 0.0, 1.0)
 
 
+def test_gain_by_subset_splits_a_group() -> None:
+    y = np.repeat(np.arange(4), 10)
+    before = np.where(y == 1, 1, 0)              # class 1 always right, the others always 0
+    after = np.where(y == 2, 2, 3)               # class 2 now right, 3 right, 1 lost
+    tail = np.array([False, True, True, True])
+    renamed = np.array([False, False, True, True])
+    df = L.gain_by_subset(y, before, after, tail, {"renamed": renamed, "unchanged": ~renamed})
+    assert df.loc["renamed"].tolist() == [2, 0.0, 1.0, 1.0]
+    assert df.loc["unchanged"].tolist() == [1, 1.0, 0.0, -1.0]   # class 0 is outside the group
+    empty = L.gain_by_subset(y, before, after, tail, {"none": np.zeros(4, bool)})
+    assert empty.loc["none", "concepts"] == 0 and np.isnan(empty.loc["none", "gain"])
+    with pytest.raises(ValueError, match="'bad'"):
+        L.gain_by_subset(y, before, after, tail, {"bad": np.ones(3, bool)})
+
+
 # ------------------------------------------------------------------ mitigate
 def _biased_logits(q: np.ndarray, n_per: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Balanced data, a noisy unbiased classifier, plus the log of a known prior."""

@@ -341,6 +341,43 @@ def head_tail_gap(y: np.ndarray, pred: np.ndarray, head: np.ndarray, tail: np.nd
             "gap_low": float(res.confidence_interval.low), "gap_high": float(res.confidence_interval.high)}
 
 
+def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
+                   subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Accuracy before and after a change, on subsets of a group of concepts.
+
+    Used to take a mitigation's tail gain apart: e.g. REAL-Prompt changes the prompt of
+    some tail concepts (``renamed``) and leaves others alone (``unchanged``), yet both
+    can move, because every class competes with every other in the zero-shot head.
+
+    Parameters
+    ----------
+    y, pred_before, pred_after : ndarray of int
+        True labels and predictions before and after the change.
+    group : ndarray of bool, shape (n_classes,)
+        The concepts considered (e.g. the tail mask).
+    subsets : mapping of str to ndarray of bool, shape (n_classes,)
+        Named concept masks; each is intersected with ``group``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by subset name, columns ``concepts`` (how many), ``before``, ``after``
+        and ``gain`` (accuracy on those concepts' test examples; NaN if none).
+    """
+    group = np.asarray(group, dtype=bool)
+    rows = {}
+    for name, mask in subsets.items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != group.shape:
+            raise ValueError(f"subset {name!r} has shape {mask.shape}, expected {group.shape}")
+        sel = group & mask
+        b, a = group_correct(y, pred_before, sel), group_correct(y, pred_after, sel)
+        before = float(b.mean()) if len(b) else float("nan")
+        after = float(a.mean()) if len(a) else float("nan")
+        rows[name] = {"concepts": int(sel.sum()), "before": before, "after": after, "gain": after - before}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],
                        templates: Sequence[str] | None = None) -> np.ndarray:
     """Zero-shot logits of ``image_features`` for classes called ``names``.
