@@ -98,3 +98,42 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ci.startswith("#!/bin/bash") and "set -euo pipefail" in ci
     assert re.search(r"^exec make test$", ci, re.M)
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_sweep_longtail_row_matches_its_own_thresholds(tmp_path: Path, monkeypatch) -> None:
+    """The long-tail sweep computes the chapter's claim verdicts from the numbers it reports."""
+    monkeypatch.setenv("UIM_CACHE", str(tmp_path / "cache"))
+    sweep = load_script("sweep_longtail")
+    row = sweep.run_design(seed=0, exponent=1.2, epochs=1, n_pairs=600, work=tmp_path, n_test=3, n_unlabelled=2)
+    assert row["n_test"] == 3 and row["n_unlabelled"] == 2
+    assert row["claim1"] == (row["zipf_spearman"] > 0 and row["zipf_p"] < sweep.ALPHA_ZIPF
+                             and row["zipf_slope_low"] > 0)
+    assert row["claim2"] == (row["control_p"] >= sweep.ALPHA_CONTROL)
+    for name, claim in (("real", "claim4"), ("la", "claim5")):
+        assert row[f"{name}_low"] <= row[f"{name}_gain"] <= row[f"{name}_high"]
+        assert row[claim] == (row[f"{name}_low"] > 0 and row[f"{name}_drop"] <= sweep.ACC_MARGIN)
+    assert 0 <= row["tail_pred_share"] <= 1 and 0 <= row["head_pred_share"] <= 1
+    assert row["all"] == all(row[c] for c in ("claim1", "claim2", "claim3b", "claim4", "claim5"))
+    assert row["claim3b"] == (row["probe_gap"] < row["zs_gap_low"])
+
+
+def test_sweep_longtail_uses_the_chapters_sizes_and_thresholds() -> None:
+    """The sweep's defaults are the chapter's `ci` values, so its table describes the chapter."""
+    sweep = load_script("sweep_longtail")
+    chapter = (ROOT / "notebooks" / "01_long_tail.py").read_text()
+
+    def value(name: str) -> str:
+        m = re.search(rf"^{name} = (.+?)(\s+#.*)?$", chapter, flags=re.M)
+        assert m, f"{name} not found in the chapter"
+        return m.group(1)
+
+    assert float(value("ALPHA_ZIPF")) == sweep.ALPHA_ZIPF
+    assert float(value("ALPHA_CONTROL")) == sweep.ALPHA_CONTROL
+    assert float(value("ACC_MARGIN")) == sweep.ACC_MARGIN
+    assert int(value("N_GROUP")) == sweep.N_GROUP and int(value("N_CONCEPTS")) == sweep.N_CONCEPTS
+    assert float(value("MAIN_EXPONENT")) == 1.2 and int(value("EPOCHS")) == 3
+    assert value("N_PAIRS") == "20_000" and int(value("N_TEST")) == 40
+    assert int(value("N_UNLABELLED")) == 100
+    assert value("N_PROBE") == "P.pick(ci=10, lab=20)" and value("N_BOOT") == "P.pick(ci=1000, lab=4000)"
+    defaults = sweep.run_design.__defaults__
+    assert defaults == (40, 100, 10)
