@@ -109,3 +109,15 @@ def test_bootstrap_table_one_row_per_group_and_measure() -> None:
     assert (t["lo"] <= t["value"]).all() and (t["value"] <= t["hi"]).all()
     row = t.iloc[3]
     assert (row.value, row.lo, row.hi) == ev.bootstrap_ci(groups["b"]["asr"], n_resamples=200, seed=1)
+
+
+def test_mean_ci_is_a_student_t_interval_over_seeds() -> None:
+    m, lo, hi = ev.mean_ci([1.0, 2.0, 3.0])
+    # t(0.975, 2 df) = 4.3027, standard error 1/sqrt(3)
+    assert m == 2.0 and abs(hi - m - 4.3027 / np.sqrt(3)) < 1e-3 and abs((m - lo) - (hi - m)) < 1e-12
+    assert ev.mean_ci([1.0, 2.0, 3.0], confidence=0.5)[2] < hi
+    assert ev.mean_ci(iter([0.5])) == (0.5, 0.5, 0.5)
+    with pytest.raises(ValueError, match="1.5"):
+        ev.mean_ci([1.0, 2.0], confidence=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        ev.mean_ci([])

@@ -247,3 +247,20 @@ def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95
     """Accuracy with a bootstrap interval over test examples."""
     correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(float)
     return bootstrap_ci(correct, np.mean, confidence=confidence, seed=seed)
+
+
+def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval across seeds; a single value gives a zero-width interval.
+
+    For effects measured once per seed (world, corpus, initialisation): the interval
+    is about the average over seeds, not about any one seed.
+    """
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        raise ValueError("mean_ci needs at least one value")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if v.size == 1:
+        return float(v[0]), float(v[0]), float(v[0])
+    half = stats.t.ppf(0.5 + confidence / 2, v.size - 1) * stats.sem(v)
+    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)

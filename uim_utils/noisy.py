@@ -28,10 +28,10 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from . import evaluate as E
+from .evaluate import mean_ci  # noqa: F401  (re-exported: chapter 2 calls N.mean_ci)
 from .corpus import Corpus, CorpusConfig, build_corpus
 from .models import LoadedModel, lab_to_tensor
 from .pretrain import TrainConfig, pretrain
@@ -178,19 +178,6 @@ def with_ood_mean(table: pd.DataFrame) -> pd.DataFrame:
     ood = (table[table["domain"].isin(OOD_DOMAINS)].groupby(keys, as_index=False)["accuracy"].mean()
            .assign(domain="OOD (mean)"))
     return pd.concat([table, ood], ignore_index=True)
-
-
-def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval across seeds; a single value gives a zero-width interval."""
-    v = np.asarray(list(values), dtype=float)
-    if v.size == 0:
-        raise ValueError("mean_ci needs at least one value")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    if v.size == 1:
-        return float(v[0]), float(v[0]), float(v[0])
-    half = stats.t.ppf(0.5 + confidence / 2, v.size - 1) * stats.sem(v)
-    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
 def summarise(table: pd.DataFrame, by: Sequence[str] = ("noise", "domain")) -> pd.DataFrame:
