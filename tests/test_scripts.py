@@ -1,4 +1,4 @@
-"""The helper scripts behind `make book` and `make sync`, and the Makefile wiring."""
+"""The helper scripts (`make book`, `make sync`, the sweeps behind the chapters' seed tables) and the Makefile wiring."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import pandas as pd
+import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from uim_utils import evaluate as E
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,3 +141,15 @@ def test_sweep_longtail_uses_the_chapters_sizes_and_thresholds() -> None:
     assert value("N_PROBE") == "P.pick(ci=10, lab=20)" and value("N_BOOT") == "P.pick(ci=1000, lab=4000)"
     defaults = sweep.run_design.__defaults__
     assert defaults == (40, 100, 10)
+
+
+def test_sweep_longtail_across_seeds_summarises_each_design() -> None:
+    sweep = load_script("sweep_longtail")
+    cols = ["zipf_spearman", "zs_gap", "probe_gap", "real_gain", "real_renamed_gain", "real_unchanged_gain", "la_gain"]
+    rows = [{"exponent": e, "epochs": 3, "n_pairs": 20_000, "n_test": 40, "n_unlabelled": 100, "all": seed == 0,
+             **{c: float(seed + e) for c in cols}} for e in (1.2, 1.6) for seed in range(3)]
+    out = sweep.across_seeds(pd.DataFrame(rows))
+    assert len(out) == 2 * len(cols) and set(out["seeds"]) == {3}
+    r = out[(out.exponent == 1.6) & (out.measure == "la_gain")].iloc[0]
+    assert (r["mean"], r["lo"], r["hi"]) == pytest.approx(E.mean_ci([1.6, 2.6, 3.6]))
+    assert r["claims_all_hold"] == 1
