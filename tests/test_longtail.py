@@ -237,3 +237,23 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
     assert np.allclose(f0, f1, atol=1e-4)
     with pytest.raises(ValueError, match="labels"):
         L.wild_pipeline(lm, metrics, x_test, y_test + 4, x_unl, n_group=1)
+
+
+def test_load_seed_table_ships_sixteen_consistent_seeds(tmp_path) -> None:
+    t = L.load_seed_table()
+    assert t["seed"].tolist() == list(range(16))
+    # the verdict columns follow the numbers with the chapter's thresholds
+    assert (t["claim4"] == ((t["real_low"] > 0) & (t["real_drop"] <= 0.02))).all()
+    assert (t["claim5"] == ((t["la_low"] > 0) & (t["la_drop"] <= 0.02))).all()
+    assert (t["all"] == t[["claim1", "claim2", "claim3b", "claim4", "claim5"]].all(axis=1)).all()
+    assert ((t["real_low"] <= t["real_gain"]) & (t["real_gain"] <= t["real_high"])).all()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("seed,zs_gap\n0,0.1\n")
+    with pytest.raises(ValueError, match="lacks columns"):
+        L.load_seed_table(bad)
+    dup = tmp_path / "dup.csv"
+    t.iloc[[0, 0]].to_csv(dup, index=False)
+    with pytest.raises(ValueError, match="one row per seed"):
+        L.load_seed_table(dup)
+    with pytest.raises(ValueError, match="missing.csv"):
+        L.load_seed_table(tmp_path / "missing.csv")

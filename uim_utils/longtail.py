@@ -242,6 +242,41 @@ def most_frequent_names(per_name: pd.DataFrame, fallback: Sequence[str] | None =
     return out
 
 
+SEED_TABLE = Path(__file__).resolve().parent / "data" / "long_tail_seeds_ci.csv"
+"""Chapter 1's claims measured on sixteen seeds (``scripts/sweep_longtail.py``, ci sizes)."""
+
+_SEED_TABLE_COLUMNS = ("seed", "zs_gap", "tail_pred_share", "zipf_spearman", "zipf_p", "control_p",
+                       "real_gain", "real_low", "real_high", "real_renamed_gain", "real_unchanged_gain",
+                       "la_gain", "la_low", "la_high", "gla_gain", "all")
+
+
+def load_seed_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """The sixteen-seed table of chapter 1 (one row per seed), checked on read.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A CSV written by ``scripts/sweep_longtail.py``; default: the table shipped with
+        the package (:data:`SEED_TABLE`).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a CSV with the expected columns, one row per seed.
+    """
+    path = Path(path) if path is not None else SEED_TABLE
+    try:
+        table = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the seed table {str(path)!r}: {exc}") from exc
+    missing = [c for c in _SEED_TABLE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"seed table {str(path)!r} lacks columns {missing}")
+    if table["seed"].duplicated().any() or table.empty:
+        raise ValueError(f"seed table {str(path)!r} must have one row per seed")
+    return table.sort_values("seed").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------- interpret
 @dataclass(frozen=True)
 class FrequencyFit:
