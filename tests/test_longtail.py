@@ -111,7 +111,7 @@ def test_head_tail_masks_and_gap() -> None:
 
 def test_gain_by_subset_splits_a_group() -> None:
     y = np.repeat(np.arange(4), 10)
-    before = np.where(y == 1, 1, 0)              # class 1 always right, the others always 0
+    before = np.where(y == 1, 1, 0)              # classes 0 and 1 right, 2 and 3 wrong
     after = np.where(y == 2, 2, 3)               # class 2 now right, 3 right, 1 lost
     tail = np.array([False, True, True, True])
     renamed = np.array([False, False, True, True])
@@ -122,6 +122,8 @@ def test_gain_by_subset_splits_a_group() -> None:
     assert empty.loc["none", "concepts"] == 0 and np.isnan(empty.loc["none", "gain"])
     with pytest.raises(ValueError, match="'bad'"):
         L.gain_by_subset(y, before, after, tail, {"bad": np.ones(3, bool)})
+    with pytest.raises(ValueError, match="40, 39, 40"):
+        L.gain_by_subset(y, before[:-1], after, tail, {"renamed": renamed})
 
 
 # ------------------------------------------------------------------ mitigate
@@ -245,6 +247,10 @@ def test_load_seed_table_ships_sixteen_consistent_seeds(tmp_path) -> None:
     # the verdict columns follow the numbers with the chapter's thresholds
     assert (t["claim4"] == ((t["real_low"] > 0) & (t["real_drop"] <= 0.02))).all()
     assert (t["claim5"] == ((t["la_low"] > 0) & (t["la_drop"] <= 0.02))).all()
+    assert (t["claim1"] == ((t["zipf_spearman"] > 0) & (t["zipf_p"] < 0.01) & (t["zipf_slope_low"] > 0))).all()
+    assert (t["claim2"] == (t["control_p"] >= 0.05)).all()
+    assert (t["claim3b"] == (t["probe_gap"] < t["zs_gap_low"])).all()
+    assert (t["claim4b"] == (t["real_renamed_low"] > 0)).all()
     assert (t["all"] == t[["claim1", "claim2", "claim3b", "claim4", "claim5"]].all(axis=1)).all()
     assert ((t["real_low"] <= t["real_gain"]) & (t["real_gain"] <= t["real_high"])).all()
     bad = tmp_path / "bad.csv"

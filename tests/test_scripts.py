@@ -135,12 +135,22 @@ def test_sweep_longtail_uses_the_chapters_sizes_and_thresholds() -> None:
     assert float(value("ALPHA_CONTROL")) == sweep.ALPHA_CONTROL
     assert float(value("ACC_MARGIN")) == sweep.ACC_MARGIN
     assert int(value("N_GROUP")) == sweep.N_GROUP and int(value("N_CONCEPTS")) == sweep.N_CONCEPTS
-    assert float(value("MAIN_EXPONENT")) == 1.2 and int(value("EPOCHS")) == 3
-    assert value("N_PAIRS") == "20_000" and int(value("N_TEST")) == 40
-    assert int(value("N_UNLABELLED")) == 100
     assert value("N_PROBE") == "P.pick(ci=10, lab=20)" and value("N_BOOT") == "P.pick(ci=1000, lab=4000)"
-    defaults = sweep.run_design.__defaults__
-    assert defaults == (40, 100, 10)
+    # the command line's defaults are the chapter's design, and so are run_design's
+    args = sweep.parser().parse_args([])
+    assert args.exponents == [float(value("MAIN_EXPONENT"))] and args.epochs == [int(value("EPOCHS"))]
+    assert args.n_pairs == [int(value("N_PAIRS"))] and args.n_test == [int(value("N_TEST"))]
+    assert args.n_unlabelled == [int(value("N_UNLABELLED"))]
+    assert sweep.run_design.__defaults__ == (int(value("N_TEST")), int(value("N_UNLABELLED")), 10)
+    assert sweep.N_BOOT == 1000
+
+
+def test_sweep_longtail_rejects_a_zero_exponent(monkeypatch, capsys) -> None:
+    sweep = load_script("sweep_longtail")
+    monkeypatch.setattr("sys.argv", ["sweep_longtail.py", "--exponents", "0"])
+    with pytest.raises(SystemExit):
+        sweep.main()
+    assert "--exponents must be > 0" in capsys.readouterr().err
 
 
 def test_sweep_longtail_across_seeds_summarises_each_design() -> None:
@@ -154,3 +164,7 @@ def test_sweep_longtail_across_seeds_summarises_each_design() -> None:
     r = out[(out.exponent == 1.6) & (out.measure == "la_gain")].iloc[0]
     assert (r["mean"], r["lo"], r["hi"]) == pytest.approx(E.mean_ci([1.6, 2.6, 3.6]))
     assert r["claims_all_hold"] == 1
+    rows[0]["real_unchanged_gain"] = float("nan")   # seed 0 had no unchanged tail concept
+    out = sweep.across_seeds(pd.DataFrame(rows))
+    r = out[(out.exponent == 1.2) & (out.measure == "real_unchanged_gain")].iloc[0]
+    assert r["seeds"] == 2 and r["mean"] == pytest.approx(2.7)

@@ -243,7 +243,8 @@ def most_frequent_names(per_name: pd.DataFrame, fallback: Sequence[str] | None =
 
 
 SEED_TABLE = Path(__file__).resolve().parent / "data" / "long_tail_seeds_ci.csv"
-"""Chapter 1's claims measured on sixteen seeds (``scripts/sweep_longtail.py``, ci sizes)."""
+"""Chapter 1's claims measured on sixteen seeds: the columns of ``scripts/sweep_longtail.py``'s
+output that the chapter uses (ci sizes, one thread per process)."""
 
 _SEED_TABLE_COLUMNS = ("seed", "zs_gap", "tail_pred_share", "zipf_spearman", "zipf_p", "control_p",
                        "real_gain", "real_low", "real_high", "real_renamed_gain", "real_unchanged_gain",
@@ -400,6 +401,9 @@ def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarra
         and ``gain`` (accuracy on those concepts' test examples; NaN if none).
     """
     group = np.asarray(group, dtype=bool)
+    if not len(y) == len(pred_before) == len(pred_after):
+        raise ValueError(f"y, pred_before and pred_after differ in length: "
+                         f"{len(y)}, {len(pred_before)}, {len(pred_after)}")
     rows = {}
     for name, mask in subsets.items():
         mask = np.asarray(mask, dtype=bool)
