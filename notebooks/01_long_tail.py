@@ -430,20 +430,19 @@ plt.show()
 # measured. It is below the fair share of 0.2 in most lab worlds, but not in all: a
 # poorly learnt name can also sit near the middle of the embedding space and attract
 # images of many concepts (a guess we have not tested). Over the sixteen seeds of the
-# Checks table, the smaller the
-# tail's share, the larger the gain from the adjustment (Spearman correlation
-# $-0.67$); where the share was at or above 0.2 the adjustment did not raise tail
-# accuracy. Before applying the fix to a real model, measure the premise. The failures
+# Checks table, the smaller the tail's share, the larger the gain from the adjustment
+# (Spearman correlation $-0.67$); where the share was at or above 0.2 the adjustment
+# did not raise tail accuracy. Before applying the fix to a real model, measure the premise. The failures
 # are not those of our label-free estimate of the prior: with the labelled GLA prior
 # the adjustment failed on the same eight of the sixteen seeds (mean tail gain +0.008
 # [-0.011, 0.026], against +0.011 [-0.005, 0.028] without labels).
 
 # %% [markdown]
 # *Why is REAL-Prompt's tail gain so variable?* (This analysis was added after the
-# first eight seeds of the Checks table showed REAL-Prompt failing on some of them.) REAL-Prompt
-# changes the prompt of only some concepts: those whose captions prefer a synonym. We
-# split the tail into the concepts it renamed and those it left alone, and ask where the
-# images of unchanged tail concepts go when REAL-Prompt turns them wrong.
+# first eight seeds of the Checks table showed REAL-Prompt failing on some of them.)
+# REAL-Prompt changes the prompt of only some concepts: those whose captions prefer a
+# synonym. We split the tail into the concepts it renamed and those it left alone, and
+# count the test images of unchanged tail concepts that REAL-Prompt turns wrong.
 
 # %%
 RENAMED = np.array([a != b for a, b in zip(REAL_NAMES, WORLD.classnames)])
@@ -465,11 +464,11 @@ SPLIT.round(3)
 # renamed class whose new embedding sits closer to its images may also sit closer to
 # the images of similar-looking concepts. What is certain: an unchanged class keeps its
 # logits exactly, so every image it loses (printed above) went to a renamed class
-# whose new name now wins. The net tail gain of claim 4 is the
-# sum of a fairly reliable gain and a world-dependent loss: over the sixteen seeds of
-# the Checks the renamed tail concepts gained in all sixteen (beyond noise in fourteen),
-# the net tail gain was beyond noise in ten. {cite:t}`parashar2024neglected` report consistent
-# tail gains on real CLIPs; whether the competition between renamed and unchanged
+# whose new name now wins. The net tail gain of claim 4 is the sum of a fairly reliable
+# gain and a world-dependent loss: over the sixteen seeds of the Checks the renamed tail
+# concepts gained in all sixteen (beyond noise in fourteen), the net tail gain was
+# beyond noise in ten. {cite:t}`parashar2024neglected` report consistent tail gains on
+# real CLIPs; whether the competition between renamed and unchanged
 # classes is weaker there, where text towers learnt from billions of captions, is a
 # question the lab cannot answer (Exercise 6 measures it on the wild model).
 
@@ -581,7 +580,7 @@ else:
 # expected by chance); REAL-Prompt raises tail accuracy (claim 4) in 10; logit
 # adjustment (claim 5) in 8, and it *lowered* tail accuracy beyond noise in three. No
 # mitigation cost more than the margin of overall accuracy except logit adjustment on
-# seeds 9, 12 and 14 (0.021-0.023). The lab's long tail is as strong as the world that
+# seeds 9, 12 and 14 (drops of 0.0205 to 0.0225). The lab's long tail is as strong as the world that
 # is drawn: with seed 15 the zero-shot head-tail gap is 0.04, and frequency does not
 # predict accuracy (claim 1 fails), although REAL-Prompt still helped there.
 #
@@ -589,8 +588,8 @@ else:
 # them. Means over the sixteen seeds, with Student-t 95% intervals
 # (`uim_utils.evaluate.mean_ci`): Spearman correlation 0.30 [0.25, 0.35], positive in
 # all sixteen; zero-shot head-tail gap 0.17 [0.13, 0.21]; REAL-Prompt's tail gain
-# +0.052 [0.025, 0.079], of which the renamed tail concepts +0.099 [0.069, 0.129] and
-# the unchanged ones -0.045 [-0.099, 0.010]; logit adjustment's tail gain +0.011
+# +0.052 [0.025, 0.079] (renamed tail concepts +0.099 [0.069, 0.129], unchanged ones
+# -0.045 [-0.099, 0.010]); logit adjustment's tail gain +0.011
 # [-0.005, 0.028], **not beyond noise even on average**; the probe's gap -0.001
 # [-0.022, 0.019]. So the lab reproduces the frequency-accuracy relation and
 # REAL-Prompt on average over worlds, not logit adjustment; and none of them in every
