@@ -263,3 +263,24 @@ def test_load_seed_table_ships_sixteen_consistent_seeds(tmp_path) -> None:
         L.load_seed_table(dup)
     with pytest.raises(ValueError, match="missing.csv"):
         L.load_seed_table(tmp_path / "missing.csv")
+
+
+def test_frequency_prior_keeps_the_frequency_part_only() -> None:
+    rng = np.random.default_rng(0)
+    freq = np.array([5000, 1000, 300, 100, 30, 10, 3, 1] * 5, dtype=float)
+    trend = (1 + freq) ** 0.3                                  # the inherited long-tail prior
+    noisy = trend * np.exp(rng.normal(0, 0.5, freq.size))      # plus class-by-class noise
+    q = L.frequency_prior(noisy / noisy.sum(), freq)
+    assert q.sum() == pytest.approx(1.0)
+    # the fit recovers the power law (slope 0.3 in log10 = 0.3 * ln 10 in natural log) ...
+    slope = np.polyfit(np.log10(1 + freq), np.log(q), 1)[0]
+    assert slope == pytest.approx(0.3 * np.log(10), rel=0.25)
+    # ... and drops the noise: classes of equal frequency get equal prior
+    assert np.allclose(q[:8], q[8:16])
+    assert np.allclose(L.frequency_prior(noisy, np.full(freq.size, 7.0)), 1 / freq.size)
+    with pytest.raises(ValueError, match="same length"):
+        L.frequency_prior(noisy, freq[:-1])
+    with pytest.raises(ValueError, match="> 0"):
+        L.frequency_prior(np.r_[0.0, noisy[1:]], freq)
+    with pytest.raises(ValueError, match=">= 0"):
+        L.frequency_prior(noisy, np.r_[-1.0, freq[1:]])
