@@ -375,6 +375,7 @@ METHODS = {
     "REAL-Prompt": real_logits,
     "logit adj. (unlabelled)": L.adjust_logits(base_logits, Q_UNL),
     "logit adj. (GLA, labelled)": L.adjust_logits(base_logits, Q_GLA),
+    "logit adj. (frequency part)": L.adjust_logits(base_logits, L.frequency_prior(Q_UNL, FREQ)),
     "REAL-Prompt + logit adj.": L.adjust_logits(real_logits,
                                                 L.estimate_prior_unlabelled(unl_real, n_iter=5)),
 }
@@ -436,6 +437,20 @@ plt.show()
 # are not those of our label-free estimate of the prior: with the labelled GLA prior
 # the adjustment failed on the same eight of the sixteen seeds (mean tail gain +0.008
 # [-0.011, 0.026], against +0.011 [-0.005, 0.028] without labels).
+#
+# *A variant that worked better (exploratory).* After the sixteen seeds we noticed
+# that the per-class prior mixes two things: the preference for frequent classes that
+# the head inherited, and class-by-class preferences unrelated to frequency, estimated
+# from a few images each. `L.frequency_prior` keeps only the first: it fits a straight
+# line to the log of the estimated prior against log caption frequency (two numbers,
+# so little noise) and the bar "logit adj. (frequency part)" above subtracts the log of
+# that fitted prior. It needs the caption counts, which we have from the DuckDB query.
+# On seeds 0-15 it raised tail accuracy beyond noise in 14 (mean +0.028 [0.018,
+# 0.039]; on the other two the gain was 0.000-0.004) and never cost more than 0.018 of
+# overall accuracy. We wrote down the expectation before running eight new seeds
+# (16-23): it held in 7 of them (mean +0.029 [0.013, 0.046]; on seed 19 the gain was
+# 0). This is a method we chose after seeing the data, so the Checks print it (5b)
+# and do not assert it; claim 5 stays as it was written.
 
 # %% [markdown]
 # *Why is REAL-Prompt's tail gain so variable?* (This analysis was added after the
@@ -554,24 +569,24 @@ else:
 # two threads the linear probe's numbers can differ in the third decimal (seed 3:
 # -0.041 instead of -0.039; its other columns were unchanged).
 #
-# | seed | zero-shot head-tail gap | tail's share of predictions | 1: Spearman (p) | 1: slope, low end of CI | 2: control p | 3: probe gap | 4: REAL-Prompt tail gain | 4b: renamed tail concepts' gain | 5: logit adj. tail gain (overall drop) |
-# |---|---|---|---|---|---|---|---|---|---|
-# | 0 | 0.26 | 0.09 | 0.38 (9e-05) | 0.121 | 0.81 | +0.04 [-0.00, 0.08] | +0.076 [0.050, 0.101] | +0.109 [0.070, 0.148] | +0.046 [0.024, 0.069] (+0.015) |
-# | 1 | 0.12 | 0.17 | 0.29 (0.004) | 0.088 | 0.93 | -0.00 [-0.04, 0.04] | **+0.003 [-0.025, 0.028]** | +0.122 [0.080, 0.165] | +0.031 [0.004, 0.059] (-0.005) |
-# | 2 | 0.26 | 0.14 | 0.46 (1e-06) | 0.152 | 0.79 | +0.02 [-0.03, 0.06] | +0.130 [0.105, 0.158] | +0.206 [0.171, 0.240] | +0.037 [0.020, 0.055] (+0.002) |
-# | 3 | 0.09 | 0.11 | **0.24 (0.014)** | 0.028 | 0.71 | -0.04 [-0.09, 0.01] | **+0.026 [-0.001, 0.055]** | +0.075 [0.032, 0.120] | +0.025 [0.004, 0.044] (-0.026) |
-# | 4 | 0.17 | 0.14 | **0.23 (0.021)** | 0.090 | 0.70 | +0.07 [0.03, 0.11] | +0.066 [0.040, 0.095] | +0.108 [0.067, 0.146] | +0.030 [0.009, 0.048] (+0.002) |
-# | 5 | 0.21 | 0.20 | 0.34 (0.0005) | 0.116 | 0.93 | +0.03 [-0.01, 0.08] | +0.086 [0.061, 0.114] | +0.152 [0.105, 0.200] | **+0.003 [-0.020, 0.026] (+0.012)** |
-# | 6 | 0.22 | 0.13 | 0.34 (0.0006) | 0.081 | 0.085 | -0.02 [-0.06, 0.02] | **+0.004 [-0.016, 0.024]** | +0.059 [0.032, 0.086] | +0.036 [0.016, 0.055] (-0.001) |
-# | 7 | 0.09 | 0.21 | **0.25 (0.012)** | 0.037 | 0.87 | -0.07 [-0.11, -0.02] | **-0.035 [-0.065, -0.007]** | +0.037 [0.002, 0.073] | **+0.010 [-0.009, 0.029] (+0.001)** |
-# | 8 | 0.18 | 0.17 | 0.31 (0.002) | 0.048 | 0.088 | -0.00 [-0.05, 0.04] | +0.152 [0.124, 0.182] | +0.208 [0.163, 0.250] | **+0.001 [-0.020, 0.022] (+0.016)** |
-# | 9 | 0.15 | 0.18 | **0.25 (0.013)** | 0.078 | 0.32 | -0.00 [-0.05, 0.04] | **+0.025 [-0.004, 0.055]** | **+0.028 [-0.006, 0.066]** | **-0.014 [-0.035, 0.007] (+0.020)** |
-# | 10 | 0.20 | 0.14 | 0.34 (0.0007) | 0.091 | 0.60 | -0.04 [-0.09, 0.01] | +0.079 [0.055, 0.103] | +0.104 [0.071, 0.142] | +0.054 [0.034, 0.074] (+0.012) |
-# | 11 | 0.19 | 0.11 | 0.35 (0.0003) | 0.029 | **0.034** | +0.02 [-0.02, 0.07] | +0.055 [0.030, 0.081] | +0.056 [0.023, 0.090] | +0.043 [0.019, 0.066] (-0.006) |
-# | 12 | 0.16 | 0.16 | **0.18 (0.080)** | 0.021 | **0.035** | -0.05 [-0.10, -0.01] | **-0.014 [-0.040, 0.013]** | **+0.029 [-0.002, 0.062]** | **-0.044 [-0.069, -0.021] (+0.022)** |
-# | 13 | 0.09 | 0.21 | 0.30 (0.002) | 0.003 | 0.81 | +0.03 [-0.01, 0.07] | +0.085 [0.054, 0.121] | +0.142 [0.100, 0.183] | **-0.044 [-0.065, -0.024] (-0.003)** |
-# | 14 | 0.27 | 0.17 | 0.43 (9e-06) | 0.156 | 0.65 | +0.02 [-0.02, 0.07] | +0.050 [0.017, 0.084] | +0.071 [0.037, 0.103] | **-0.025 [-0.050, -0.003] (+0.022)** |
-# | 15 | 0.04 | 0.24 | **0.08 (0.42)** | **-0.016** | 0.68 | -0.04 [-0.08, -0.00] | +0.046 [0.019, 0.076] | +0.083 [0.048, 0.120] | **-0.007 [-0.029, 0.013] (-0.021)** |
+# | seed | zero-shot head-tail gap | tail's share of predictions | 1: Spearman (p) | 1: slope, low end of CI | 2: control p | 3: probe gap | 4: REAL-Prompt tail gain | 4b: renamed tail concepts' gain | 5: logit adj. tail gain (overall drop) | 5b: frequency part only |
+# |---|---|---|---|---|---|---|---|---|---|---|
+# | 0 | 0.26 | 0.09 | 0.38 (9e-05) | 0.121 | 0.81 | +0.04 [-0.00, 0.08] | +0.076 [0.050, 0.101] | +0.109 [0.070, 0.148] | +0.046 [0.024, 0.069] (+0.015) | +0.046 [0.032, 0.061] |
+# | 1 | 0.12 | 0.17 | 0.29 (0.004) | 0.088 | 0.93 | -0.00 [-0.04, 0.04] | **+0.003 [-0.025, 0.028]** | +0.122 [0.080, 0.165] | +0.031 [0.004, 0.059] (-0.005) | +0.079 [0.061, 0.099] |
+# | 2 | 0.26 | 0.14 | 0.46 (1e-06) | 0.152 | 0.79 | +0.02 [-0.03, 0.06] | +0.130 [0.105, 0.158] | +0.206 [0.171, 0.240] | +0.037 [0.020, 0.055] (+0.002) | +0.021 [0.011, 0.031] |
+# | 3 | 0.09 | 0.11 | **0.24 (0.014)** | 0.028 | 0.71 | -0.04 [-0.09, 0.01] | **+0.026 [-0.001, 0.055]** | +0.075 [0.032, 0.120] | +0.025 [0.004, 0.044] (-0.026) | +0.025 [0.014, 0.036] |
+# | 4 | 0.17 | 0.14 | **0.23 (0.021)** | 0.090 | 0.70 | +0.07 [0.03, 0.11] | +0.066 [0.040, 0.095] | +0.108 [0.067, 0.146] | +0.030 [0.009, 0.048] (+0.002) | +0.005 [0.001, 0.010] |
+# | 5 | 0.21 | 0.20 | 0.34 (0.0005) | 0.116 | 0.93 | +0.03 [-0.01, 0.08] | +0.086 [0.061, 0.114] | +0.152 [0.105, 0.200] | **+0.003 [-0.020, 0.026] (+0.012)** | +0.029 [0.018, 0.040] |
+# | 6 | 0.22 | 0.13 | 0.34 (0.0006) | 0.081 | 0.085 | -0.02 [-0.06, 0.02] | **+0.004 [-0.016, 0.024]** | +0.059 [0.032, 0.086] | +0.036 [0.016, 0.055] (-0.001) | **+0.004 [0.000, 0.009]** |
+# | 7 | 0.09 | 0.21 | **0.25 (0.012)** | 0.037 | 0.87 | -0.07 [-0.11, -0.02] | **-0.035 [-0.065, -0.007]** | +0.037 [0.002, 0.073] | **+0.010 [-0.009, 0.029] (+0.001)** | **+0.000 [0.000, 0.000]** |
+# | 8 | 0.18 | 0.17 | 0.31 (0.002) | 0.048 | 0.088 | -0.00 [-0.05, 0.04] | +0.152 [0.124, 0.182] | +0.208 [0.163, 0.250] | **+0.001 [-0.020, 0.022] (+0.016)** | +0.040 [0.026, 0.054] |
+# | 9 | 0.15 | 0.18 | **0.25 (0.013)** | 0.078 | 0.32 | -0.00 [-0.05, 0.04] | **+0.025 [-0.004, 0.055]** | **+0.028 [-0.006, 0.066]** | **-0.014 [-0.035, 0.007] (+0.020)** | +0.039 [0.026, 0.054] |
+# | 10 | 0.20 | 0.14 | 0.34 (0.0007) | 0.091 | 0.60 | -0.04 [-0.09, 0.01] | +0.079 [0.055, 0.103] | +0.104 [0.071, 0.142] | +0.054 [0.034, 0.074] (+0.012) | +0.019 [0.010, 0.029] |
+# | 11 | 0.19 | 0.11 | 0.35 (0.0003) | 0.029 | **0.034** | +0.02 [-0.02, 0.07] | +0.055 [0.030, 0.081] | +0.056 [0.023, 0.090] | +0.043 [0.019, 0.066] (-0.006) | +0.030 [0.019, 0.041] |
+# | 12 | 0.16 | 0.16 | **0.18 (0.080)** | 0.021 | **0.035** | -0.05 [-0.10, -0.01] | **-0.014 [-0.040, 0.013]** | **+0.029 [-0.002, 0.062]** | **-0.044 [-0.069, -0.021] (+0.022)** | +0.014 [0.006, 0.022] |
+# | 13 | 0.09 | 0.21 | 0.30 (0.002) | 0.003 | 0.81 | +0.03 [-0.01, 0.07] | +0.085 [0.054, 0.121] | +0.142 [0.100, 0.183] | **-0.044 [-0.065, -0.024] (-0.003)** | +0.025 [0.015, 0.036] |
+# | 14 | 0.27 | 0.17 | 0.43 (9e-06) | 0.156 | 0.65 | +0.02 [-0.02, 0.07] | +0.050 [0.017, 0.084] | +0.071 [0.037, 0.103] | **-0.025 [-0.050, -0.003] (+0.022)** | +0.046 [0.031, 0.061] |
+# | 15 | 0.04 | 0.24 | **0.08 (0.42)** | **-0.016** | 0.68 | -0.04 [-0.08, -0.00] | +0.046 [0.019, 0.076] | +0.083 [0.048, 0.120] | **-0.007 [-0.029, 0.013] (-0.021)** | +0.033 [0.020, 0.045] |
 #
 # **The asserted claims hold together for 3 of 16 seeds (0, 2 and 10)**, so rerunning
 # the chapter with `UIM_SEED=3`, say, ends in an assertion error that names the claim.
@@ -618,7 +633,10 @@ else:
 # tail that already gets its fair share of predictions (0.2; logit adjustment did not
 # help on any of the four such seeds, see Mitigate). They do not explain all failures:
 # logit adjustment also failed on four seeds with an under-predicted tail, and
-# REAL-Prompt on seed 6 with a gap of 0.22.
+# REAL-Prompt on seed 6 with a gap of 0.22. Column 5b is the exploratory variant of
+# logit adjustment described in Mitigate (frequency part of the prior only); on eight
+# further seeds, 16-23, run after it was chosen, it held in seven, claim 4 in all
+# eight, and all asserted claims together in two (17 and 21).
 # We also tried, after seeing seeds 0-4, a correlation controlled for each concept's
 # intrinsic difficulty (accuracy of the Zipf model minus that of the uniform model); on
 # new seeds 5-7 it was no stronger than claim 1 (Spearman 0.32, 0.19, 0.23), so we
@@ -630,7 +648,7 @@ gap_lp = GAPS[(GAPS.exponent == MAIN_EXPONENT) & (GAPS.method != "zero-shot")].i
 base_pred = METHODS["zero-shot"].argmax(1)
 tail_before = L.group_correct(Y_TEST, base_pred, TAIL)
 mitigations = {}
-for name in ("REAL-Prompt", "logit adj. (unlabelled)"):
+for name in ("REAL-Prompt", "logit adj. (unlabelled)", "logit adj. (frequency part)"):
     pred = METHODS[name].argmax(1)
     gain = E.paired_gain(tail_before, L.group_correct(Y_TEST, pred, TAIL), n_boot=N_BOOT, seed=P.seed)
     drop = E.accuracy(Y_TEST, base_pred) - E.accuracy(Y_TEST, pred)
@@ -645,7 +663,8 @@ print(f"3 probe gap {gap_lp.gap:.3f} [{gap_lp.gap_low:.3f}, {gap_lp.gap_high:.3f
 print(f"3b (exploratory) probe gap {gap_lp.gap:.3f} < low end of the zero-shot gap "
       f"{gap_zs.gap:.3f} [{gap_zs.gap_low:.3f}, {gap_zs.gap_high:.3f}]; "
       f"the probe keeps {gap_lp.gap / gap_zs.gap:.0%} of the gap")
-for i, (name, ((g, lo, hi), drop)) in zip(("4", "5"), mitigations.items()):
+for i, (name, ((g, lo, hi), drop)) in zip(("4", "5", "5b (exploratory, printed, not asserted)"),
+                                          mitigations.items()):
     print(f"{i} {name}: tail gain {g:.3f} [{lo:.3f}, {hi:.3f}] (need low > 0); "
           f"overall drop {drop:.3f} (need <= {ACC_MARGIN})")
 g4b, lo4b, hi4b = E.paired_gain(L.group_correct(Y_TEST, base_pred, TAIL & RENAMED),
@@ -660,7 +679,8 @@ assert FIT.spearman > 0 and FIT.spearman_p < ALPHA_ZIPF, "claim 1: no significan
 assert FIT.slope_low > 0, "claim 1: the slope's interval reaches 0" + SEE
 assert CONTROL.spearman_p >= ALPHA_CONTROL, "claim 2: the uniform control is correlated too"
 assert gap_lp.gap < gap_zs.gap_low, "3b: the probe's gap is not smaller than the zero-shot gap"
-for name, ((g, lo, hi), drop) in mitigations.items():
+for name in ("REAL-Prompt", "logit adj. (unlabelled)"):      # claims 4 and 5
+    (g, lo, hi), drop = mitigations[name]
     assert lo > 0, f"{name}: tail gain not above 0" + SEE
     assert drop <= ACC_MARGIN, f"{name}: overall accuracy fell by {drop:.3f}"
 
@@ -688,7 +708,9 @@ for name, ((g, lo, hi), drop) in mitigations.items():
 #   concepts it renames (beyond noise in fourteen worlds of sixteen), but in a zero-shot
 #   head every class competes with every other, so the renamed classes take images
 #   from the unchanged ones. Logit adjustment helped the tail only in worlds where the
-#   head named tail concepts less often than their fair share.
+#   head named tail concepts less often than their fair share. Subtracting only the
+#   part of its prior that caption frequency explains worked in 21 of 24 worlds
+#   (an exploratory variant, chosen after seeing sixteen of them).
 # - All the asserted checks hold for the base seed and for two other seeds of sixteen;
 #   the lab's long tail is strong in some worlds and weak in others, and making it
 #   stronger by design (longer pre-training, a steeper Zipf law) did not make the fixes
