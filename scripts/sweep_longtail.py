@@ -60,16 +60,17 @@ def run_design(seed: int, exponent: float, epochs: int, n_pairs: int, work: Path
 
     row: dict = {"seed": seed, "exponent": exponent, "epochs": epochs, "n_pairs": n_pairs,
                  "n_test": n_test, "n_unlabelled": n_unlabelled}
+    feats = {s: E.encode_images(lm, x_test) for s, lm in models.items()}   # encoded once per model
     for s, lm in models.items():
-        pred = L.zero_shot_classify(lm, E.encode_images(lm, x_test), world.classnames).argmax(1)
+        pred = L.zero_shot_classify(lm, feats[s], world.classnames).argmax(1)
         fit = L.frequency_accuracy_fit(freq, E.per_class_accuracy(y_test, pred, N_CONCEPTS))
         key = "zipf" if s else "control"
         row |= {f"{key}_acc": E.accuracy(y_test, pred), f"{key}_spearman": fit.spearman,
                 f"{key}_p": fit.spearman_p, f"{key}_slope_low": fit.slope_low}
     lm = models[exponent]
-    feats, feats_unl = E.encode_images(lm, x_test), E.encode_images(lm, x_unl)
-    base = L.zero_shot_classify(lm, feats, world.classnames)
-    gap = L.head_tail_gap(y_test, base.argmax(1), head, tail, n_boot=N_BOOT, seed=seed)
+    base = L.zero_shot_classify(lm, feats[exponent], world.classnames)
+    b_pred = base.argmax(1)
+    gap = L.head_tail_gap(y_test, b_pred, head, tail, n_boot=N_BOOT, seed=seed)
     x_probe, y_probe = world.sample(n_probe, "photo", seed=seed + 3000)
     _, (p_probe,) = E.linear_probe(E.encode_images(lm, x_probe, normalize=False), y_probe,
                                    E.encode_images(lm, x_test, normalize=False), seed=seed)
@@ -78,10 +79,11 @@ def run_design(seed: int, exponent: float, epochs: int, n_pairs: int, work: Path
             "claim3b": bool(pgap["gap"] < gap["gap_low"])}
     row |= {"zs_gap": gap["gap"], "zs_gap_low": gap["gap_low"], "zs_head": gap["head"], "zs_tail": gap["tail"],
             # share of all (balanced) test predictions that name a head or tail concept; 0.2 each if unbiased
-            "head_pred_share": float(head[base.argmax(1)].mean()), "tail_pred_share": float(tail[base.argmax(1)].mean())}
-    q_unl = L.estimate_prior_unlabelled(L.zero_shot_classify(lm, feats_unl, world.classnames), n_iter=5)
+            "head_pred_share": float(head[b_pred].mean()), "tail_pred_share": float(tail[b_pred].mean())}
+    q_unl = L.estimate_prior_unlabelled(L.zero_shot_classify(lm, E.encode_images(lm, x_unl), world.classnames),
+                                        n_iter=5)
     mitigated = {
-        "real": L.zero_shot_classify(lm, feats, real_names),
+        "real": L.zero_shot_classify(lm, feats[exponent], real_names),
         "la": L.adjust_logits(base, q_unl),
         # exploratory, added after seeds 0-15: subtract only the frequency-explained part of q_unl
         "laf": L.adjust_logits(base, L.frequency_prior(q_unl, freq)),
@@ -90,17 +92,15 @@ def run_design(seed: int, exponent: float, epochs: int, n_pairs: int, work: Path
         "gla": L.adjust_logits(base, L.estimate_prior_gla(
             L.zero_shot_classify(lm, E.encode_images(lm, x_probe), world.classnames), y_probe)),
     }
-    before = L.group_correct(y_test, base.argmax(1), tail)
+    before = L.group_correct(y_test, b_pred, tail)
+    r_pred = mitigated["real"].argmax(1)
     renamed = np.array([a != b for a, b in zip(real_names, world.classnames)])
-    split = L.gain_by_subset(y_test, base.argmax(1), mitigated["real"].argmax(1), tail,
-                             {"renamed": renamed, "unchanged": ~renamed})
-    _, r_lo, r_hi = E.paired_gain(L.group_correct(y_test, base.argmax(1), tail & renamed),
-                                  L.group_correct(y_test, mitigated["real"].argmax(1), tail & renamed),
-                                  n_boot=N_BOOT, seed=seed)
+    split = L.gain_by_subset(y_test, b_pred, r_pred, tail, {"renamed": renamed, "unchanged": ~renamed})
+    _, r_lo, r_hi = E.paired_gain(L.group_correct(y_test, b_pred, tail & renamed),
+                                  L.group_correct(y_test, r_pred, tail & renamed), n_boot=N_BOOT, seed=seed)
     row |= {"real_renamed_gain": split.loc["renamed", "gain"], "real_renamed_low": r_lo,
             "real_renamed_high": r_hi, "real_unchanged_gain": split.loc["unchanged", "gain"],
             "tail_renamed": int(split.loc["renamed", "concepts"])}
-    b_pred, r_pred = base.argmax(1), mitigated["real"].argmax(1)
     # test images of unchanged tail concepts that REAL-Prompt turned wrong (they can only
     # have gone to renamed classes: an unchanged class's logits do not change)
     lost = tail[y_test] & ~renamed[y_test] & (b_pred == y_test) & (r_pred != y_test)
@@ -108,7 +108,7 @@ def run_design(seed: int, exponent: float, epochs: int, n_pairs: int, work: Path
     for name, lg in mitigated.items():
         g, lo, hi = E.paired_gain(before, L.group_correct(y_test, lg.argmax(1), tail), n_boot=N_BOOT, seed=seed)
         row |= {f"{name}_gain": g, f"{name}_low": lo, f"{name}_high": hi,
-                f"{name}_drop": E.accuracy(y_test, base.argmax(1)) - E.accuracy(y_test, lg.argmax(1))}
+                f"{name}_drop": E.accuracy(y_test, b_pred) - E.accuracy(y_test, lg.argmax(1))}
     row["claim1"] = bool(row["zipf_spearman"] > 0 and row["zipf_p"] < ALPHA_ZIPF and row["zipf_slope_low"] > 0)
     row["claim2"] = bool(row["control_p"] >= ALPHA_CONTROL)
     row["claim4"] = bool(row["real_low"] > 0 and row["real_drop"] <= ACC_MARGIN)
