@@ -96,6 +96,27 @@ def test_frequency_fit_recovers_a_known_slope() -> None:
         L.frequency_accuracy_fit(np.array([-1.0, 1, 2, 3, 4]), acc)
 
 
+def test_frequency_fit_holding_difficulty_fixed() -> None:
+    rng = np.random.default_rng(0)
+    freq = np.round(10 ** rng.uniform(1, 4, 200))
+    difficulty = rng.uniform(0, 1, 200)           # varies far more than frequency's effect
+    acc = 0.05 * np.log10(1 + freq) + 0.8 * difficulty + rng.normal(0, 0.01, 200)
+    raw = L.frequency_accuracy_fit(freq, acc)
+    fit = L.frequency_accuracy_fit(freq, acc, difficulty=difficulty)
+    assert fit.controlled and not raw.controlled
+    assert fit.slope_low <= 0.05 <= fit.slope_high and fit.slope_high - fit.slope_low < 0.01
+    assert fit.spearman > 0.8 and fit.spearman_p < 1e-10    # difficulty no longer hides the effect
+    assert raw.spearman < 0.5 and raw.slope_high - raw.slope_low > 5 * (fit.slope_high - fit.slope_low)
+    # no frequency effect at all: the controlled fit does not invent one
+    null = L.frequency_accuracy_fit(freq, 0.8 * difficulty + rng.normal(0, 0.01, 200), difficulty=difficulty)
+    assert null.slope_low < 0 < null.slope_high and null.spearman_p > 0.01
+    # NaN difficulty drops the concept; a wrong shape names both shapes
+    difficulty[:5] = np.nan
+    assert L.frequency_accuracy_fit(freq, acc, difficulty=difficulty).n == 195
+    with pytest.raises(ValueError, match=r"difficulty \(3,\)"):
+        L.frequency_accuracy_fit(freq, acc, difficulty=np.ones(3))
+
+
 def test_head_tail_masks_and_gap() -> None:
     freq = np.array([5, 50, 1, 500, 10, 2])
     head, tail = L.head_tail_masks(freq, 2)
@@ -107,6 +128,20 @@ def test_head_tail_masks_and_gap() -> None:
     pred = np.where(np.isin(y, [1, 3]), y, 0)  # head always right, everything else wrong
     g = L.head_tail_gap(y, pred, head, tail, n_boot=200)
     assert (g["head"], g["tail"], g["gap"]) == (1.0, 0.0, 1.0)
+
+
+def test_mitigation_gain_on_a_group_and_its_cost_overall() -> None:
+    y = np.repeat(np.arange(4), 10)
+    before = np.where(y < 2, y, 0)               # head classes 0 and 1 right: overall 0.5
+    after = np.where(y == 1, 0, y)               # classes 0, 2, 3 right: tail +1, overall 0.75
+    after[y == 3] = np.r_[np.full(5, 3), np.zeros(5, int)]   # class 3 half right: overall 0.625
+    tail = np.array([False, False, True, True])
+    gain, low, high, drop = L.mitigation_gain(y, before, after, tail, n_boot=500, seed=0)
+    assert gain == pytest.approx(0.75) and low < 0.75 < high and low > 0.5
+    assert drop == pytest.approx(0.5 - 0.625)    # negative: overall accuracy went up
+    assert L.mitigation_gain(y, before, after, tail, n_boot=500, seed=0) == (gain, low, high, drop)
+    with pytest.raises(ValueError, match="40, 40, 39"):
+        L.mitigation_gain(y, before, after[:-1], tail)
 
 
 def test_gain_by_subset_splits_a_group() -> None:
@@ -241,14 +276,16 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
         L.wild_pipeline(lm, metrics, x_test, y_test + 4, x_unl, n_group=1)
 
 
-def test_load_seed_table_ships_sixteen_consistent_seeds(tmp_path) -> None:
+def test_load_seed_table_ships_32_consistent_seeds(tmp_path) -> None:
     t = L.load_seed_table()
-    assert t["seed"].tolist() == list(range(16))
+    assert t["seed"].tolist() == list(range(32))
     # the verdict columns follow the numbers with the chapter's thresholds
     assert (t["claim4"] == ((t["real_low"] > 0) & (t["real_drop"] <= 0.02))).all()
     assert (t["claim5"] == ((t["la_low"] > 0) & (t["la_drop"] <= 0.02))).all()
     assert (t["claim1"] == ((t["zipf_spearman"] > 0) & (t["zipf_p"] < 0.01) & (t["zipf_slope_low"] > 0))).all()
     assert (t["claim2"] == (t["control_p"] >= 0.05)).all()
+    assert (t["claim1p"] == ((t["zipf_partial_spearman"] > 0) & (t["zipf_partial_p"] < 0.01)
+                             & (t["zipf_partial_slope_low"] > 0))).all()
     assert (t["claim3b"] == (t["probe_gap"] < t["zs_gap_low"])).all()
     assert (t["claim4b"] == (t["real_renamed_low"] > 0)).all()
     assert (t["all"] == t[["claim1", "claim2", "claim3b", "claim4", "claim5"]].all(axis=1)).all()

@@ -9,7 +9,8 @@ Understand
     folder of LAION / CC12M caption shards (``"laion/*.parquet"``).
 Interpret
     :func:`frequency_accuracy_fit` relates per-concept zero-shot accuracy to log
-    frequency (least-squares slope with a t interval, Spearman correlation);
+    frequency (least-squares slope with a t interval, Spearman correlation), optionally
+    holding each concept's difficulty fixed (partial slope and partial Spearman);
     :func:`head_tail_gap` compares the most and least frequent concepts with a
     bootstrap interval.
 Mitigate
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .evaluate import accuracy, paired_gain
 from .models import LoadedModel, WildModeUnavailable
 from .validate import check_int
 
@@ -243,8 +245,8 @@ def most_frequent_names(per_name: pd.DataFrame, fallback: Sequence[str] | None =
 
 
 SEED_TABLE = Path(__file__).resolve().parent / "data" / "long_tail_seeds_ci.csv"
-"""Chapter 1's claims measured on sixteen seeds: the columns of ``scripts/sweep_longtail.py``'s
-output that the chapter uses (ci sizes, one thread per process)."""
+"""Chapter 1's claims measured on 32 seeds (0-15, on which variants were chosen, and 16-31,
+run after): the output of ``scripts/sweep_longtail.py`` (ci sizes, one thread per process)."""
 
 _SEED_TABLE_COLUMNS = ("seed", "zs_gap", "tail_pred_share", "zipf_spearman", "zipf_p", "control_p",
                        "real_gain", "real_low", "real_high", "real_renamed_gain", "real_unchanged_gain",
@@ -252,7 +254,7 @@ _SEED_TABLE_COLUMNS = ("seed", "zs_gap", "tail_pred_share", "zipf_spearman", "zi
 
 
 def load_seed_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """The sixteen-seed table of chapter 1 (one row per seed), checked on read.
+    """Chapter 1's table of seeds (one row per seed), checked on read.
 
     Parameters
     ----------
@@ -293,6 +295,9 @@ class FrequencyFit:
         Spearman rank correlation and its two-sided p-value.
     n : int
         Number of concepts in the fit.
+    controlled : bool
+        Whether slope and correlation hold a per-concept difficulty fixed (partial
+        slope, partial Spearman); see :func:`frequency_accuracy_fit`.
     """
 
     slope: float
@@ -302,12 +307,32 @@ class FrequencyFit:
     spearman: float
     spearman_p: float
     n: int
+    controlled: bool = False
 
 
-def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float = 0.95) -> FrequencyFit:
+def _residual(v: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Residual of ``v`` after a least-squares line on ``z``."""
+    design = np.column_stack([np.ones_like(z), z])
+    return v - design @ np.linalg.lstsq(design, v, rcond=None)[0]
+
+
+def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float = 0.95,
+                           difficulty: np.ndarray | None = None) -> FrequencyFit:
     """Fit ``acc = a + b log10(1 + freq)`` (``scipy.stats.linregress``) and rank-correlate.
 
     The ``1 +`` keeps concepts never seen in pre-training (count 0) in the fit.
+
+    With ``difficulty`` (how hard each concept is *whatever its frequency*, e.g. its
+    accuracy under a model pre-trained on a uniform corpus of the same world and tested
+    on the same images), the fit holds difficulty fixed: ``slope`` is the coefficient of
+    log frequency in ``acc = a + b log10(1 + freq) + c difficulty`` (t interval on
+    ``n - 3`` degrees of freedom), and ``spearman`` is the partial Spearman correlation:
+    the Pearson correlation of the ranks of log frequency and of accuracy after a line
+    on the ranks of difficulty is removed from each (p from a t test, ``n - 3`` degrees
+    of freedom). This removes from the comparison the concept-to-concept variation that
+    has nothing to do with frequency, so the frequency effect is measured with less noise.
+    (SciPy has no partial correlation; ``pingouin.partial_corr(method="spearman")``
+    computes the same number but would add a dependency for three lines.)
 
     Parameters
     ----------
@@ -317,6 +342,14 @@ def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float 
         Zero-shot accuracy of each concept; NaNs are dropped with their frequency.
     confidence : float
         Level of the slope's interval.
+    difficulty : array (K,), optional
+        A per-concept covariate to hold fixed; concepts where it is NaN are dropped.
+
+    Returns
+    -------
+    FrequencyFit
+        ``controlled`` says whether ``difficulty`` was held fixed; ``intercept`` is then
+        the fit's value at zero frequency *and* zero difficulty.
     """
     freq, acc = np.asarray(freq, dtype=float), np.asarray(acc, dtype=float)
     if freq.shape != acc.shape or freq.ndim != 1:
@@ -324,18 +357,40 @@ def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float 
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     ok = ~np.isnan(acc)
+    if difficulty is not None:
+        difficulty = np.asarray(difficulty, dtype=float)
+        if difficulty.shape != acc.shape:
+            raise ValueError(f"difficulty {difficulty.shape} must have the shape of acc {acc.shape}")
+        ok &= ~np.isnan(difficulty)
     if (freq[ok] < 0).any() or not np.isfinite(freq[ok]).all():
         raise ValueError(f"frequencies must be finite counts >= 0, got min {freq[ok].min()!r}")
     x, y = np.log10(1.0 + freq[ok]), acc[ok]
-    if len(x) < 3:
-        raise ValueError(f"need at least 3 concepts, got {len(x)}")
+    n_min = 3 if difficulty is None else 4
+    if len(x) < n_min:
+        raise ValueError(f"need at least {n_min} concepts, got {len(x)}")
     if np.ptp(x) == 0:
         raise ValueError("all frequencies are equal: the fit is undefined")
-    lr = stats.linregress(x, y)
-    t = stats.t.ppf(0.5 + confidence / 2, len(x) - 2)
-    rho, p = stats.spearmanr(x, y)
-    return FrequencyFit(float(lr.slope), float(lr.slope - t * lr.stderr), float(lr.slope + t * lr.stderr),
-                        float(lr.intercept), float(rho), float(p), int(len(x)))
+    if difficulty is None:
+        lr = stats.linregress(x, y)
+        t = stats.t.ppf(0.5 + confidence / 2, len(x) - 2)
+        rho, p = stats.spearmanr(x, y)
+        return FrequencyFit(float(lr.slope), float(lr.slope - t * lr.stderr), float(lr.slope + t * lr.stderr),
+                            float(lr.intercept), float(rho), float(p), int(len(x)))
+    z = difficulty[ok]
+    dof = len(x) - 3
+    design = np.column_stack([np.ones_like(x), x, z])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    cov = resid @ resid / dof * np.linalg.pinv(design.T @ design)
+    half = stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(cov[1, 1])
+    rx, ry = (_residual(stats.rankdata(v), stats.rankdata(z)) for v in (x, y))
+    if not (rx.any() and ry.any()):
+        raise ValueError("difficulty explains the ranks of frequency or accuracy entirely: "
+                         "the partial correlation is undefined")
+    rho = float(np.clip(np.corrcoef(rx, ry)[0, 1], -1.0, 1.0))
+    p = float(2 * stats.t.sf(abs(rho) * np.sqrt(dof / max(1e-300, 1 - rho * rho)), dof))
+    return FrequencyFit(float(coef[1]), float(coef[1] - half), float(coef[1] + half), float(coef[0]),
+                        rho, p, int(len(x)), controlled=True)
 
 
 def head_tail_masks(freq: np.ndarray, n_group: int) -> tuple[np.ndarray, np.ndarray]:
@@ -415,6 +470,34 @@ def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarra
         after = float(a.mean()) if len(a) else float("nan")
         rows[name] = {"concepts": int(sel.sum()), "before": before, "after": after, "gain": after - before}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def mitigation_gain(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
+                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
+    """What a mitigation did to a group of concepts, and what it cost overall.
+
+    Parameters
+    ----------
+    y, pred_before, pred_after : ndarray of int
+        True labels and predictions before and after the mitigation.
+    group : ndarray of bool, shape (n_classes,)
+        The concepts it should help (e.g. the tail mask).
+    n_boot, seed : int
+        Bootstrap resamples and seed of the interval.
+
+    Returns
+    -------
+    gain, low, high, drop : float
+        Change of accuracy on the group's test examples with its paired bootstrap 95%
+        interval (:func:`uim_utils.evaluate.paired_gain`), and the fall of overall
+        accuracy (``before - after``; negative if the mitigation raised it).
+    """
+    if not len(y) == len(pred_before) == len(pred_after):
+        raise ValueError(f"y, pred_before and pred_after differ in length: "
+                         f"{len(y)}, {len(pred_before)}, {len(pred_after)}")
+    gain, low, high = paired_gain(group_correct(y, pred_before, group), group_correct(y, pred_after, group),
+                                  n_boot=n_boot, seed=seed)
+    return gain, low, high, accuracy(y, pred_before) - accuracy(y, pred_after)
 
 
 def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],
