@@ -453,7 +453,8 @@ plt.show()
 # images of many concepts (a guess we have not tested). Over the sixteen seeds of the
 # Checks table, the smaller the tail's share, the larger the gain from the adjustment
 # (Spearman correlation $-0.67$; $-0.60$ over all 32 worlds); where the share was at or
-# above 0.2 (five worlds of 32) the adjustment did not raise tail accuracy. Before applying the fix to a real model, measure the premise. The failures
+# above 0.2 (five worlds of 32) the adjustment did not raise tail accuracy. Before
+# applying the fix to a real model, measure the premise. The failures
 # are not those of our label-free estimate of the prior: with the labelled GLA prior
 # the adjustment failed on the same eight of the sixteen seeds (mean tail gain +0.008
 # [-0.011, 0.026], against +0.011 [-0.005, 0.028] without labels).
@@ -505,7 +506,8 @@ SPLIT.round(3)
 # gain and a world-dependent loss: over the sixteen seeds of the Checks table the renamed tail
 # concepts gained in all sixteen (beyond noise in fourteen), the net tail gain was
 # beyond noise in ten. On the next sixteen seeds (16-31) the renamed concepts gained
-# beyond noise in all sixteen, and so did the whole tail. {cite:t}`parashar2024neglected` report consistent tail gains on
+# beyond noise in all sixteen, and so did the whole tail.
+# {cite:t}`parashar2024neglected` report consistent tail gains on
 # real CLIPs; whether the competition between renamed and unchanged
 # classes is weaker there, where text towers learnt from billions of captions, is a
 # question the lab cannot answer (Exercise 6 measures it on the wild model).
@@ -652,7 +654,8 @@ else:
 # the end) claim 1 held in 21 worlds instead of 20, claim 4 in 28 instead of 26, claim 5
 # in 16 instead of 15, and all asserted claims together in 11 instead of 7, while the
 # base seed's logit adjustment then cost 0.024 of overall accuracy, over the margin.
-# That gain is small next to the variation between worlds, and we kept 40. Next, since the effects were weak in some worlds, we tried to
+# That gain is small next to the variation between worlds, and we kept 40. Next, since
+# the effects were weak in some worlds, we tried to
 # make the lab's long tail stronger by design, choosing on *development* seeds 0-3
 # (`scripts/sweep_longtail.py`): pre-training for 6 epochs instead of 3, a steeper Zipf
 # exponent (1.6), and both (with 10 unlabelled images, the setting of the time). Each

@@ -9,7 +9,8 @@ cell prints and asserts, with the chapter's ``ci`` sizes and thresholds as defau
 two diagnostics (the tail's share of zero-shot predictions, and REAL-Prompt's gain split
 into renamed and unchanged tail concepts). A design is chosen on *development* seeds and
 then checked on seeds never run before; the chapter's table of seeds
-(``uim_utils/data/long_tail_seeds_ci.csv``) comes from this script. The numbers come from the same ``uim_utils`` functions the chapter calls.
+(``uim_utils/data/long_tail_seeds_ci.csv``) comes from this script. The numbers come from
+the same ``uim_utils`` functions the chapter calls.
 
 Usage (the chapter's table was made with one thread per process, ``OMP_NUM_THREADS=1``;
 with more threads the linear probe's numbers can differ in the third decimal)::
