@@ -61,7 +61,7 @@ test: $(STAMP)
 	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest \
 	  tests notebooks/*.ipynb \
 	  --nbval-lax --nbval-current-env \
-	  -n $(TEST_WORKERS) --dist loadfile \
+	  -n $(TEST_WORKERS) --dist loadfile --durations=10 \
 	  --must-run 'notebooks/*.ipynb' --must-run tests/test_book_build.py \
 	  $(TEST_ARGS)
 

@@ -578,16 +578,47 @@ else:
 # %% [markdown]
 # ## Checks
 #
-# The cell below (hidden in the book; click to show) recomputes the five claims with
-# the thresholds fixed at the top, prints the numbers and asserts claims 1, 2, 4 and 5.
-# Claim 3 failed on the first run; its verdict is printed, and the exploratory
-# observation 3b that explains it is asserted. The intervals of the mitigation gains
+# The last cell of this section (hidden in the book; click to show) recomputes the five
+# claims for this run's world with the thresholds fixed at the top, prints the numbers
+# and asserts claims 1, 2, 4 and 5. Claim 3 failed on the first run; its verdict is
+# printed, and the exploratory observation 3b that explains it is asserted. The intervals of the mitigation gains
 # are paired bootstraps over the tail's test images.
 #
-# **How robust are these verdicts?** Sixteen seeds. With `UIM_SEED` = 0 to 15 (each a
+# **How robust are these verdicts?** Each seed draws a different world, corpus and
+# initialisation. The book ships the Checks statistics of 32 worlds (`UIM_SEED` = 0 to
+# 31, `ci` sizes; made with `scripts/sweep_longtail.py`, which calls the same functions
+# with the same sizes and thresholds). We looked at seeds 0-15 while we chose the
+# variants described below; seeds 16-31 were run afterwards. The next cell counts, claim by claim,
+# the worlds in which the verdict held, and averages over the worlds the statistic the
+# claim tests (Student-t 95% interval, `uim_utils.evaluate.mean_ci`).
+
+# %%
+SUMMARY = L.claim_summary(SEEDS)
+SUMMARY.round(3)
+
+# %% [markdown]
+# Read the table in two ways.
+#
+# - *World by world*, every asserted claim holds in most worlds, but all of them together
+#   hold in only 7 of 32 (seeds 0, 2, 10, 17, 21, 27 and 30): rerun the chapter with
+#   `UIM_SEED=3`, say, and it ends in an assertion error that names the claim. Some
+#   failures are built in: claim 2 is a test at $\alpha = 0.05$, so it fails in about
+#   one world in twenty even where no correlation exists (3 of 32 here), and no test of
+#   "no correlation" can pass in every world.
+# - *On average over worlds*, the lab reproduces the frequency-accuracy relation
+#   (positive in all 32 worlds), the uniform control (mean correlation about 0) and
+#   REAL-Prompt's tail gain; logit adjustment's gain is small and only just beyond
+#   noise. The lab's long tail is as strong as the world that is drawn.
+#
+# The dropdown below keeps the full record: the table of the first sixteen worlds, and
+# what we changed and tried on the way, with the predictions that failed.
+#
+# :::{admonition} The full record: sixteen worlds, what we changed, what we tried
+# :class: dropdown
+#
+# *The first sixteen worlds.* With `UIM_SEED` = 0 to 15 (each a
 # different world, corpus and initialisation; nothing else changed) the `ci` profile
-# gave the table below (made with `scripts/sweep_longtail.py`, which calls the same
-# functions with the same sizes and thresholds). Bold entries miss their threshold; in
+# gave the table below (the first rows of the shipped table). Bold entries miss their threshold; in
 # column 3 that is the asserted observation 3b (probe gap below the low end of the
 # zero-shot gap's interval), which held for all sixteen; claim 3 itself (the probe
 # gap's interval above 0) held only for seed 4. The sweep ran one thread per process; with
@@ -688,6 +719,8 @@ else:
 # would hold in at least seven of the eight; it held in six (as did claim 1), and in 11
 # of seeds 16-31 against 10 for claim 1, so claim 1 stays as it was written. The same
 # run tested 5b's second prediction (Mitigate), which it also missed.
+#
+# :::
 
 # %% tags=["hide-cell"]
 gap_zs = GAPS[(GAPS.exponent == MAIN_EXPONENT) & (GAPS.method == "zero-shot")].iloc[0]
@@ -717,10 +750,10 @@ print(f"4b (printed, not asserted: held for 30 of 32 seeds) REAL-Prompt on the {
 print(f"   diagnostic for 5: the tail's share of zero-shot predictions is {TAIL_SHARE:.3f} (fair share "
       f"{N_GROUP / N_CONCEPTS:.2f}); logit adjustment can only help the tail below that share")
 
-SEE = f" (seed {P.seed}; see the table of seeds above: not every seed passes)"
+SEE = f" (seed {P.seed}; see \"How robust are these verdicts?\" above: not every seed passes)"
 assert FIT.spearman > 0 and FIT.spearman_p < ALPHA_ZIPF, "claim 1: no significant positive correlation" + SEE
 assert FIT.slope_low > 0, "claim 1: the slope's interval reaches 0" + SEE
-assert CONTROL.spearman_p >= ALPHA_CONTROL, "claim 2: the uniform control is correlated too"
+assert CONTROL.spearman_p >= ALPHA_CONTROL, "claim 2: the uniform control is correlated too" + SEE
 assert gap_lp.gap < gap_zs.gap_low, "3b: the probe's gap is not smaller than the zero-shot gap"
 for name in ("REAL-Prompt", "logit adj. (unlabelled)"):      # claims 4 and 5
     g, lo, hi, drop = mitigations[name]

@@ -302,6 +302,42 @@ def test_load_seed_table_ships_32_consistent_seeds(tmp_path) -> None:
         L.load_seed_table(tmp_path / "missing.csv")
 
 
+def test_claim_summary_counts_verdicts_and_averages_statistics() -> None:
+    # three worlds, values chosen by hand
+    cols = {v: [True, False, True] for v, _, _, _ in L.SEED_CLAIMS if v != "claim3"}
+    cols.update({stat: [0.1, 0.2, 0.3] for _, _, stat, _ in L.SEED_CLAIMS})
+    t = pd.DataFrame({**cols, "probe_low": [0.01, -0.01, -0.02], "all": [True, False, False]})
+    t.loc[1, "claim5"] = True
+    s = L.claim_summary(t).set_index("claim")
+    claims = {c: v for v, c, _, _ in L.SEED_CLAIMS}
+    assert s.loc[next(c for c, v in claims.items() if v == "claim5"), "held"] == 3
+    assert s.loc[next(c for c, v in claims.items() if v == "claim1"), "held"] == 2
+    assert s.loc[next(c for c, v in claims.items() if v == "claim3"), "held"] == 1    # from probe_low > 0
+    assert s.loc["all asserted claims together", "held"] == 1
+    assert (s["worlds"] == 3).all()
+    row = s.iloc[0]
+    assert row["mean"] == pytest.approx(0.2) and row["low"] < 0.2 < row["high"]
+    # Student-t 95% with 2 dof: half width 4.303 * sd / sqrt(3)
+    assert row["high"] - row["mean"] == pytest.approx(4.303 * 0.1 / np.sqrt(3), rel=1e-3)
+    assert s["asserted"].sum() == 6                      # claims 1, 2, 3b, 4, 5 and "all"
+    with pytest.raises(ValueError, match="la_gain"):
+        L.claim_summary(t.drop(columns="la_gain"))
+    with pytest.raises(ValueError, match="non-empty"):
+        L.claim_summary(t.iloc[:0])
+
+
+def test_claim_summary_of_the_shipped_table_matches_its_columns() -> None:
+    t = L.load_seed_table()
+    s = L.claim_summary(t)
+    for (verdict, _, stat, _), (_, row) in zip(L.SEED_CLAIMS, s.iterrows()):
+        expected = (t["probe_low"] > 0) if verdict == "claim3" else t[verdict]
+        assert row["held"] == expected.sum()
+        assert row["mean"] == pytest.approx(t[stat].mean())
+    asserted = [v for v, _, _, a in L.SEED_CLAIMS if a]
+    assert asserted == ["claim1", "claim2", "claim3b", "claim4", "claim5"]
+    assert s.iloc[-1]["held"] == t[asserted].all(axis=1).sum()
+
+
 def test_frequency_prior_keeps_the_frequency_part_only() -> None:
     rng = np.random.default_rng(0)
     freq = np.array([5000, 1000, 300, 100, 30, 10, 3, 1] * 5, dtype=float)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .evaluate import accuracy, paired_gain
+from .evaluate import accuracy, mean_ci, paired_gain
 from .models import LoadedModel, WildModeUnavailable
 from .validate import check_int
 
@@ -278,6 +278,63 @@ def load_seed_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     if table["seed"].duplicated().any() or table.empty:
         raise ValueError(f"seed table {str(path)!r} must have one row per seed")
     return table.sort_values("seed").reset_index(drop=True)
+
+
+SEED_CLAIMS: tuple[tuple[str, str, str, bool], ...] = (
+    ("claim1", "1: frequency predicts accuracy (Spearman p < 0.01, slope > 0)", "zipf_spearman", True),
+    ("claim1p", "1p: the same, concept difficulty held fixed", "zipf_partial_spearman", False),
+    ("claim2", "2: uniform control not correlated (p >= 0.05)", "control_spearman", True),
+    ("claim3", "3: a probe on balanced labels keeps a gap (CI above 0)", "probe_gap", False),
+    ("claim3b", "3b: probe gap below the zero-shot gap's low end", "probe_gap", True),
+    ("claim4", "4: REAL-Prompt raises tail accuracy", "real_gain", True),
+    ("claim4b", "4b: REAL-Prompt raises the renamed tail concepts", "real_renamed_gain", False),
+    ("claim5", "5: logit adjustment raises tail accuracy", "la_gain", True),
+    ("claim5b", "5b: logit adjustment, frequency part of the prior", "laf_gain", False),
+)
+"""Chapter 1's per-world verdicts in the seed table: (verdict column, claim, the
+statistic it tests, whether the chapter asserts it). ``claim3`` is not a column of the
+table: :func:`claim_summary` derives it from ``probe_low > 0``."""
+
+
+def claim_summary(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """How often each of chapter 1's claims held across worlds, and its mean effect.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per seed (world), with the verdict and statistic columns of
+        :data:`SEED_CLAIMS` (``probe_low`` may stand for ``claim3``) and ``all``; e.g.
+        :func:`load_seed_table`.
+    confidence : float
+        Level of the Student-t interval of the mean statistic over worlds.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim plus a last row ``all asserted``: ``claim``, ``asserted``,
+        ``held`` (worlds where the verdict is true), ``worlds``, ``statistic``, and its
+        ``mean``, ``low``, ``high`` over worlds (NaN for ``all asserted``).
+
+    Raises
+    ------
+    ValueError
+        If a needed column is missing or the table is empty.
+    """
+    if "claim3" not in table.columns and "probe_low" in table.columns:
+        table = table.assign(claim3=table["probe_low"] > 0)
+    needed = [c for v, _, stat, _ in SEED_CLAIMS for c in (v, stat)] + ["all"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing or table.empty:
+        raise ValueError(f"claim_summary needs a non-empty seed table with columns {missing or needed}")
+    rows = []
+    for verdict, claim, stat, asserted in SEED_CLAIMS:
+        m, lo, hi = mean_ci(table[stat], confidence)
+        rows.append({"claim": claim, "asserted": asserted, "held": int(table[verdict].astype(bool).sum()),
+                     "worlds": len(table), "statistic": stat, "mean": m, "low": lo, "high": hi})
+    rows.append({"claim": "all asserted claims together", "asserted": True,
+                 "held": int(table["all"].astype(bool).sum()), "worlds": len(table), "statistic": "",
+                 "mean": np.nan, "low": np.nan, "high": np.nan})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------- interpret
