@@ -594,7 +594,8 @@ else:
 
 # %%
 SUMMARY = L.claim_summary(SEEDS)
-SUMMARY.round(3)
+# a Styler shows the claims in full (a plain DataFrame cuts long text at 50 characters)
+SUMMARY.style.hide(axis="index").format(precision=3, na_rep="", escape="html")
 
 # %% [markdown]
 # Read the table in two ways.
