@@ -581,16 +581,16 @@ else:
 # The last cell of this section (hidden in the book; click to show) recomputes the five
 # claims for this run's world with the thresholds fixed at the top, prints the numbers
 # and asserts claims 1, 2, 4 and 5. Claim 3 failed on the first run; its verdict is
-# printed, and the exploratory observation 3b that explains it is asserted. The intervals of the mitigation gains
-# are paired bootstraps over the tail's test images.
+# printed, and the exploratory observation 3b that explains it is asserted. The
+# intervals of the mitigation gains are paired bootstraps over the tail's test images.
 #
 # **How robust are these verdicts?** Each seed draws a different world, corpus and
 # initialisation. The book ships the Checks statistics of 32 worlds (`UIM_SEED` = 0 to
 # 31, `ci` sizes; made with `scripts/sweep_longtail.py`, which calls the same functions
 # with the same sizes and thresholds). We looked at seeds 0-15 while we chose the
-# variants described below; seeds 16-31 were run afterwards. The next cell counts, claim by claim,
-# the worlds in which the verdict held, and averages over the worlds the statistic the
-# claim tests (Student-t 95% interval, `uim_utils.evaluate.mean_ci`).
+# variants described below; seeds 16-31 were run afterwards. The next cell counts,
+# claim by claim, the worlds in which the verdict held, and averages over the worlds
+# the statistic the claim tests (Student-t 95% interval, `uim_utils.evaluate.mean_ci`).
 
 # %%
 SUMMARY = L.claim_summary(SEEDS)
@@ -617,10 +617,10 @@ SUMMARY.style.hide(axis="index").format(precision=3, na_rep="", escape="html")
 # :::{admonition} The full record: sixteen worlds, what we changed, what we tried
 # :class: dropdown
 #
-# *The first sixteen worlds.* With `UIM_SEED` = 0 to 15 (each a
-# different world, corpus and initialisation; nothing else changed) the `ci` profile
-# gave the table below (the first rows of the shipped table). Bold entries miss their threshold; in
-# column 3 that is the asserted observation 3b (probe gap below the low end of the
+# *The first sixteen worlds.* With `UIM_SEED` = 0 to 15 (each a different world, corpus
+# and initialisation; nothing else changed) the `ci` profile gave the table below (the
+# first rows of the shipped table). Bold entries miss their threshold; in column 3
+# that is the asserted observation 3b (probe gap below the low end of the
 # zero-shot gap's interval), which held for all sixteen; claim 3 itself (the probe
 # gap's interval above 0) held only for seed 4. The sweep ran one thread per process; with
 # two threads the linear probe's numbers can differ in the third decimal (seed 3:
