@@ -286,6 +286,7 @@ def test_load_seed_table_ships_32_consistent_seeds(tmp_path) -> None:
     assert (t["claim2"] == (t["control_p"] >= 0.05)).all()
     assert (t["claim1p"] == ((t["zipf_partial_spearman"] > 0) & (t["zipf_partial_p"] < 0.01)
                              & (t["zipf_partial_slope_low"] > 0))).all()
+    assert (t["claim3"] == (t["probe_low"] > 0)).all()
     assert (t["claim3b"] == (t["probe_gap"] < t["zs_gap_low"])).all()
     assert (t["claim4b"] == (t["real_renamed_low"] > 0)).all()
     assert (t["all"] == t[["claim1", "claim2", "claim3b", "claim4", "claim5"]].all(axis=1)).all()
@@ -304,15 +305,16 @@ def test_load_seed_table_ships_32_consistent_seeds(tmp_path) -> None:
 
 def test_claim_summary_counts_verdicts_and_averages_statistics() -> None:
     # three worlds, values chosen by hand
-    cols = {v: [True, False, True] for v, _, _, _ in L.SEED_CLAIMS if v != "claim3"}
+    cols = {v: [True, False, True] for v, _, _, _ in L.SEED_CLAIMS}
     cols.update({stat: [0.1, 0.2, 0.3] for _, _, stat, _ in L.SEED_CLAIMS})
-    t = pd.DataFrame({**cols, "probe_low": [0.01, -0.01, -0.02], "all": [True, False, False]})
+    t = pd.DataFrame({**cols, "all": [True, False, False]})
     t.loc[1, "claim5"] = True
+    t.loc[[1, 2], "claim3"] = False
     s = L.claim_summary(t).set_index("claim")
-    claims = {c: v for v, c, _, _ in L.SEED_CLAIMS}
-    assert s.loc[next(c for c, v in claims.items() if v == "claim5"), "held"] == 3
-    assert s.loc[next(c for c, v in claims.items() if v == "claim1"), "held"] == 2
-    assert s.loc[next(c for c, v in claims.items() if v == "claim3"), "held"] == 1    # from probe_low > 0
+    label = {v: c for v, c, _, _ in L.SEED_CLAIMS}
+    assert s.loc[label["claim5"], "held"] == 3
+    assert s.loc[label["claim1"], "held"] == 2
+    assert s.loc[label["claim3"], "held"] == 1
     assert s.loc["all asserted claims together", "held"] == 1
     assert (s["worlds"] == 3).all()
     row = s.iloc[0]
@@ -330,12 +332,10 @@ def test_claim_summary_of_the_shipped_table_matches_its_columns() -> None:
     t = L.load_seed_table()
     s = L.claim_summary(t)
     for (verdict, _, stat, _), (_, row) in zip(L.SEED_CLAIMS, s.iterrows()):
-        expected = (t["probe_low"] > 0) if verdict == "claim3" else t[verdict]
-        assert row["held"] == expected.sum()
+        assert row["held"] == t[verdict].sum()
         assert row["mean"] == pytest.approx(t[stat].mean())
-    asserted = [v for v, _, _, a in L.SEED_CLAIMS if a]
-    assert asserted == ["claim1", "claim2", "claim3b", "claim4", "claim5"]
-    assert s.iloc[-1]["held"] == t[asserted].all(axis=1).sum()
+    assert L.ASSERTED_CLAIMS == ("claim1", "claim2", "claim3b", "claim4", "claim5")
+    assert s.iloc[-1]["held"] == t[list(L.ASSERTED_CLAIMS)].all(axis=1).sum()
 
 
 def test_frequency_prior_keeps_the_frequency_part_only() -> None:

@@ -119,6 +119,7 @@ def test_sweep_longtail_row_matches_its_own_thresholds(tmp_path: Path, monkeypat
     assert 0 <= row["tail_pred_share"] <= 1 and 0 <= row["head_pred_share"] <= 1
     assert row["all"] == all(row[c] for c in ("claim1", "claim2", "claim3b", "claim4", "claim5"))
     assert row["claim3b"] == (row["probe_gap"] < row["zs_gap_low"])
+    assert row["claim3"] == (row["probe_low"] > 0)
 
 
 def test_sweep_longtail_uses_the_chapters_sizes_and_thresholds() -> None:

@@ -292,8 +292,10 @@ SEED_CLAIMS: tuple[tuple[str, str, str, bool], ...] = (
     ("claim5b", "5b: logit adjustment, frequency part of the prior", "laf_gain", False),
 )
 """Chapter 1's per-world verdicts in the seed table: (verdict column, claim, the
-statistic it tests, whether the chapter asserts it). ``claim3`` is not a column of the
-table: :func:`claim_summary` derives it from ``probe_low > 0``."""
+statistic it tests, whether the chapter asserts it)."""
+
+ASSERTED_CLAIMS: tuple[str, ...] = tuple(v for v, _, _, asserted in SEED_CLAIMS if asserted)
+"""The verdict columns chapter 1 asserts; a world's ``all`` is their conjunction."""
 
 
 def claim_summary(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -303,8 +305,7 @@ def claim_summary(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     ----------
     table : DataFrame
         One row per seed (world), with the verdict and statistic columns of
-        :data:`SEED_CLAIMS` (``probe_low`` may stand for ``claim3``) and ``all``; e.g.
-        :func:`load_seed_table`.
+        :data:`SEED_CLAIMS` and ``all``; e.g. :func:`load_seed_table`.
     confidence : float
         Level of the Student-t interval of the mean statistic over worlds.
 
@@ -320,8 +321,6 @@ def claim_summary(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     ValueError
         If a needed column is missing or the table is empty.
     """
-    if "claim3" not in table.columns and "probe_low" in table.columns:
-        table = table.assign(claim3=table["probe_low"] > 0)
     needed = [c for v, _, stat, _ in SEED_CLAIMS for c in (v, stat)] + ["all"]
     missing = [c for c in needed if c not in table.columns]
     if missing or table.empty:
