@@ -24,6 +24,10 @@ import open_clip
 import torch
 
 _CONFIG_DIR = Path(__file__).parent / "data" / "model_configs"
+LAB_VOCAB_PATH = Path(__file__).parent / "data" / "lab_vocab.json"
+"""The open_clip token ids that the lab's names and templates use (``scripts/make_lab_vocab.py``)."""
+FULL_VOCAB_SIZE = 49408
+"""Size of open_clip's BPE vocabulary (what ``uim-tiny`` and LAION checkpoints embed)."""
 LAB_MODELS: tuple[str, ...] = tuple(sorted(p.stem for p in _CONFIG_DIR.glob("*.json")))
 """Names of the tiny lab CLIP configurations shipped with uim_utils."""
 
@@ -78,6 +82,90 @@ def check_model_name(name: str) -> None:
         raise ValueError(f"unknown model {name!r}{hint} (lab models: {', '.join(LAB_MODELS)})")
 
 
+def base_tokenizer(context_length: int = 77) -> Any:
+    """open_clip's own BPE tokenizer (the one LAION checkpoints use)."""
+    return open_clip.SimpleTokenizer(context_length=context_length)
+
+
+def lab_text_token_ids(tokenizer: Any) -> list[int]:
+    """Every token id that a lab name, caption template or prompt template encodes to.
+
+    Enumerates all pseudo-word names the world can draw (two or three of its 70
+    syllables: about 348,000 words) and every template of :mod:`uim_utils.world`, and
+    tokenises them with ``tokenizer`` (an open_clip ``SimpleTokenizer``). About 30 s.
+    """
+    import itertools
+
+    from .world import BACKGROUNDS, CAPTION_TEMPLATES, EVAL_TEMPLATES, NAME_LENGTHS, NAME_SYLLABLES
+
+    ids: set[int] = set()
+    for n in NAME_LENGTHS:
+        for parts in itertools.product(NAME_SYLLABLES, repeat=n):
+            ids.update(tokenizer.encode("".join(parts)))
+    for group in (*CAPTION_TEMPLATES.values(), EVAL_TEMPLATES):
+        for template in group:
+            for bg in BACKGROUNDS:
+                ids.update(tokenizer.encode(template.format("x", bg=bg)))
+    return sorted(ids)
+
+
+class LabTokenizer:
+    """open_clip's tokenizer with its ids mapped onto the lab's compact vocabulary.
+
+    The text is split exactly as open_clip splits it (same BPE); only the ids change:
+    ``0`` padding, ``1`` any token outside the lab's vocabulary, ``2`` start of text,
+    ``3 ...`` the lab's tokens in the order of :data:`LAB_VOCAB_PATH`, and the last id
+    end of text (open_clip pools the text at the largest id, so end of text must be it).
+
+    Parameters
+    ----------
+    context_length : int
+        Tokens per text (padded or truncated).
+    """
+
+    PAD, UNK, SOT = 0, 1, 2
+
+    def __init__(self, context_length: int) -> None:
+        self.base = base_tokenizer(context_length)
+        self.context_length = int(context_length)
+        ids = lab_vocab_ids()
+        self.vocab_size = len(ids) + 4
+        lut = np.full(FULL_VOCAB_SIZE, self.UNK, dtype=np.int64)
+        lut[0] = self.PAD
+        lut[np.asarray(ids)] = np.arange(3, 3 + len(ids))
+        lut[self.base.sot_token_id] = self.SOT
+        lut[self.base.eot_token_id] = self.vocab_size - 1
+        self._lut = torch.from_numpy(lut)
+
+    def __call__(self, texts: str | list[str], context_length: int | None = None) -> torch.Tensor:
+        """Token tensor ``(N, context_length)`` of ``texts``, in compact ids."""
+        return self._lut[self.base(texts, context_length or self.context_length)]
+
+
+def lab_vocab_ids() -> list[int]:
+    """The shipped compact vocabulary: sorted open_clip token ids (see :class:`LabTokenizer`)."""
+    import json
+
+    ids = json.loads(LAB_VOCAB_PATH.read_text())["token_ids"]
+    if not ids or any(not 0 < i < FULL_VOCAB_SIZE for i in ids) or ids != sorted(set(ids)):
+        raise ValueError(f"{LAB_VOCAB_PATH} must hold sorted, unique ids in (0, {FULL_VOCAB_SIZE})")
+    return ids
+
+
+def lab_tokenizer(name: str) -> Callable[..., torch.Tensor]:
+    """The tokenizer of lab model ``name``: open_clip's, or :class:`LabTokenizer` when its
+    text tower embeds the compact vocabulary."""
+    register_lab_models()
+    text_cfg = open_clip.get_model_config(name)["text_cfg"]
+    if text_cfg.get("vocab_size", FULL_VOCAB_SIZE) == FULL_VOCAB_SIZE:
+        return open_clip.get_tokenizer(name)
+    tok = LabTokenizer(text_cfg["context_length"])
+    if tok.vocab_size != text_cfg["vocab_size"]:
+        raise ValueError(f"lab model {name!r} embeds {text_cfg['vocab_size']} tokens but the compact "
+                         f"vocabulary has {tok.vocab_size}; fix its config or rerun scripts/make_lab_vocab.py")
+    return tok
+
+
 def create_lab_model(name: str = "uim-tiny", seed: int = 0) -> LoadedModel:
     """A freshly initialised lab CLIP, seeded.
 
@@ -95,7 +183,7 @@ def create_lab_model(name: str = "uim-tiny", seed: int = 0) -> LoadedModel:
     with _quiet_open_clip():  # a random init is intended here, not worth a warning
         model = open_clip.create_model(name)
     model.eval()
-    return LoadedModel(model, open_clip.get_tokenizer(name), None, name, "")
+    return LoadedModel(model, lab_tokenizer(name), None, name, "")
 
 
 class _quiet_open_clip:
@@ -169,7 +257,8 @@ def load_model(name: str, pretrained: str | os.PathLike[str] | None = None, devi
     )
     model.eval()
     lab = name in LAB_MODELS
-    return LoadedModel(model, open_clip.get_tokenizer(name), None if lab else preprocess, name, pre)
+    tokenizer = lab_tokenizer(name) if lab else open_clip.get_tokenizer(name)
+    return LoadedModel(model, tokenizer, None if lab else preprocess, name, pre)
 
 
 def _in_hf_cache(name: str, tag: str) -> bool:

@@ -41,6 +41,10 @@ EVAL_TEMPLATES: tuple[str, ...] = ("a photo of a {}.", "a {}.", "a picture of th
 
 _CONS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
+NAME_SYLLABLES: tuple[str, ...] = tuple(c + v for c in _CONS for v in _VOWELS)
+"""The 70 syllables of the world's pseudo-word names (a name has two or three)."""
+NAME_LENGTHS: tuple[int, ...] = (2, 3)
+"""Syllables per name."""
 
 # Attribute grid of concept prototypes. Concepts are distinct cells of this grid, so
 # some pairs differ in one attribute only: those are the world's hard confusions.
@@ -368,13 +372,13 @@ def _make_names(rng: np.random.Generator, k: int, n_names: int) -> list[list[str
     Pseudo-words, not English nouns: the lab's text encoder learns every name from the
     corpus alone, so no name carries meaning from outside it.
     """
-    syll = [c + v for c in _CONS for v in _VOWELS]
+    syll = list(NAME_SYLLABLES)
     seen: set[str] = set()
     names: list[list[str]] = []
     for _ in range(k):
         row = []
         while len(row) < n_names:
-            w = "".join(rng.choice(syll, size=int(rng.integers(2, 4))))
+            w = "".join(rng.choice(syll, size=int(rng.integers(NAME_LENGTHS[0], NAME_LENGTHS[-1] + 1))))
             if w not in seen:
                 seen.add(w)
                 row.append(w)

@@ -1,0 +1,192 @@
+"""Tests of uim_utils.claims: claims declared once, decided over worlds, on known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from uim_utils import stats
+from uim_utils.claims import KINDS, VERDICT_COLUMNS, Claim, ClaimSet, show_verdicts
+
+# Five worlds. "gap" has mean 0.30 and a small spread: its 95% t interval is far above
+# 0.20. "tiny" has mean 0.008 and a spread ten times its mean: its interval straddles 0.
+TABLE = pd.DataFrame({
+    "seed": [0, 1, 2, 3, 4],
+    "gap": [0.30, 0.32, 0.28, 0.31, 0.29],
+    "tiny": [0.01, -0.02, 0.03, 0.00, 0.02],
+})
+LONG = ("Recall on the 3 rarest classes is lower than on the 3 most frequent, by at least 0.20, "
+        "in the average world (a long statement that must never be truncated)")
+
+
+def t_low_high(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    v = np.asarray(values)
+    half = sps.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
+    return v.mean(), v.mean() - half, v.mean() + half
+
+
+def spec_of(*claims: Claim, version: int = 1) -> ClaimSet:
+    return ClaimSet("00_toy", version, tuple(claims))
+
+
+def test_one_claim_holds_and_one_does_not() -> None:
+    spec = spec_of(Claim("1", LONG, "gap", "effect", threshold=0.2),
+                   Claim("2", "The tiny effect is positive", "tiny", "effect"))
+    v = spec.verdicts(TABLE)
+    assert list(v.columns) == list(VERDICT_COLUMNS)
+    assert v["verdict"].tolist() == ["holds", "does not hold"]
+    assert v["n_worlds"].tolist() == [5, 5]
+    for row, col in zip(v.itertuples(), ("gap", "tiny")):
+        m, lo, hi = t_low_high(TABLE[col].tolist())
+        assert (row.estimate, row.low, row.high) == pytest.approx((m, lo, hi))
+        assert row.se == pytest.approx(TABLE[col].std(ddof=1) / math.sqrt(5))
+    # distance in SEs of the estimate beyond the threshold
+    assert v.loc[0, "distance_se"] == pytest.approx((0.30 - 0.20) / v.loc[0, "se"])
+    assert v.loc[0, "rule"] == "95% CI low > 0.20" and v.loc[1, "rule"] == "95% CI low > 0.00"
+    assert v.attrs["seeds"] == [0, 1, 2, 3, 4]
+
+
+def test_direction_less_and_confidence() -> None:
+    c = Claim("1", "The gap is below 0.35", "gap", "effect", threshold=0.35, direction="less")
+    assert c.test(TABLE["gap"]).passed and c.rule() == "95% CI high < 0.35"
+    assert not Claim("1", "below 0.31", "gap", "effect", threshold=0.31, direction="less").test(TABLE["gap"]).passed
+    assert c.rule(0.99) == "99% CI high < 0.35"
+    assert c.interval(TABLE["gap"], 0.99).confidence == pytest.approx(0.99)
+
+
+def test_equivalence_passes_at_zero_and_fails_at_twice_the_margin() -> None:
+    noise = np.array([-0.01, 0.01, 0.0, -0.005, 0.005])
+    c = Claim("c", "The control shows no gap", "ctrl", "equivalence", margin=0.1)
+    assert c.rule() == "90% CI inside ±0.10"
+    est = c.interval(noise)
+    assert est.confidence == pytest.approx(0.90)  # TOST, 0.05 per side: 2 * 0.95 - 1
+    assert (est.low, est.high) == pytest.approx(t_low_high(noise.tolist(), 0.90)[1:])
+    assert c.test(noise).passed
+    assert not c.test(noise + 0.2).passed and not c.test(noise - 0.2).passed
+    assert c.interval_confidence(0.975) == pytest.approx(0.95)
+
+
+def test_non_inferiority_margin_binds() -> None:
+    cost = np.array([-0.012, -0.008, -0.010, -0.011, -0.009])  # mean -0.010, 95% CI about [-0.012, -0.008]
+    loose = Claim("k", "Costs at most 0.02 accuracy", "cost", "non_inferiority", margin=0.02)
+    tight = Claim("k", "Costs at most 0.005 accuracy", "cost", "non_inferiority", margin=0.005)
+    assert loose.test(cost).passed and not tight.test(cost).passed
+    assert loose.rule() == "95% CI low > -0.02"
+    # lower is better: the upper end must stay below the margin
+    err = Claim("e", "Adds at most 0.02 error", "err", "non_inferiority", margin=0.02, direction="less")
+    assert err.rule() == "95% CI high < 0.02"
+    assert err.test(-cost).passed and not err.test(-cost + 0.015).passed
+
+
+def test_correlation_claims_use_fisher_z() -> None:
+    rs = [0.5, 0.6, 0.4, 0.55, 0.45]
+    c = Claim("r", "Frequency predicts accuracy", "rho", "effect", threshold=0.3, correlation=True)
+    est = c.interval(rs)
+    assert est.as_tuple() == pytest.approx(stats.correlations_interval(rs).as_tuple())
+    assert est.method.startswith("fisher-z") and c.test(rs).passed
+
+
+def test_check_raises_for_the_failing_asserted_claim_only() -> None:
+    spec = spec_of(Claim("1", "The gap is at least 0.2", "gap", "effect", threshold=0.2),
+                   Claim("2", "The tiny effect is positive", "tiny", "effect"),
+                   Claim("3x", "The tiny effect is above 0.5", "tiny", "effect", threshold=0.5, asserted=False))
+    with pytest.raises(AssertionError) as err:
+        spec.check(TABLE)
+    msg = str(err.value)
+    assert "claim 2 (The tiny effect is positive)" in msg and "95% CI low > 0.00" in msg
+    assert "0-4" in msg and "[-0.016, 0.032]" in msg
+    assert "claim 1" not in msg and "3x" not in msg
+    # exploratory claims never raise, even when they fail
+    ok = spec_of(Claim("1", "The gap is at least 0.2", "gap", "effect", threshold=0.2),
+                 Claim("3x", "The tiny effect is above 0.5", "tiny", "effect", threshold=0.5, asserted=False))
+    v = ok.check(TABLE)
+    assert v["verdict"].tolist() == ["holds", "does not hold"] and v["asserted"].tolist() == [True, False]
+    assert [c.id for c in ok.asserted()] == ["1"]
+
+
+def test_fingerprint_is_canonical_and_changes_with_any_field() -> None:
+    base = spec_of(Claim("1", "gap", "gap", "effect", threshold=0.2))
+    assert base.fingerprint() == spec_of(Claim("1", "gap", "gap", "effect", threshold=0.20)).fingerprint()
+    assert len(base.fingerprint()) == 16 and int(base.fingerprint(), 16) >= 0
+    assert spec_of(Claim("1", "gap", "gap", "effect", threshold=0)).fingerprint() == \
+        spec_of(Claim("1", "gap", "gap", "effect", threshold=0.0)).fingerprint()
+    changed = [spec_of(Claim("1", "gap", "gap", "effect", threshold=0.21)),
+               spec_of(Claim("1", "gap!", "gap", "effect", threshold=0.2)),
+               spec_of(Claim("1", "gap", "gap", "effect", threshold=0.2, asserted=True),
+                       Claim("2", "x", "tiny", "effect", asserted=False)),
+               spec_of(Claim("1", "gap", "gap", "effect", threshold=0.2), version=2),
+               ClaimSet("01_other", 1, (Claim("1", "gap", "gap", "effect", threshold=0.2),))]
+    prints = {s.fingerprint() for s in changed}
+    assert len(prints) == len(changed) and base.fingerprint() not in prints
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(kind="effects"), "unknown kind 'effects'"),
+    (dict(kind="equivalence", margin=0.0), "margin must be > 0, got 0.0"),
+    (dict(kind="non_inferiority", margin=-0.1), "margin must be > 0, got -0.1"),
+    (dict(kind="equivalence"), "needs a margin > 0, got None"),
+    (dict(kind="effect", margin=0.1), "not a margin \\(got margin=0.1\\)"),
+    (dict(kind="equivalence", margin=0.1, threshold=0.3), "threshold must be 0, got 0.3"),
+    (dict(kind="effect", direction="up"), "unknown direction 'up'"),
+    (dict(kind="effect", threshold=float("nan")), "threshold must be a finite number, got nan"),
+    (dict(kind="effect", statistic=""), "statistic must be a non-empty string, got ''"),
+])
+def test_bad_claims_are_refused(kwargs: dict, message: str) -> None:
+    args = dict(id="7", statement="A claim", statistic="gap") | kwargs
+    with pytest.raises(ValueError, match=message):
+        Claim(**args)
+    assert "effect" in KINDS
+
+
+def test_bad_claim_sets_are_refused() -> None:
+    c = Claim("1", "gap", "gap", "effect")
+    with pytest.raises(ValueError, match=r"duplicate claim ids \['1'\]"):
+        spec_of(c, Claim("1", "again", "tiny", "effect"))
+    with pytest.raises(ValueError, match="version must be an integer >= 1, got 0"):
+        spec_of(c, version=0)
+    with pytest.raises(ValueError, match="at least one asserted claim"):
+        spec_of(Claim("1", "gap", "gap", "effect", asserted=False))
+    with pytest.raises(ValueError, match="chapter must be a non-empty string"):
+        ClaimSet("", 1, (c,))
+    with pytest.raises(ValueError, match="00_toy has no claim '9'"):
+        spec_of(c).get("9")
+
+
+def test_bad_tables_are_refused_with_named_columns_and_seeds() -> None:
+    spec = spec_of(Claim("1", "gap", "gap", "effect"), Claim("2", "recall", "recall", "effect"))
+    with pytest.raises(ValueError, match=r"00_toy: .*lacks the statistic column\(s\) \['recall'\]"):
+        spec.verdicts(TABLE)
+    spec = spec_of(Claim("1", "gap", "gap", "effect"))
+    with pytest.raises(ValueError, match="00_toy: the per-world table is empty"):
+        spec.verdicts(TABLE.iloc[:0])
+    nan = TABLE.assign(gap=[0.3, np.nan, 0.2, 0.3, np.nan])
+    with pytest.raises(ValueError, match=r"statistic 'gap' is NaN.*seed\(s\) \[1, 4\]"):
+        spec.verdicts(nan)
+    with pytest.raises(ValueError, match="no 'seed' column"):
+        spec.verdicts(TABLE.drop(columns="seed"))
+    with pytest.raises(ValueError, match=r"several rows for seed\(s\) \[0\]"):
+        spec.verdicts(TABLE.assign(seed=[0, 0, 2, 3, 4]))
+    with pytest.raises(ValueError, match=r"seeds must be integers >= 0, got \['a'"):
+        spec.verdicts(TABLE.assign(seed=["a", 1, 2, 3, 4]))
+    with pytest.raises(ValueError, match="at least 2 worlds"):
+        spec.verdicts(TABLE.iloc[:1])
+    with pytest.raises(ValueError, match="confidence must be a number in \\(0.5, 1\\), got 95"):
+        spec.verdicts(TABLE, confidence=95)
+
+
+def test_show_verdicts_is_readable() -> None:
+    spec = spec_of(Claim("1", LONG, "gap", "effect", threshold=0.2),
+                   Claim("2", "The tiny effect is positive", "tiny", "effect", asserted=False))
+    styler = show_verdicts(spec.verdicts(TABLE))
+    html = styler.to_html()
+    assert LONG in html and "(exploratory)" in html
+    assert "0.300" in html and "0.30000" not in html  # rounded to 3
+    assert "[0.280, 0.320]" in html
+    assert "#d8f0d8" in html  # asserted and holds: green
+    assert "font-style: italic" in html  # the exploratory row
+    with pytest.raises(ValueError, match="missing"):
+        show_verdicts(pd.DataFrame({"id": ["1"]}))

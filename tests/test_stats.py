@@ -1,0 +1,351 @@
+"""uim_utils.stats on cases with known answers: hand computations, coverage, decisions."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from uim_utils import stats as st
+from uim_utils.stats import Estimate
+
+
+def _est(estimate: float, low: float, high: float, se: float, n: int = 50,
+         method: str = "student-t", confidence: float = 0.95) -> Estimate:
+    return Estimate(estimate, low, high, se, n, "worlds", method, confidence)
+
+
+# --------------------------------------------------------------------------- Estimate
+
+
+def test_estimate_as_tuple_and_checks():
+    e = _est(1.0, 0.5, 1.5, 0.25)
+    assert e.as_tuple() == (1.0, 0.5, 1.5)
+    with pytest.raises(ValueError, match="confidence must be in \\(0, 1\\), got 1.5"):
+        _est(1.0, 0.5, 1.5, 0.25, confidence=1.5)
+    with pytest.raises(ValueError, match="se must be >= 0, got -1"):
+        _est(1.0, 0.5, 1.5, -1.0)
+    with pytest.raises(ValueError, match="low must be <= high"):
+        _est(1.0, 1.5, 0.5, 0.25)
+
+
+# --------------------------------------------------------------------------- t interval
+
+
+def test_t_interval_matches_hand_computation():
+    v = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    e = st.t_interval(v, confidence=0.9, unit="seeds")
+    se = v.std(ddof=1) / math.sqrt(5)
+    half = sps.t.ppf(0.95, 4) * se
+    assert e.estimate == pytest.approx(4.0)
+    assert e.se == pytest.approx(se)
+    assert (e.low, e.high) == (pytest.approx(4.0 - half), pytest.approx(4.0 + half))
+    assert (e.n, e.unit, e.method, e.confidence) == (5, "seeds", "student-t", 0.9)
+
+
+def test_t_interval_constant_values_give_zero_width():
+    e = st.t_interval([0.1, 0.1, 0.1])
+    assert e.se == 0.0 and e.low == e.estimate == e.high == 0.1
+
+
+def test_t_interval_covers_the_true_mean_95_percent_of_the_time():
+    rng = np.random.default_rng(1)
+    draws = rng.normal(3.0, 2.0, size=(2000, 10))
+    covered = [e.low < 3.0 < e.high for e in map(st.t_interval, draws)]
+    assert 0.93 <= np.mean(covered) <= 0.97
+
+
+# --------------------------------------------------------------------------- bootstraps
+
+
+def test_bootstrap_interval_is_deterministic_and_sane():
+    v = np.random.default_rng(0).normal(size=200)
+    a = st.bootstrap_interval(v, seed=3)
+    assert a == st.bootstrap_interval(v, seed=3)
+    assert a != st.bootstrap_interval(v, seed=4)
+    assert a.estimate == pytest.approx(v.mean()) and a.low < a.estimate < a.high
+    assert a.se == pytest.approx(v.std(ddof=1) / math.sqrt(200), rel=0.15)
+    assert (a.n, a.unit, a.method) == (200, "units", "percentile bootstrap")
+    med = st.bootstrap_interval(v, np.median, n_boot=500)
+    assert med.estimate == pytest.approx(np.median(v)) and med.low < med.estimate < med.high
+    const = st.bootstrap_interval([2.0, 2.0, 2.0])
+    assert const.as_tuple() == (2.0, 2.0, 2.0) and const.se == 0.0
+
+
+def _clustered(rng: np.random.Generator, n_sets: int, g: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n_sets`` datasets of ``g`` clusters x ``m`` items: 0.5 + cluster effect + noise."""
+    u = rng.normal(size=(n_sets, g, 1))
+    values = 0.5 + u + rng.normal(size=(n_sets, g, m))
+    return values.reshape(n_sets, g * m), np.repeat(np.arange(g), m)
+
+
+def test_cluster_bootstrap_covers_and_the_item_bootstrap_does_not():
+    values, units = _clustered(np.random.default_rng(2), 200, 30, 10)
+    cluster = [st.cluster_bootstrap(v, units, n_boot=500, seed=i) for i, v in enumerate(values)]
+    naive = [st.bootstrap_interval(v, n_boot=500, seed=i) for i, v in enumerate(values)]
+    cover_cluster = np.mean([e.low < 0.5 < e.high for e in cluster])
+    cover_naive = np.mean([e.low < 0.5 < e.high for e in naive])
+    assert 0.88 <= cover_cluster <= 0.99
+    # design effect 1 + (m - 1) * ICC = 5.5: the item bootstrap is ~sqrt(5.5) too narrow
+    assert cover_naive < 0.75 and cover_naive < cover_cluster - 0.2
+    assert all(e.n == 30 and e.unit == "clusters" for e in cluster)
+
+
+def test_cluster_bootstrap_general_statistic_matches_the_fast_mean_path():
+    values, units = _clustered(np.random.default_rng(3), 1, 12, 5)
+    labels = np.array([f"concept{u}" for u in units])
+    fast = st.cluster_bootstrap(values[0], labels, n_boot=200, seed=7, unit="concepts")
+    slow = st.cluster_bootstrap(values[0], labels, lambda x: float(np.mean(x)), n_boot=200, seed=7,
+                                unit="concepts")
+    assert fast.estimate == pytest.approx(values[0].mean())
+    assert fast.as_tuple() == pytest.approx(slow.as_tuple()) and fast.se == pytest.approx(slow.se)
+    assert fast == st.cluster_bootstrap(values[0], labels, n_boot=200, seed=7, unit="concepts")
+    assert fast != st.cluster_bootstrap(values[0], labels, n_boot=200, seed=8, unit="concepts")
+
+
+def test_cluster_bootstrap_is_fast():
+    values, units = _clustered(np.random.default_rng(4), 1, 100, 40)
+    t0 = time.perf_counter()
+    st.cluster_bootstrap(values[0], units, n_boot=2000)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def _crossed(rng: np.random.Generator, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = np.repeat(np.arange(n_rows), n_cols)
+    cols = np.tile(np.arange(n_cols), n_rows)
+    values = rng.normal(size=n_rows)[rows] + rng.normal(size=n_cols)[cols] + 0.5 * rng.normal(size=rows.size)
+    return values, rows, cols
+
+
+def test_crossed_bootstrap_is_wider_than_the_item_bootstrap():
+    values, rows, cols = _crossed(np.random.default_rng(5), 30, 20)
+    crossed = st.crossed_bootstrap(values, rows, cols, n_boot=1000, unit="activity x subject")
+    naive = st.bootstrap_interval(values, n_boot=1000)
+    by_rows = st.cluster_bootstrap(values, rows, n_boot=1000)
+    assert crossed.estimate == pytest.approx(values.mean())
+    width = crossed.high - crossed.low
+    assert width > 3 * (naive.high - naive.low)
+    assert width > 1.2 * (by_rows.high - by_rows.low)  # the columns vary too
+    # var of the mean of a_r + b_c + e: 1/R + 1/C + 0.25/(RC)
+    assert crossed.se == pytest.approx(math.sqrt(1 / 30 + 1 / 20 + 0.25 / 600), rel=0.35)
+    assert (crossed.n, crossed.unit, crossed.method) == (600, "activity x subject",
+                                                         "pigeonhole percentile bootstrap")
+
+
+def test_crossed_bootstrap_covers_the_true_mean():
+    cover = []
+    for i in range(100):
+        values, rows, cols = _crossed(np.random.default_rng(100 + i), 20, 15)
+        e = st.crossed_bootstrap(values, rows, cols, n_boot=500, seed=i)
+        cover.append(e.low < 0.0 < e.high)
+    assert 0.85 <= np.mean(cover) <= 1.0
+
+
+def test_crossed_bootstrap_equal_values_and_determinism():
+    rows, cols = np.repeat([0, 1, 2], 2), np.tile(["a", "b"], 3)
+    e = st.crossed_bootstrap(np.full(6, 0.25), rows, cols, n_boot=100)
+    assert e.as_tuple() == pytest.approx((0.25, 0.25, 0.25)) and e.se == pytest.approx(0.0, abs=1e-12)
+    values, rows, cols = _crossed(np.random.default_rng(6), 8, 6)
+    assert st.crossed_bootstrap(values, rows, cols, seed=1) == st.crossed_bootstrap(values, rows, cols, seed=1)
+
+
+# --------------------------------------------------------------------------- paired
+
+
+def test_paired_difference_t_and_bootstrap_agree_on_large_n():
+    rng = np.random.default_rng(7)
+    before = rng.normal(size=2000)
+    after = before + 0.1 + rng.normal(scale=0.5, size=2000)
+    t = st.paired_difference(after, before)
+    b = st.paired_difference(after, before, method="bootstrap", n_boot=1000)
+    assert t == st.t_interval(after - before)
+    assert b.estimate == pytest.approx(t.estimate)
+    half = t.high - t.estimate
+    assert abs(b.low - t.low) < 0.15 * half and abs(b.high - t.high) < 0.15 * half
+    assert b.se == pytest.approx(t.se, rel=0.1)
+    assert t.low < 0.1 < t.high
+
+
+# --------------------------------------------------------------------------- correlations
+
+
+def _worlds(rng: np.random.Generator, n_worlds: int, n: int, rho: float) -> tuple[list, list]:
+    cov = [[1.0, rho], [rho, 1.0]]
+    xy = [rng.multivariate_normal([0, 0], cov, size=n) for _ in range(n_worlds)]
+    return [a[:, 0] for a in xy], [a[:, 1] for a in xy]
+
+
+def test_pooled_correlation_recovers_a_known_correlation():
+    xs, ys = _worlds(np.random.default_rng(8), 10, 300, 0.5)
+    p = st.pooled_correlation(xs, ys, method="pearson")
+    s = st.pooled_correlation(xs, ys)  # spearman
+    assert p.low < 0.5 < p.high and abs(p.estimate - 0.5) < 0.05
+    rho_s = 6 / math.pi * math.asin(0.5 / 2)  # Spearman's rho of a bivariate normal
+    assert s.low < rho_s < s.high
+    assert (p.n, p.unit, p.method) == (10, "worlds", "fisher-z student-t")
+    rs = [sps.spearmanr(x, y)[0] for x, y in zip(xs, ys)]
+    assert s == st.correlations_interval(rs)
+    z = np.arctanh(rs)
+    assert s.estimate == pytest.approx(np.tanh(z.mean()))
+    assert s.se == pytest.approx(sps.sem(z))
+
+
+def test_pooled_correlation_single_world_is_fishers_interval():
+    xs, ys = _worlds(np.random.default_rng(9), 1, 40, 0.3)
+    e = st.pooled_correlation(xs, ys, method="pearson", confidence=0.9)
+    ref = sps.pearsonr(xs[0], ys[0])
+    ci = ref.confidence_interval(0.9)  # scipy's Fisher interval
+    assert e.estimate == pytest.approx(ref.statistic)
+    assert (e.low, e.high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    z = np.arctanh(ref.statistic)
+    assert e.high == pytest.approx(np.tanh(z + sps.norm.ppf(0.95) / math.sqrt(37)))
+    assert (e.n, e.unit, e.se) == (40, "items", pytest.approx(1 / math.sqrt(37)))
+
+
+def test_correlations_interval_clips_perfect_correlations():
+    e = st.correlations_interval([1.0, 0.9, 0.95])
+    assert np.isfinite(e.se) and -1 <= e.low < e.estimate < e.high <= 1
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def test_effect_test_pass_fail_and_distance():
+    e = _est(1.0, 0.2, 1.8, 0.4, n=30)
+    r = st.effect_test(e)
+    assert r.passed and r.kind == "effect" and r.threshold == 0.0 and r.estimate is e
+    assert r.distance_se == pytest.approx(2.5)
+    assert r.p_value == pytest.approx(sps.t.sf(2.5, 29))
+    r = st.effect_test(e, threshold=0.5)
+    assert not r.passed and r.distance_se == pytest.approx(1.25)
+    r = st.effect_test(e, direction="less")
+    assert not r.passed and r.distance_se == pytest.approx(-2.5)
+    assert r.p_value == pytest.approx(sps.t.cdf(2.5, 29))
+    assert st.effect_test(e, threshold=2.0, direction="less").passed
+    zero = st.effect_test(_est(1.0, 1.0, 1.0, 0.0))
+    assert zero.passed and zero.distance_se == math.inf and zero.p_value == 0.0
+    assert st.effect_test(_est(1.0, 1.0, 1.0, 0.0), 2.0).distance_se == -math.inf
+    # bootstrap estimates: normal approximation
+    b = _est(1.0, 0.2, 1.8, 0.4, method="percentile bootstrap")
+    assert st.effect_test(b).p_value == pytest.approx(sps.norm.sf(2.5))
+
+
+def test_effect_test_agrees_with_the_one_sided_t_test():
+    rng = np.random.default_rng(10)
+    for shift in (0.0, 0.3, 0.6, 1.0):
+        v = rng.normal(shift, 1.0, size=15)
+        r = st.effect_test(st.t_interval(v))
+        assert r.p_value == pytest.approx(sps.ttest_1samp(v, 0.0, alternative="greater").pvalue)
+        assert r.passed == (r.p_value < 0.025)
+
+
+def test_effect_test_on_correlations_uses_the_z_scale():
+    e = st.correlations_interval([0.3, 0.4, 0.5, 0.35])
+    r = st.effect_test(e, threshold=0.2)
+    assert r.distance_se == pytest.approx((np.arctanh(e.estimate) - np.arctanh(0.2)) / e.se)
+    assert r.passed == (r.p_value < 0.025) == (e.low > 0.2)
+
+
+def test_equivalence_test_tost():
+    e = _est(0.05, 0.01, 0.09, 0.02, n=50, confidence=0.9)
+    r = st.equivalence_test(e, margin=0.1)
+    assert r.passed and r.kind == "equivalence" and r.threshold == 0.1
+    assert r.distance_se == pytest.approx(2.5)
+    p_low = st.effect_test(e, -0.1, "greater").p_value
+    p_high = st.effect_test(e, 0.1, "less").p_value
+    assert r.p_value == pytest.approx(max(p_low, p_high)) == pytest.approx(sps.t.sf(2.5, 49))
+    r = st.equivalence_test(e, margin=0.08)
+    assert not r.passed and r.distance_se == pytest.approx(1.5)
+    neg = st.equivalence_test(_est(-0.05, -0.09, -0.01, 0.02, confidence=0.9), margin=0.1)
+    assert neg.passed and neg.distance_se == pytest.approx(2.5)
+
+
+def test_equivalence_test_on_simulated_data():
+    rng = np.random.default_rng(11)
+    margin = 0.1
+    null = st.t_interval(rng.normal(0.0, 1.0, 3000), confidence=0.9)
+    real = st.t_interval(rng.normal(2 * margin, 1.0, 3000), confidence=0.9)
+    assert st.equivalence_test(null, margin).passed
+    r = st.equivalence_test(real, margin)
+    assert not r.passed and r.distance_se < 0 and r.p_value > 0.5
+
+
+def test_non_inferiority_test():
+    e = _est(-0.03, -0.05, -0.01, 0.01)
+    r = st.non_inferiority_test(e, margin=0.1)
+    assert r.passed and r.kind == "non_inferiority" and r.distance_se == pytest.approx(7.0)
+    r = st.non_inferiority_test(e, margin=0.02)
+    assert not r.passed and r.distance_se == pytest.approx(-1.0)
+    err = _est(0.03, 0.01, 0.05, 0.01)  # error-rate difference: lower is better
+    assert st.non_inferiority_test(err, 0.1, direction="less").passed
+    r = st.non_inferiority_test(err, 0.02, direction="less")
+    assert not r.passed and r.distance_se == pytest.approx(-1.0)
+    # a real loss of twice the margin, measured on many worlds, is not non-inferior
+    rng = np.random.default_rng(12)
+    before = rng.normal(0.7, 0.05, 200)
+    after = before - 0.2 + rng.normal(0, 0.05, 200)
+    assert not st.non_inferiority_test(st.paired_difference(after, before), 0.1).passed
+    assert st.non_inferiority_test(st.paired_difference(before + 0.01, before - 0.01 * rng.random(200)), 0.1).passed
+
+
+# --------------------------------------------------------------------------- errors
+
+_V = [1.0, 2.0, 3.0]
+_E = _est(0.0, -1.0, 1.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: st.t_interval([]), "values is empty"),
+        (lambda: st.t_interval([1.0]), "at least 2 values, got 1"),
+        (lambda: st.t_interval([1.0, float("nan")]), "values contains 1 non-finite"),
+        (lambda: st.t_interval(_V, confidence=1.5), r"confidence must be in \(0, 1\), got 1.5"),
+        (lambda: st.t_interval(_V, confidence=0), r"confidence must be in \(0, 1\), got 0"),
+        (lambda: st.t_interval([[1.0, 2.0]]), "values must be 1-D"),
+        (lambda: st.bootstrap_interval([]), "values is empty"),
+        (lambda: st.bootstrap_interval(_V, n_boot=50), "n_boot must be an integer >= 100, got 50"),
+        (lambda: st.bootstrap_interval(_V, seed=-1), "seed must be an integer >= 0, got -1"),
+        (lambda: st.bootstrap_interval(_V, confidence=1.5), "got 1.5"),
+        (lambda: st.bootstrap_interval([1.0, np.inf]), "values contains 1 non-finite"),
+        (lambda: st.cluster_bootstrap(_V, [0, 1]), "units has 2 entries but values has 3"),
+        (lambda: st.cluster_bootstrap(_V, [0, 0, 0]), "units needs at least 2 distinct labels, got 1"),
+        (lambda: st.cluster_bootstrap([], []), "values is empty"),
+        (lambda: st.cluster_bootstrap(_V, ["a", None, "b"]), "units contains 1 missing"),
+        (lambda: st.cluster_bootstrap([1.0, np.nan], [0, 1]), "values contains 1 non-finite"),
+        (lambda: st.cluster_bootstrap(_V, [0, 1, 1], n_boot=99), "n_boot must be an integer >= 100, got 99"),
+        (lambda: st.crossed_bootstrap(_V, [0, 1, 1], [0, 0, 0]), "cols needs at least 2 distinct labels"),
+        (lambda: st.crossed_bootstrap(_V, [0, 1], [0, 1, 1]), "rows has 2 entries but values has 3"),
+        (lambda: st.crossed_bootstrap(_V, [0, 1, 1], [0, 1, 1], confidence=1.5), "got 1.5"),
+        (lambda: st.paired_difference(_V, [1.0, 2.0]), "after has 3 values but before has 2"),
+        (lambda: st.paired_difference(_V, _V, method="wilcoxon"), "method must be .* got 'wilcoxon'"),
+        (lambda: st.paired_difference([1.0, np.nan], [1.0, 2.0]), "after contains 1 non-finite"),
+        (lambda: st.paired_difference([], []), "after is empty"),
+        (lambda: st.pooled_correlation([], []), "xs is empty"),
+        (lambda: st.pooled_correlation([_V, _V], [_V]), "xs has 2 worlds but ys has 1"),
+        (lambda: st.pooled_correlation([_V, _V], [_V, [1.0, 2.0]]), r"xs\[1\] has 3 values but ys\[1\] has 2"),
+        (lambda: st.pooled_correlation([_V], [_V]), r"xs\[0\] needs at least 4 values, got 3"),
+        (lambda: st.pooled_correlation(_V, _V), "one per world"),
+        (lambda: st.pooled_correlation([_V, _V], [_V, _V], method="kendall"), "got 'kendall'"),
+        (lambda: st.pooled_correlation([_V, _V], [_V, [2.0, 2.0, 2.0]]), "world 1: a constant"),
+        (lambda: st.pooled_correlation([_V, [1.0, np.nan, 2.0]], [_V, _V]), r"xs\[1\] contains 1 non-finite"),
+        (lambda: st.correlations_interval([0.5]), "rs needs at least 2 values, got 1"),
+        (lambda: st.correlations_interval([0.5, 1.5]), r"rs must be correlations in \[-1, 1\], got 1.5"),
+        (lambda: st.correlations_interval([0.5, 0.2], confidence=1.5), "got 1.5"),
+        (lambda: st.effect_test(_E, direction="up"), "direction must be one of .* got 'up'"),
+        (lambda: st.effect_test(_E, threshold=np.nan), "threshold must be finite"),
+        (lambda: st.effect_test((0.0, -1.0, 1.0)), "est must be an Estimate, got tuple"),
+        (lambda: st.equivalence_test(_E, margin=0), "margin must be > 0, got 0"),
+        (lambda: st.equivalence_test(_E, margin=-1), "margin must be > 0, got -1"),
+        (lambda: st.equivalence_test(_E, margin=np.nan), "margin must be > 0, got nan"),
+        (lambda: st.non_inferiority_test(_E, margin=0), "margin must be > 0, got 0"),
+        (lambda: st.non_inferiority_test(_E, margin=-1), "margin must be > 0, got -1"),
+        (lambda: st.non_inferiority_test(_E, 0.1, direction="sideways"), "got 'sideways'"),
+    ],
+)
+def test_bad_input_raises_a_value_error_naming_it(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,0 +1,442 @@
+"""Reproduction records: a chapter's claims measured over many worlds, kept with the book.
+
+A record of chapter ``C`` in profile ``P`` is two files in ``uim_utils/data/records/``:
+
+``C-P.csv``
+    The per-world table: one row per world (a ``seed`` column and one column per
+    statistic), as :func:`uim_utils.worlds.run_worlds` returns it.
+``C-P.json``
+    What made it: ``chapter``, ``profile``, the claims' ``version`` and ``fingerprint``,
+    ``n_worlds`` (worlds per notebook run), ``seeds`` (the worlds in the CSV),
+    ``design_seeds`` (the development seeds used while designing the chapter; may be
+    empty), ``heldout_seeds`` (the base seeds of the notebook runs the record checks),
+    ``uim_utils_version``, ``git_commit`` (``""`` if unknown), ``created`` (ISO 8601,
+    UTC) and ``csv_sha256`` (of the CSV's bytes).
+
+``scripts/sweep.py`` writes records (:func:`write_record`); the appendix page reads them
+(:func:`load_record`, :func:`record_summary`). A record is refused when its CSV was
+edited (hash), or when the chapter's claims changed since it was made (version or
+fingerprint), so the book never shows numbers of claims it no longer makes.
+
+This module does not import torch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .cache import atomic_write_bytes
+from .claims import Claim, ClaimSet, _base_style, _seed_text
+from .profile import PROFILES
+from .validate import check_int
+from .worlds import _check_unique_seeds, full_windows, window_verdicts, world_seeds
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+    from pandas.io.formats.style import Styler
+
+RECORDS_DIR = Path(__file__).resolve().parent / "data" / "records"
+"""Where the records shipped with the book live."""
+
+_REPO = Path(__file__).resolve().parents[1]
+
+SUMMARY_COLUMNS: tuple[str, ...] = ("id", "statement", "kind", "asserted", "statistic", "held", "runs", "held_in",
+                                    "worlds", "estimate", "low", "high", "se", "rule", "distance_se")
+"""Columns of :func:`record_summary`, in order."""
+
+ALL_ASSERTED = "all asserted claims together"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A loaded, verified reproduction record.
+
+    Attributes
+    ----------
+    meta : dict
+        The JSON sidecar (see the module docstring).
+    table : DataFrame
+        The per-world table, sorted by seed.
+    """
+
+    meta: dict[str, Any]
+    table: pd.DataFrame = field(repr=False)
+
+    @property
+    def n_worlds(self) -> int:
+        """Worlds per notebook run."""
+        return int(self.meta["n_worlds"])
+
+    @property
+    def seeds(self) -> list[int]:
+        """The worlds of the record."""
+        return [int(s) for s in self.meta["seeds"]]
+
+    @property
+    def heldout_seeds(self) -> list[int]:
+        """Base seeds of the held-out notebook runs."""
+        return [int(s) for s in self.meta["heldout_seeds"]]
+
+    @property
+    def design_seeds(self) -> list[int]:
+        """Development seeds used while designing the chapter."""
+        return [int(s) for s in self.meta["design_seeds"]]
+
+
+def _check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return profile
+
+
+def record_paths(chapter: str, profile: str, root: Path | str | None = None) -> tuple[Path, Path]:
+    """The ``(csv, json)`` paths of the record of ``chapter`` in ``profile``.
+
+    ``root`` defaults to :data:`RECORDS_DIR`.
+    """
+    _check_profile(profile)
+    if not chapter or any(ch in chapter for ch in "/\\") or chapter.startswith("."):
+        raise ValueError(f"chapter must be a notebook stem such as '00_the_lab', got {chapter!r}")
+    base = Path(root) if root is not None else RECORDS_DIR
+    return base / f"{chapter}-{profile}.csv", base / f"{chapter}-{profile}.json"
+
+
+def sweep_command(chapter: str, profile: str) -> str:
+    """The command that makes (or remakes) a record."""
+    return f"python scripts/sweep.py {chapter} --profile {profile} --seeds 1000-1019"
+
+
+def git_commit(repo: Path = _REPO) -> str:
+    """The repository's ``HEAD`` commit, or ``""`` if git or the repository is unavailable."""
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    commit = out.stdout.strip()
+    return commit if len(commit) == 40 else ""
+
+
+def _check_seed_design(chapter: str, seeds: Sequence[int], n_worlds: int, design: Sequence[int],
+                       heldout: Sequence[int]) -> None:
+    """Held-out runs must not use development worlds, and at least one run must be complete."""
+    overlap = sorted({s for b in heldout for s in world_seeds(b, n_worlds)} & set(design))
+    if overlap:
+        raise ValueError(f"{chapter}: held-out runs would use the development (design) seed(s) {overlap}; "
+                         "choose held-out seeds whose windows avoid the design seeds")
+    if not full_windows(seeds, n_worlds, heldout or None):
+        which = f"held-out base seeds {_seed_text(heldout)}" if heldout else "any base seed"
+        raise ValueError(f"{chapter}: no notebook run of {n_worlds} worlds is complete for {which} "
+                         f"in the worlds {_seed_text(seeds)}")
+
+
+def write_record(
+    spec: ClaimSet,
+    profile: str,
+    table: pd.DataFrame,
+    n_worlds: int,
+    design_seeds: Sequence[int] = (),
+    heldout_seeds: Sequence[int] = (),
+    root: Path | str | None = None,
+) -> Path:
+    """Write a reproduction record (CSV + JSON), each atomically.
+
+    Parameters
+    ----------
+    spec : ClaimSet
+        The chapter's claims; their version and fingerprint are recorded.
+    profile : str
+        ``"ci"``, ``"lab"`` or ``"wild"``: the sizes the worlds were measured with.
+    table : DataFrame
+        One row per world (``seed`` plus the statistics).
+    n_worlds : int
+        Worlds per notebook run (>= 2).
+    design_seeds : sequence of int
+        Development seeds used while designing the chapter (not the record's worlds).
+    heldout_seeds : sequence of int
+        Base seeds of the notebook runs the record checks; empty means every seed with a
+        complete window.
+    root : path, optional
+        Folder of the records (default :data:`RECORDS_DIR`).
+
+    Returns
+    -------
+    Path
+        The JSON file (the CSV sits beside it).
+
+    Raises
+    ------
+    ValueError
+        On an unknown profile, a bad table (see :meth:`ClaimSet.validate_table`),
+        repeated seeds, held-out runs whose worlds include a design seed, or no complete
+        notebook run.
+    """
+    csv_path, json_path = record_paths(spec.chapter, profile, root)
+    check_int("n_worlds", n_worlds, 2)
+    table = spec.validate_table(table)
+    design = _check_unique_seeds(list(design_seeds))
+    heldout = sorted(_check_unique_seeds(list(heldout_seeds)))
+    seeds = table["seed"].tolist()
+    _check_seed_design(spec.chapter, seeds, int(n_worlds), design, heldout)
+    data = table.to_csv(index=False, lineterminator="\n").encode()
+    from . import __version__
+
+    meta = {
+        "chapter": spec.chapter,
+        "profile": profile,
+        "version": int(spec.version),
+        "fingerprint": spec.fingerprint(),
+        "n_worlds": int(n_worlds),
+        "seeds": [int(s) for s in seeds],
+        "design_seeds": sorted(design),
+        "heldout_seeds": heldout,
+        "uim_utils_version": __version__,
+        "git_commit": git_commit(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "csv": csv_path.name,
+        "csv_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    atomic_write_bytes(csv_path, data)
+    atomic_write_bytes(json_path, (json.dumps(meta, indent=1) + "\n").encode())
+    return json_path
+
+
+def load_record(spec: ClaimSet, profile: str, root: Path | str | None = None) -> Record:
+    """Load and verify the record of ``spec.chapter`` in ``profile``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the record does not exist (the message names the path and the sweep command
+        that makes it).
+    ValueError
+        If the record is corrupt (unreadable JSON, or the CSV's SHA-256 does not match),
+        belongs to another chapter or profile, or was made by other claims: another
+        ``version`` ("... was made by claims version 1 but the chapter is at version 2:
+        rerun scripts/sweep.py"), or the same version with another fingerprint ("claims
+        changed without a version bump").
+    """
+    csv_path, json_path = record_paths(spec.chapter, profile, root)
+    where = f"record of {spec.chapter} ({profile})"
+    for p in (json_path, csv_path):
+        if not p.exists():
+            raise FileNotFoundError(f"no {where}: {p} does not exist; make it with "
+                                    f"`{sweep_command(spec.chapter, profile)}`")
+    try:
+        meta = json.loads(json_path.read_text())
+        expected = meta["csv_sha256"]
+        keys = ("chapter", "profile", "version", "fingerprint", "n_worlds", "seeds", "design_seeds",
+                "heldout_seeds")
+        missing = [k for k in keys if k not in meta]
+        if missing:
+            raise KeyError(", ".join(missing))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"record {json_path} is corrupt: unreadable or incomplete metadata ({exc})") from None
+    data = csv_path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ValueError(f"record {csv_path} is corrupt: its SHA-256 {actual[:12]}... does not match the "
+                         f"recorded {str(expected)[:12]}... (edited or truncated); rerun scripts/sweep.py")
+    if meta["chapter"] != spec.chapter or meta["profile"] != profile:
+        raise ValueError(f"record {json_path} is of {meta['chapter']} ({meta['profile']}), "
+                         f"not of {spec.chapter} ({profile})")
+    if int(meta["version"]) != spec.version:
+        raise ValueError(f"{where} was made by claims version {meta['version']} but the chapter is at "
+                         f"version {spec.version}: rerun scripts/sweep.py "
+                         f"(`{sweep_command(spec.chapter, profile)}`)")
+    if meta["fingerprint"] != spec.fingerprint():
+        raise ValueError(f"{where} was made by claims with fingerprint {meta['fingerprint']}, but the "
+                         f"chapter's claims at the same version {spec.version} have fingerprint "
+                         f"{spec.fingerprint()}: claims changed without a version bump (bump "
+                         "ClaimSet.version, then rerun scripts/sweep.py)")
+    try:
+        table = pd.read_csv(io.BytesIO(data))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"record {csv_path} is corrupt: {exc}") from None
+    table = spec.validate_table(table)
+    if table["seed"].tolist() != sorted(int(s) for s in meta["seeds"]):
+        raise ValueError(f"record {csv_path} is corrupt: its seeds {_seed_text(table['seed'])} are not the "
+                         f"recorded {_seed_text(meta['seeds'])}")
+    return Record(meta=meta, table=table)
+
+
+def summary_runs(record: Record) -> list[int]:
+    """Base seeds of the notebook runs a summary replays.
+
+    The held-out base seeds whose whole window of worlds is in the record; every such
+    seed of the record if it names no held-out seeds.
+    """
+    return full_windows(record.seeds, record.n_worlds, record.heldout_seeds or None)
+
+
+def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> pd.DataFrame:
+    """How each claim fared in a record.
+
+    Parameters
+    ----------
+    spec : ClaimSet
+        The chapter's claims (the record must have been made by them; see
+        :func:`load_record`).
+    record : Record
+    confidence : float
+        Level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SUMMARY_COLUMNS`. One row per claim: ``held`` of ``runs`` notebook
+        runs (:func:`summary_runs`, replayed by
+        :func:`uim_utils.worlds.window_verdicts`), ``held_in`` as text (``"18 of 20"``),
+        and the claim's own interval over *all* ``worlds`` of the record (``estimate``,
+        ``low``, ``high``, ``se``, ``rule``, ``distance_se``); plus a last row
+        ``"all asserted claims together"`` (id ``"all"``) with the runs in which every
+        asserted claim held.
+
+    Raises
+    ------
+    ValueError
+        If no notebook run of the record is complete.
+    """
+    runs = summary_runs(record)
+    if not runs:
+        raise ValueError(f"record of {spec.chapter}: no notebook run of {record.n_worlds} worlds is complete "
+                         f"in its worlds {_seed_text(record.seeds)}")
+    wv = window_verdicts(spec, record.table, record.n_worlds, runs, confidence)
+    table = spec.validate_table(record.table)
+    n_runs = len(runs)
+    rows = []
+    for c in spec.claims:
+        res = c.test(table[c.statistic].to_numpy(dtype=float), confidence)
+        held = int(wv[f"claim_{c.id}"].sum())
+        rows.append({"id": c.id, "statement": c.statement, "kind": c.kind, "asserted": c.asserted,
+                     "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}",
+                     "worlds": int(res.estimate.n), "estimate": res.estimate.estimate, "low": res.estimate.low,
+                     "high": res.estimate.high, "se": res.estimate.se, "rule": c.rule(confidence),
+                     "distance_se": res.distance_se})
+    held = int(wv["all_asserted"].sum())
+    rows.append({"id": "all", "statement": ALL_ASSERTED, "kind": "", "asserted": True, "statistic": "",
+                 "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}", "worlds": len(table),
+                 "estimate": np.nan, "low": np.nan, "high": np.nan, "se": np.nan, "rule": "",
+                 "distance_se": np.nan})
+    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    out.attrs = {"chapter": spec.chapter, "profile": record.meta["profile"], "runs": runs,
+                 "n_worlds": record.n_worlds, "confidence": float(confidence)}
+    return out
+
+
+def show_summary(summary: pd.DataFrame) -> "Styler":
+    """A readable record summary for a notebook (a pandas ``Styler``).
+
+    Numbers rounded to 3 decimals, statements in full, exploratory claims marked and in
+    italics, and "held in" coloured: green in every run, amber in some, red in none.
+    """
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise ValueError(f"show_summary needs the columns of record_summary; missing {missing}")
+    s = summary.reset_index(drop=True)
+    shown = pd.DataFrame({
+        "claim": s["id"],
+        "statement": [st if a else f"{st} (exploratory)" for st, a in zip(s["statement"], s["asserted"])],
+        "held in (notebook runs)": s["held_in"],
+        "statistic": s["statistic"],
+        "mean over worlds": s["estimate"],
+        "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(s["low"], s["high"])],
+        "worlds": s["worlds"],
+        "rule": s["rule"],
+        "SEs beyond": s["distance_se"],
+    })
+    asserted = s["asserted"].astype(bool).to_numpy()
+    frac = (s["held"] / s["runs"]).to_numpy()
+
+    def row_style(row: pd.Series) -> list[str]:
+        i = row.name
+        base = "" if asserted[i] else "font-style: italic; color: #555555"
+        if s.loc[i, "id"] == "all" and s.loc[i, "statement"] == ALL_ASSERTED:
+            base = "font-weight: bold; border-top: 2px solid #999999"
+        colour = ("background-color: #d8f0d8; color: #14521b" if frac[i] == 1 else
+                  "background-color: #f8d7d5; color: #8a1c13" if frac[i] == 0 else
+                  "background-color: #fcefd2; color: #7a5300")
+        return [f"{base}; {colour}; font-weight: bold" if col == "held in (notebook runs)" else base
+                for col in row.index]
+
+    return _base_style(shown, ["claim", "statement", "held in (notebook runs)", "statistic", "interval",
+                               "rule"]).apply(row_style, axis=1)
+
+
+def claim_bounds(claim: Claim) -> list[float]:
+    """The values a claim's rule compares its interval with (for plots).
+
+    ``[threshold]`` for an effect, ``[-margin, margin]`` for an equivalence, ``[-margin]``
+    (``"greater"``) or ``[margin]`` (``"less"``) for a non-inferiority claim.
+    """
+    if claim.kind == "effect":
+        return [claim.threshold]
+    assert claim.margin is not None
+    if claim.kind == "equivalence":
+        return [-claim.margin, claim.margin]
+    return [-claim.margin] if claim.direction == "greater" else [claim.margin]
+
+
+def plot_record(spec: ClaimSet, record: Record, confidence: float = 0.95, ncols: int = 4) -> "Figure":
+    """One strip plot per claim: the statistic of every world, its interval, the rule's bound.
+
+    Each dot is one world of the record; the black point and bar are the claim's own
+    interval over all worlds (the level its rule reads); the dashed red line(s) are the
+    bound(s) the rule compares it with (:func:`claim_bounds`). Exploratory claims are grey.
+    Imports matplotlib and seaborn when called.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    check_int("ncols", ncols, 1)
+    claims = spec.claims
+    ncols = min(ncols, len(claims))
+    nrows = -(-len(claims) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 3.1 * nrows), squeeze=False)
+    for ax, c in zip(axes.flat, claims):
+        values = record.table[c.statistic].to_numpy(dtype=float)
+        sns.stripplot(y=values, ax=ax, color="tab:blue" if c.asserted else "tab:gray", alpha=0.7, size=4,
+                      jitter=0.2)
+        est = c.interval(values, confidence)
+        ax.errorbar([0.5], [est.estimate], yerr=[[est.estimate - est.low], [est.high - est.estimate]], fmt="o",
+                    color="black", capsize=4, ms=5)
+        for b in claim_bounds(c):
+            ax.axhline(b, ls="--", lw=1.2, color="tab:red")
+        ax.set_xlim(-0.6, 0.9)
+        ax.set_xticks([])
+        ax.set_title(f"claim {c.id}" + ("" if c.asserted else " (exploratory)"), fontsize=10)
+        ax.set_ylabel(c.statistic)
+        ax.set_xlabel(f"{len(values)} worlds | {c.rule(confidence)}", fontsize=8)
+    for ax in axes.flat[len(claims):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{spec.chapter} ({record.meta['profile']}): one dot per world; bar: interval of the mean; "
+                 "dashed: the rule's bound", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def describe_record(record: Record) -> str:
+    """One paragraph of a record's metadata (for the appendix)."""
+    m = record.meta
+    design = _seed_text(m["design_seeds"]) if m["design_seeds"] else "none recorded"
+    heldout = _seed_text(m["heldout_seeds"]) if m["heldout_seeds"] else "none (every complete window)"
+    commit = (m.get("git_commit") or "")[:12] or "unknown"
+    return (f"{m['chapter']} ({m['profile']} profile), claims version {m['version']} "
+            f"(fingerprint {m['fingerprint']}); {len(m['seeds'])} worlds (seeds {_seed_text(m['seeds'])}); "
+            f"{m['n_worlds']} worlds per notebook run; held-out base seeds {heldout}; development seeds "
+            f"{design}; uim_utils {m.get('uim_utils_version', '?')}, commit {commit}, made {m.get('created', '?')}.")
+
+
+__all__ = ["ALL_ASSERTED", "RECORDS_DIR", "SUMMARY_COLUMNS", "Record", "claim_bounds", "describe_record",
+           "git_commit", "load_record", "plot_record", "record_paths", "record_summary", "show_summary",
+           "summary_runs", "sweep_command", "write_record"]

@@ -1,0 +1,211 @@
+"""Worlds: measure a chapter once per base seed, and see what each notebook run sees.
+
+A **world** is everything one base seed draws (concepts, corpus, initialisation). A
+chapter's measurement function maps a seed to one row of statistics
+(``measure(seed) -> {"gap": 0.31, ...}``); :func:`run_worlds` calls it for many seeds
+and returns the per-world table that :meth:`uim_utils.claims.ClaimSet.verdicts` reads.
+
+A notebook run with base seed ``s`` uses the worlds ``s, s+1, ..., s+n_worlds-1``
+(:func:`world_seeds`); :func:`window_verdicts` replays, from one table of worlds, the
+verdicts that the runs with many base seeds would show.
+
+This module does not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .claims import HOLDS, ClaimSet
+from .validate import check_int
+
+
+def world_seeds(base_seed: int, n_worlds: int) -> list[int]:
+    """The worlds of a notebook run: ``base_seed, ..., base_seed + n_worlds - 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``base_seed`` is not an integer >= 0 or ``n_worlds`` not an integer >= 1.
+
+    Examples
+    --------
+    >>> world_seeds(1000, 3)
+    [1000, 1001, 1002]
+    """
+    check_int("base_seed", base_seed, 0)
+    check_int("n_worlds", n_worlds, 1)
+    return [int(base_seed) + i for i in range(int(n_worlds))]
+
+
+def window_seeds(base_seeds: Sequence[int], n_worlds: int) -> list[int]:
+    """Every world that the notebook runs with these base seeds use, sorted, each once.
+
+    Examples
+    --------
+    >>> window_seeds([0, 2], 3)
+    [0, 1, 2, 3, 4]
+    """
+    return sorted({s for b in base_seeds for s in world_seeds(b, n_worlds)})
+
+
+def _check_unique_seeds(seeds: Sequence[int]) -> list[int]:
+    out = []
+    for s in seeds:
+        check_int("seed", s, 0)
+        out.append(int(s))
+    dups = sorted({s for s in out if out.count(s) > 1})
+    if dups:
+        raise ValueError(f"seeds must be unique; repeated: {dups}")
+    return out
+
+
+def world_table(results: Mapping[int, Mapping[str, float]]) -> pd.DataFrame:
+    """A per-world table from ``{seed: statistics}``: ``seed`` first, one row per world.
+
+    Raises
+    ------
+    ValueError
+        If there are no worlds, a result is not a mapping or has a ``seed`` key, or two
+        worlds return different keys (the message names the seed and the keys that
+        differ from the first world's).
+    """
+    if not results:
+        raise ValueError("no worlds: results is empty")
+    seeds = _check_unique_seeds(list(results))
+    first_seed = seeds[0]
+    keys: list[str] | None = None
+    rows = []
+    for seed in seeds:
+        stats = results[seed]
+        if not isinstance(stats, Mapping):
+            raise ValueError(f"the measurement of seed {seed} returned {type(stats).__name__}, "
+                             "not a mapping of statistic name -> value")
+        if "seed" in stats:
+            raise ValueError(f"the measurement of seed {seed} returned a 'seed' key; "
+                             "the seed column is added by run_worlds")
+        if keys is None:
+            keys = list(stats)
+        elif set(stats) != set(keys):
+            extra = sorted(set(stats) - set(keys))
+            lacking = sorted(set(keys) - set(stats))
+            raise ValueError(f"the measurement of seed {seed} returned other keys than seed {first_seed}'s: "
+                             f"extra {extra}, missing {lacking}")
+        rows.append({"seed": seed, **{k: stats[k] for k in keys}})
+    return pd.DataFrame(rows, columns=["seed", *(keys or [])])
+
+
+def run_worlds(
+    measure: Callable[[int], Mapping[str, float]],
+    seeds: Sequence[int],
+    progress: bool = True,
+    desc: str = "worlds",
+) -> pd.DataFrame:
+    """Measure every world: ``measure(seed)`` for each seed, one row per world.
+
+    Parameters
+    ----------
+    measure : callable
+        ``measure(seed) -> {statistic: value}``: the statistics of one world. Every world
+        must return the same keys.
+    seeds : sequence of int
+        The worlds, unique, e.g. :func:`world_seeds` ``(P.seed, N_WORLDS)``.
+    progress : bool
+        Show a tqdm progress bar.
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    DataFrame
+        A ``seed`` column first, then one column per statistic, in the order of ``seeds``.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is empty or repeats a seed, or worlds return different keys (see
+        :func:`world_table`).
+    """
+    seeds = _check_unique_seeds(list(seeds))
+    if not seeds:
+        raise ValueError("no worlds: seeds is empty")
+    results = {s: measure(s) for s in tqdm(seeds, desc=desc, disable=not progress)}
+    return world_table(results)
+
+
+def window_verdicts(
+    spec: ClaimSet,
+    table: pd.DataFrame,
+    n_worlds: int,
+    base_seeds: Sequence[int],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """What a notebook run with each base seed sees: the claims over its window of worlds.
+
+    The run with base seed ``s`` evaluates the claims on the worlds ``s, ...,
+    s + n_worlds - 1``, all of which must be rows of ``table``.
+
+    Parameters
+    ----------
+    spec : ClaimSet
+        The chapter's claims.
+    table : DataFrame
+        Per-world statistics (a ``seed`` column and the claims' statistics).
+    n_worlds : int
+        Worlds per notebook run (>= 2).
+    base_seeds : sequence of int
+        The runs to replay.
+    confidence : float
+        Level of the claims' intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per base seed: ``base_seed``; ``claim_<id>`` (bool, the claim holds) for
+        every claim; ``all_asserted`` (every asserted claim holds in that run); and per
+        claim ``est_<id>`` (the estimate) and ``dse_<id>`` (its distance in SEs).
+
+    Raises
+    ------
+    ValueError
+        If ``n_worlds`` < 2, ``base_seeds`` is empty or repeats a seed, or a window's world
+        is not in ``table`` (the message names the base seed and the missing seeds).
+    """
+    check_int("n_worlds", n_worlds, 2)
+    base = _check_unique_seeds(list(base_seeds))
+    if not base:
+        raise ValueError("no notebook runs: base_seeds is empty")
+    table = spec.validate_table(table)
+    by_seed = table.set_index("seed", drop=False)
+    asserted_ids = [c.id for c in spec.asserted()]
+    rows = []
+    for b in base:
+        window = world_seeds(b, n_worlds)
+        missing = [s for s in window if s not in by_seed.index]
+        if missing:
+            raise ValueError(f"{spec.chapter}: the run with base seed {b} needs worlds {window[0]}-{window[-1]}, "
+                             f"but the table lacks seed(s) {missing}")
+        v = spec.verdicts(by_seed.loc[window].reset_index(drop=True), confidence).set_index("id")
+        holds = {cid: bool(v.loc[cid, "verdict"] == HOLDS) for cid in v.index}
+        row: dict[str, object] = {"base_seed": b}
+        row |= {f"claim_{cid}": holds[cid] for cid in v.index}
+        row["all_asserted"] = all(holds[cid] for cid in asserted_ids)
+        row |= {f"est_{cid}": float(v.loc[cid, "estimate"]) for cid in v.index}
+        row |= {f"dse_{cid}": float(v.loc[cid, "distance_se"]) for cid in v.index}
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs = {"chapter": spec.chapter, "n_worlds": int(n_worlds)}
+    return out
+
+
+def full_windows(seeds: Sequence[int], n_worlds: int, base_seeds: Sequence[int] | None = None) -> list[int]:
+    """The base seeds (default: every seed) whose whole window of worlds is in ``seeds``."""
+    have = set(int(s) for s in seeds)
+    cands = sorted(have) if base_seeds is None else [int(b) for b in base_seeds]
+    return [b for b in cands if all(s in have for s in world_seeds(b, n_worlds))]
+
+
+__all__ = ["full_windows", "run_worlds", "window_seeds", "window_verdicts", "world_seeds", "world_table"]
