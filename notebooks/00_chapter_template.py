@@ -32,7 +32,8 @@
 # - build a long-tailed "pre-training" set with one dial (the imbalance ratio) and show
 #   that a model trained on it inherits the label prior;
 # - measure the inherited flaw on balanced downstream data the way the rest of the book
-#   does: per-class recall, balanced accuracy, and intervals across seeds;
+#   does: per-class recall, balanced accuracy, and intervals over **worlds** (everything
+#   one seed draws), the unit the claims are about;
 # - remove the prior post hoc with logit adjustment and say when that is justified;
 # - read and write a chapter of this book: profiles, seeds, checks, exercises.
 # :::
@@ -54,19 +55,16 @@
 # constant, the classifier $\arg\max_y\, f_y(x) - \tau \log \pi_y$ with $\tau = 1$ and
 # training prior $\pi$ is the Bayes-optimal rule for the *balanced* error.
 #
-# Here we test the same chain on a scale where we control the data. The claims, with
-# thresholds fixed before the first run (the `Checks` cell asserts them):
-#
-# 1. **Inheritance.** With imbalance ratio 50, recall on the three rarest classes is at
-#    least 0.20 below recall on the three most frequent ones, and the 95% interval of
-#    that gap across seeds excludes zero.
-# 2. **Skew.** The three head classes make up 30% of the balanced test set but receive
-#    a larger share of the predictions (the lower end of the 95% interval is above 0.30).
-# 3. **Control.** With a uniform pre-training set (ratio 1) the same head-tail gap is
-#    within ±0.10: the gap is caused by the imbalance, not by which digits are hard.
-# 4. **Mitigation.** Logit adjustment with $\tau = 1$ (fixed by the theory, never tuned
-#    here) raises balanced accuracy (95% interval of the paired gain above zero) and
-#    raises mean tail recall by at least 0.10.
+# Here we test the same chain on a scale where we control the data. A **world** is
+# everything one seed draws: the train/test split, which digit is frequent, which
+# examples are kept. The claims are about worlds, so each is decided by an interval
+# over worlds: the effects by a 95% Student-t interval that must clear a threshold, the
+# control by an **equivalence test** (the 90% interval must lie inside a margin fixed in
+# advance: "no effect" is never read from a large p-value), and the cost of the fix by a
+# **non-inferiority** margin. The claims and their thresholds are declared once, in
+# `uim_utils.chapters.template.SPEC`, before the first run; the `Checks` cell asserts
+# them and the {doc}`reproduction record <99_reproduction_record>` repeats them on worlds
+# never used while the chapter was written. The cell after the set-up lists them.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.
@@ -93,32 +91,37 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 from scipy import stats
-from sklearn.datasets import load_digits
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score, recall_score
-from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from uim_utils import get_profile
+from uim_utils.book import glue
+from uim_utils.chapters import template as T
+from uim_utils.claims import show_verdicts
+from uim_utils.stats import t_interval
+from uim_utils.worlds import run_worlds
 
 P = get_profile()
-# Repetitions behind every interval, and the dial: head-to-tail count ratio.
-N_SEEDS = P.pick(ci=5, lab=20)
+# Worlds behind every interval (one world = one seed), and the dial: the
+# head-to-tail count ratio.
+N_WORLDS = T.CHAPTER.worlds(P.name)
 RATIOS = P.pick(ci=[1, 10, 50], lab=[1, 2, 5, 10, 20, 50, 100])
-SEEDS = P.seeds(N_SEEDS)
-# Fixed in advance, stated in "The published claim":
-RATIO = 50    # imbalance ratio of the main experiment
-N_MAX = 80    # pre-training examples of the most frequent class
-N_GROUP = 3   # head = the 3 most frequent classes, tail = the 3 rarest
-TAU = 1.0     # logit-adjustment strength, set by the theory
-print(f"profile={P.name}, base seed={P.seed}: {N_SEEDS} seeds, "
+SEEDS = P.seeds(N_WORLDS)
+# Fixed in advance (uim_utils.chapters.template): the ratio of the main
+# experiment, the largest class's count, the head/tail group size and the
+# logit-adjustment strength set by the theory.
+RATIO, N_MAX, N_GROUP, TAU = T.RATIO, T.N_MAX, T.N_GROUP, T.TAU
+N_CLASSES = T.N_CLASSES
+X_ALL, Y_ALL = T.digits()
+print(f"profile={P.name}, base seed={P.seed}: worlds {SEEDS[0]}-{SEEDS[-1]}, "
       f"ratios {RATIOS}")
-
-X_ALL, Y_ALL = load_digits(return_X_y=True)
-X_ALL = X_ALL / 16.0  # pixel intensities 0..16 -> 0..1
-N_CLASSES = 10
 print(f"digits: {len(X_ALL)} images of 8x8 pixels, {N_CLASSES} classes")
+
+# %% [markdown]
+# The claims this chapter tests, as declared in `uim_utils.chapters.template.SPEC`
+# (the `Checks` cell decides each by its rule):
+
+# %%
+T.SPEC.describe().style
 
 
 # %% [markdown]
@@ -129,81 +132,28 @@ print(f"digits: {len(X_ALL)} images of 8x8 pixels, {N_CLASSES} classes")
 # split them into a pre-training pool and a **balanced** downstream test set, and draw
 # a long-tailed pre-training set from the pool: the class at rank $r = 0, \dots, 9$
 # gets $n_r = N_\text{max} \cdot \rho^{-r/9}$ examples, where $\rho$ is the imbalance
-# ratio. Which digit is frequent is drawn at random per seed, so that no result
+# ratio. Which digit is frequent is drawn at random per world, so that no result
 # depends on one digit being easy. The "foundation model" is a multinomial logistic
 # regression trained on that set; the downstream user applies it as it is, like a
-# zero-shot classifier. The helpers below are deliberately short; real chapters
-# import theirs from `uim_utils`.
+# zero-shot classifier. The two helpers are short; they live in
+# `uim_utils/chapters/template.py`, so that this page, the tests and the sweep over
+# worlds (`scripts/sweep.py`) run the same code. Their documentation:
 
 # %%
-def long_tail_counts(n_classes: int, n_max: int,
-                     ratio: float) -> np.ndarray:
-    """Examples per class rank, from ``n_max`` down to ``n_max / ratio``.
-
-    Every class keeps at least one example.
-    """
-    if ratio < 1:
-        raise ValueError(f"imbalance ratio must be >= 1, got {ratio!r}")
-    decay = ratio ** (-np.arange(n_classes) / (n_classes - 1))
-    return np.maximum(1, np.round(n_max * decay)).astype(int)
+help(T.pretrain)
+help(T.evaluate)
 
 
-def pretrain(seed: int, ratio: float) -> dict:
-    """Draw a long-tailed pre-training set and fit the "foundation model".
-
-    Returns a dict with the fitted ``model``, the balanced test split
-    (``X_test``, ``y_test``), the classes from most to least frequent
-    (``order``), the pre-training ``counts`` and the class ``prior``.
-    """
-    rng = np.random.default_rng(seed)
-    X_pool, X_test, y_pool, y_test = train_test_split(
-        X_ALL, Y_ALL, test_size=0.5, stratify=Y_ALL, random_state=seed)
-    order = rng.permutation(N_CLASSES)  # order[r] = the class at rank r
-    counts = np.empty(N_CLASSES, dtype=int)
-    counts[order] = long_tail_counts(N_CLASSES, N_MAX, ratio)
-    idx = np.concatenate([
-        rng.choice(np.flatnonzero(y_pool == c), counts[c], replace=False)
-        for c in range(N_CLASSES)])
-    # One BLAS thread: on a problem this small, threads cost more than
-    # they save.
-    with threadpool_limits(limits=1):
-        model = LogisticRegression(max_iter=2000)
-        model.fit(X_pool[idx], y_pool[idx])
-    return dict(model=model, X_test=X_test, y_test=y_test, order=order,
-                counts=counts, prior=counts / counts.sum())
-
-
-def evaluate(run: dict, tau: float = 0.0) -> dict:
-    """Recall, balanced accuracy and prediction shares after adjustment.
-
-    ``tau = 0`` is the model as inherited; ``tau = 1`` subtracts the
-    full log-prior of the pre-training data from every logit.
-    """
-    logits = run["model"].decision_function(run["X_test"])
-    pred = (logits - tau * np.log(run["prior"])).argmax(axis=1)
-    y = run["y_test"]
-    recall = recall_score(y, pred, average=None, labels=range(N_CLASSES))
-    head, tail = run["order"][:N_GROUP], run["order"][-N_GROUP:]
-    share = np.bincount(pred, minlength=N_CLASSES) / len(pred)
-    return dict(recall=recall,
-                head=recall[head].mean(), tail=recall[tail].mean(),
-                balanced=balanced_accuracy_score(y, pred),
-                head_share=share[head].sum(),
-                share_by_rank=share[run["order"]])
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided Student-t confidence interval across seeds."""
-    values = np.asarray(values, dtype=float)
-    t = stats.t.ppf(0.5 + level / 2, len(values) - 1)
-    half = t * stats.sem(values)
-    return values.mean(), values.mean() - half, values.mean() + half
+def mean_ci(values) -> tuple[float, float, float]:
+    """Mean over worlds and its 95% Student-t interval."""
+    return t_interval(values).as_tuple()
 
 
 def report(name: str, values) -> None:
-    """Print the mean and 95% interval of a per-seed quantity."""
+    """Print the mean and 95% interval of a per-world quantity."""
     m, lo, hi = mean_ci(values)
-    print(f"{name}: mean {m:.3f}, 95% CI [{lo:.3f}, {hi:.3f}]")
+    print(f"{name}: mean {m:.3f}, 95% CI over {len(values)} worlds "
+          f"[{lo:.3f}, {hi:.3f}]")
 
 
 def log_axis(ax, axis: str, ticks) -> None:
@@ -222,21 +172,22 @@ def log_axis(ax, axis: str, ticks) -> None:
 # and concept frequency in LAION.
 
 # %%
-runs = {(seed, ratio): pretrain(seed, ratio)
-        for seed in tqdm(SEEDS, desc="pre-training")
+runs = {(seed, ratio): T.pretrain(seed, ratio)
+        for seed in tqdm(SEEDS, desc="pre-training, one world at a time")
         for ratio in RATIOS}
+evaluate = T.evaluate
 example = runs[(P.seed, RATIO)]
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8))
 ranks = np.arange(N_CLASSES)
-ax0.bar(ranks, example["counts"][example["order"]], color="tab:blue")
+ax0.bar(ranks, example.counts[example.order], color="tab:blue")
 log_axis(ax0, "y", [1, 2, 5, 10, 20, 50, 100])
-ax0.set_xticks(ranks, [str(c) for c in example["order"]])
+ax0.set_xticks(ranks, [str(c) for c in example.order])
 ax0.set_xlabel("digit, from most to least frequent")
 ax0.set_ylabel("pre-training examples")
 ax0.set_title(f"Pre-training data (ratio {RATIO}, seed {P.seed})")
 
-counts = np.concatenate([runs[(s, RATIO)]["counts"] for s in SEEDS])
+counts = np.concatenate([runs[(s, RATIO)].counts for s in SEEDS])
 recall = np.concatenate([evaluate(runs[(s, RATIO)])["recall"]
                          for s in SEEDS])
 rho, _ = stats.spearmanr(counts, recall)
@@ -245,7 +196,7 @@ log_axis(ax1, "x", [1, 2, 5, 10, 20, 50, 100])
 ax1.set_ylim(-0.03, 1.03)
 ax1.set_xlabel("pre-training examples of the class")
 ax1.set_ylabel("recall on balanced test data")
-ax1.set_title(f"Per-class recall, {N_SEEDS} seeds "
+ax1.set_title(f"Per-class recall, {N_WORLDS} worlds "
               f"(Spearman {rho:.2f})")
 fig.tight_layout()
 plt.show()
@@ -258,7 +209,7 @@ plt.show()
 # spread evenly: they go to the frequent classes, because the inherited prior tilts
 # every decision towards them. The left panel shows the share of predictions each rank
 # receives, against the 10% each would get from an unbiased model; the right panel
-# shows head and tail recall with 95% intervals across seeds.
+# shows head and tail recall with 95% intervals over worlds.
 
 # %%
 base = [evaluate(runs[(s, RATIO)]) for s in SEEDS]
@@ -274,7 +225,7 @@ ax0.axhline(1 / N_CLASSES, color="k", ls="--", lw=1,
             label="share in the test set")
 ax0.set_xticks(ranks)
 ax0.set_xlabel("class rank in pre-training (0 = most frequent)")
-ax0.set_ylabel("share of predictions (mean, sd)")
+ax0.set_ylabel("share of predictions (mean, sd over worlds)")
 ax0.set_title("Predictions drift to the head")
 ax0.legend()
 
@@ -313,7 +264,7 @@ report("share of predictions on head classes", head_share)
 
 # %%
 def curve(ratio: float, tau: float) -> tuple[float, float, float]:
-    """Balanced accuracy across seeds at one ratio and tau, with 95% CI."""
+    """Balanced accuracy over worlds at one ratio and tau, with 95% CI."""
     return mean_ci([evaluate(runs[(s, ratio)], tau)["balanced"]
                     for s in SEEDS])
 
@@ -354,30 +305,41 @@ report("tail-recall gain from logit adjustment", tail_gain)
 # %% [markdown]
 # ## Checks
 #
-# The cell below (hidden in the book; click to show) asserts the four claims stated at
-# the top with the thresholds fixed there, and prints the numbers it checks. If a change
-# to the code or a new seed breaks one of them, the book build and the tests fail.
+# Every claim is decided over the worlds of this run, from one row of statistics per
+# world. `T.statistics` computes the row from the runs above, exactly as
+# `T.measure` (what the sweep over held-out worlds calls) does from scratch. The
+# table shows, per claim, the mean over worlds, its interval, the rule, how many
+# standard errors the estimate lies beyond the rule's bound, and the verdict.
+
+# %%
+table = run_worlds(lambda s: T.statistics(runs[(s, RATIO)], runs[(s, 1)]),
+                   SEEDS, progress=False)
+verdicts = T.SPEC.verdicts(table)
+by_id = verdicts.set_index("id")
+for cid, key in [("1", "gap"), ("2", "share"), ("3", "control"),
+                 ("4a", "gain"), ("4b", "tail_gain"), ("5", "head_cost")]:
+    for col in ("estimate", "low", "high"):
+        glue(f"{key}_{col}", float(by_id.loc[cid, col]))
+glue("n_worlds", len(table))
+show_verdicts(verdicts)
+
+# %% [markdown]
+# Over these {glue:text}`n_worlds` worlds the head-tail gap is
+# {glue:text}`gap_estimate:.2f` ({glue:text}`gap_low:.2f` to
+# {glue:text}`gap_high:.2f`), and without imbalance it is
+# {glue:text}`control_estimate:+.3f`, inside the equivalence margin. Logit adjustment
+# raises tail recall by {glue:text}`tail_gain_estimate:.2f` and costs the head
+# {glue:text}`head_cost_estimate:+.3f` of recall, within the non-inferiority margin.
+# Would other worlds agree? The {doc}`reproduction record <99_reproduction_record>`
+# repeats these claims on held-out worlds.
+#
+# The cell below (hidden in the book; click to show) asserts every asserted claim from
+# the verdict table. If a change to the code or a new seed breaks one of them, the
+# book build and the tests fail, and the message names the claim and the worlds.
 
 # %% tags=["hide-cell"]
-uniform = [evaluate(runs[(s, 1)]) for s in SEEDS]
-control = np.array([u["head"] - u["tail"] for u in uniform])
-gap_m, gap_lo, _ = mean_ci(gap)
-share_m, share_lo, _ = mean_ci(head_share)
-gain_m, gain_lo, _ = mean_ci(gain)
-print(f"1 inheritance: gap {gap_m:.3f} (need >= 0.20), "
-      f"CI low {gap_lo:.3f} (need > 0)")
-print(f"2 skew: head share {share_m:.3f}, "
-      f"CI low {share_lo:.3f} (need > 0.30)")
-print(f"3 control: gap without imbalance {control.mean():+.3f} "
-      f"(need within +-0.10)")
-print(f"4 mitigation: balanced-accuracy gain {gain_m:.3f}, "
-      f"CI low {gain_lo:.3f} (need > 0); "
-      f"tail-recall gain {tail_gain.mean():.3f} (need >= 0.10)")
-assert gap_m >= 0.20 and gap_lo > 0, "no inherited head-tail gap"
-assert share_lo > N_GROUP / N_CLASSES, "predictions not skewed to head"
-assert abs(control.mean()) <= 0.10, "gap without imbalance: confounded"
-assert gain_lo > 0, "logit adjustment did not raise balanced accuracy"
-assert tail_gain.mean() >= 0.10, "logit adjustment did not help the tail"
+T.SPEC.check(table)
+print("all asserted claims hold over worlds", table["seed"].tolist())
 
 # %% [markdown]
 # ## Summary
@@ -390,15 +352,19 @@ assert tail_gain.mean() >= 0.10, "logit adjustment did not help the tail"
 # - Subtracting the log-prior from the logits (logit adjustment, $\tau = 1$) removes
 #   most of the damage without retraining. It needs the prior: exact here, estimated
 #   for real foundation models (GLA).
+# - Claims are about worlds, so they are decided over worlds: effects by an interval
+#   that must clear a threshold, controls by an equivalence margin, costs by a
+#   non-inferiority margin, all fixed in advance and declared once.
 # - Every later chapter has this shape: a published claim, thresholds fixed in advance,
 #   Understand, Interpret, Mitigate, and checks that can fail.
 #
 # ## Exercises
 #
-# 1. **Turn the dial.** Set `RATIO = 200` and `N_MAX = 160`. How do tail recall and
+# 1. **Turn the dial.** Fit `T.pretrain(seed, 200, n_max=160)` for each world and
+#    evaluate it as above. How do tail recall and
 #    the gain from logit adjustment change? At what ratio does the adjusted model
 #    stop recovering, and why (think of how many examples the tail still has)?
-# 2. **Estimate the prior.** Pretend `run["prior"]` is unknown. Estimate it from the
+# 2. **Estimate the prior.** Pretend `run.prior` is unknown. Estimate it from the
 #    model's mean predicted probability on the (unlabelled) test images, or as in GLA
 #    by minimising the cross-entropy of $f(x) - \log q$ over the simplex on a small
 #    labelled balanced set. How close does each estimate get to the true-prior result?

@@ -1,33 +1,57 @@
-"""Benchmark the lab on this machine: corpus generation, pre-training throughput, memory.
+"""Benchmark the lab's standard clean model on this machine: step time, FLOPs, throughput, accuracy.
 
 Not a test (timings depend on the machine and its load): run it by hand,
-``.venv/bin/python scripts/benchmark_lab.py``, and quote what it prints.
+``.venv/bin/python scripts/benchmark_lab.py [--compare]``, and quote what it prints.
 
-It reports
+By default it benchmarks the standard clean model of :mod:`uim_utils.lab`: model
+``lab.MODEL``, ``lab.N_PAIRS`` clean pairs of the standard world of seed 0, ``lab.EPOCHS``
+epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pairs`` and
+``--epochs`` override the first three). It reports
+
 - fp32 matmul throughput of this machine (GFLOP/s, the ceiling for the training loop),
-- the FLOPs of one training pair (forward + backward, counted by torch's FlopCounterMode),
-- pre-training throughput (pairs/s) and the fraction of the matmul ceiling it reaches,
-- the time to build and render a 50,000-pair corpus,
-- zero-shot accuracy of the clean ``ci``-sized model on every domain, and
+- the time of one training step (a batch of ``batch_size`` pairs) split into forward
+  (model + loss), backward and optimizer (AdamW step + temperature clamp), the median of
+  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`,
+- the FLOPs of one training pair (forward + backward, counted by torch's
+  FlopCounterMode, on captions tokenised by the model's own tokenizer),
+- pre-training throughput of a cold run (pairs/s) and the fraction of the matmul
+  ceiling it reaches,
+- zero-shot accuracy on every domain, 20 test images per concept,
+- the time to build and render a 50,000-pair corpus, and
 - peak resident memory of the whole run.
+
+``--compare`` prints the same figures for ``uim-tiny`` with its old settings (20,000
+pairs, 6 epochs, ``TrainConfig`` defaults: lr 2e-3) and a side-by-side summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
+import os
 import resource
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
+import open_clip
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from uim_utils import evaluate as ev
-from uim_utils.corpus import CorpusConfig, build_corpus
-from uim_utils.models import create_lab_model, lab_to_tensor
-from uim_utils.pretrain import TrainConfig, pretrain
-from uim_utils.world import DOMAINS, ConceptWorld, WorldConfig
+from uim_utils import lab
+from uim_utils.corpus import Corpus, CorpusConfig, build_corpus
+from uim_utils.models import count_parameters, create_lab_model, lab_to_tensor
+from uim_utils.pretrain import TrainConfig, param_groups, pretrain
+from uim_utils.world import DOMAINS, ConceptWorld
+
+N_TEST = 20
+"""Zero-shot test images per concept and domain."""
+TIMED_STEPS, WARMUP_STEPS = 10, 2
+TINY_OLD = dict(model="uim-tiny", pairs=20_000, epochs=6)
+"""``uim-tiny`` as the lab used it before ``uim-base`` (``TrainConfig`` defaults otherwise)."""
 
 
 def matmul_gflops(n: int = 1024, repeats: int = 20) -> float:
@@ -41,33 +65,126 @@ def matmul_gflops(n: int = 1024, repeats: int = 20) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9
 
 
-def flops_per_pair(model_name: str, batch: int = 256) -> float:
-    """Forward + backward FLOPs of one image-caption pair in a batch of ``batch``."""
-    import open_clip
+def flops_per_pair(model_name: str, captions: list[str], batch: int = 256) -> float:
+    """Forward + backward FLOPs of one image-caption pair in a batch of ``batch``.
 
+    The captions are tokenised by the model's own tokenizer (``create_lab_model(name).tokenizer``:
+    the compact vocabulary of ``uim-base``, open_clip's full one of ``uim-tiny``).
+    """
     lm = create_lab_model(model_name)
+    lm.model.train()
     x = lab_to_tensor(np.zeros((batch, 32, 32, 3), np.uint8))
-    tok = lm.tokenizer(["a photo of a sovubu on grass."] * batch)
+    tok = lm.tokenizer((captions * (batch // max(1, len(captions)) + 1))[:batch])
     loss_fn = open_clip.ClipLoss()
     with FlopCounterMode(display=False) as fc:
-        img, txt, scale = lm.model(x, tok)
+        img, txt, scale = lm.model(x, tok)[:3]
         loss_fn(img, txt, scale).backward()
     return fc.get_total_flops() / batch
 
 
+def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
+               warmup: int = WARMUP_STEPS) -> dict[str, float]:
+    """Median seconds of the forward, backward and optimizer phases of one training step.
+
+    One batch of ``cfg.batch_size`` pairs of ``corpus``, stepped ``warmup + steps`` times
+    with the loss and optimizer of :func:`uim_utils.pretrain.train_contrastive`
+    (``open_clip.ClipLoss``; AdamW on :func:`~uim_utils.pretrain.param_groups`,
+    betas (0.9, 0.98), eps 1e-6; the temperature clamp counts as optimizer).
+    """
+    lm = create_lab_model(cfg.model, seed=cfg.seed)
+    model = lm.model
+    model.train()
+    loss_fn = open_clip.ClipLoss()
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+    idx = np.arange(cfg.batch_size)
+    x = lab_to_tensor(corpus.images[idx])
+    tok = lm.tokenizer([corpus.captions[i] for i in idx])
+    times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        img_f, txt_f, scale = model(x, tok)[:3]
+        loss = loss_fn(img_f, txt_f, scale)
+        t1 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        t2 = time.perf_counter()
+        opt.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, math.log(100))
+        t3 = time.perf_counter()
+        if i >= warmup:
+            times["forward"].append(t1 - t0)
+            times["backward"].append(t2 - t1)
+            times["optimizer"].append(t3 - t2)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def cold_pretrain(corpus: Corpus, cfg: TrainConfig) -> Any:
+    """Pre-train without reading the cache (a temporary ``UIM_CACHE``, restored afterwards)."""
+    old = os.environ.get("UIM_CACHE")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["UIM_CACHE"] = tmp
+        try:
+            return pretrain(corpus, cfg, progress=False)
+        finally:
+            if old is None:
+                os.environ.pop("UIM_CACHE", None)
+            else:
+                os.environ["UIM_CACHE"] = old
+
+
+def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) -> dict[str, Any]:
+    """Every figure of one model and its settings; prints them as it goes."""
+    corpus = build_corpus(world, CorpusConfig(n_samples=pairs, seed=0))
+    n_params = count_parameters(create_lab_model(cfg.model).model)
+    print(f"\n== {cfg.model}: {pairs:,} pairs x {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr:g} "
+          f"({n_params:,} parameters)")
+    fpp = flops_per_pair(cfg.model, corpus.captions[:cfg.batch_size], cfg.batch_size)
+    print(f"FLOPs per pair (forward + backward): {fpp / 1e6:.1f} MFLOP")
+    st = step_times(corpus, cfg)
+    total = sum(st.values())
+    split = ", ".join(f"{k} {1e3 * v:.1f} ms ({100 * v / total:.0f}%)" for k, v in st.items())
+    step_gflops = fpp * cfg.batch_size / total / 1e9
+    print(f"one step of {cfg.batch_size} pairs: {1e3 * total:.1f} ms = {split}; "
+          f"{step_gflops:.1f} GFLOP/s ({100 * step_gflops / peak:.0f}% of the matmul ceiling)")
+    res = cold_pretrain(corpus, cfg)
+    h = res.history
+    achieved = h["pairs_per_second"] * fpp / 1e9
+    per_step = h["seconds"] / max(1, h["steps"])
+    print(f"pre-training: {h['seconds']:.1f} s, {h['steps']} steps of {1e3 * per_step:.1f} ms "
+          f"(timed phases {1e3 * total:.1f} ms; the rest is batching and bookkeeping), "
+          f"{h['pairs_per_second']:,.0f} pairs/s = {achieved:.1f} GFLOP/s "
+          f"({100 * achieved / peak:.0f}% of the matmul ceiling); final loss {np.mean(h['loss'][-20:]):.3f}")
+    head = ev.zero_shot_head(res.model, world.classnames)
+    acc = {}
+    for d in DOMAINS:
+        x, y = world.sample(N_TEST, d, seed=1)
+        acc[d] = ev.accuracy(y, ev.zero_shot_logits(ev.encode_images(res.model, x), head).argmax(1))
+        print(f"zero-shot accuracy, {d:8s}: {acc[d]:.3f} (chance {1 / world.n_concepts:.3f}, "
+              f"{N_TEST} images per concept)")
+    return dict(model=cfg.model, pairs=pairs, epochs=cfg.epochs, params=n_params, mflop_per_pair=fpp / 1e6,
+                step_ms=1e3 * total, **{f"{k}_ms": 1e3 * v for k, v in st.items()},
+                train_s=h["seconds"], pairs_per_s=h["pairs_per_second"], ceiling=achieved / peak,
+                **{f"zs_{d}": a for d, a in acc.items()})
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="uim-tiny")
-    ap.add_argument("--concepts", type=int, default=100)
-    ap.add_argument("--pairs", type=int, default=20_000)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Defaults are the standard clean model of uim_utils.lab.")
+    ap.add_argument("--model", default=lab.MODEL, help=f"lab model (default lab.MODEL = {lab.MODEL})")
+    ap.add_argument("--pairs", type=int, default=lab.N_PAIRS,
+                    help=f"clean pairs (default lab.N_PAIRS = {lab.N_PAIRS:,})")
+    ap.add_argument("--epochs", type=int, default=lab.EPOCHS, help=f"epochs (default lab.EPOCHS = {lab.EPOCHS})")
+    ap.add_argument("--compare", action="store_true",
+                    help="also benchmark uim-tiny with its old settings (20,000 pairs, 6 epochs, lr 2e-3)")
     args = ap.parse_args()
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     peak = matmul_gflops()
     print(f"fp32 matmul (n=1024): {peak:.0f} GFLOP/s")
 
-    world = ConceptWorld(WorldConfig(n_concepts=args.concepts))
+    world = lab.standard_world(0)
     t = time.perf_counter()
     big = build_corpus(world, CorpusConfig(n_samples=50_000, zipf_exponent=1.0, caption_noise=0.1,
                                            dup_fraction=0.01, dup_copies=3, poison_count=20))
@@ -77,27 +194,17 @@ def main() -> None:
     print(f"corpus of {len(big):,} pairs: table {t_table:.1f} s, table + rendered images {t_all:.1f} s")
     del big
 
-    fpp = flops_per_pair(args.model)
-    corpus = build_corpus(world, CorpusConfig(n_samples=args.pairs))
-    cfg = TrainConfig(model=args.model, epochs=args.epochs)
-    with tempfile.TemporaryDirectory() as tmp:
-        import os
+    cfg = dataclasses.replace(lab.clean_train_config(0), model=args.model, epochs=args.epochs)
+    rows = [benchmark(world, args.pairs, cfg, peak)]
+    if args.compare:
+        old = TrainConfig(model=TINY_OLD["model"], epochs=TINY_OLD["epochs"], seed=0)
+        rows.append(benchmark(world, TINY_OLD["pairs"], old, peak))
+        import pandas as pd
 
-        os.environ["UIM_CACHE"] = tmp  # a cold run, not a cache hit
-        res = pretrain(corpus, cfg, progress=False)
-    h = res.history
-    achieved = h["pairs_per_second"] * fpp / 1e9
-    print(f"model {args.model}: {fpp / 1e6:.1f} MFLOP per pair (forward + backward)")
-    print(f"pre-training {args.pairs:,} pairs x {args.epochs} epochs: {h['seconds']:.1f} s, "
-          f"{h['pairs_per_second']:,.0f} pairs/s = {achieved:.1f} GFLOP/s "
-          f"({100 * achieved / peak:.0f}% of the matmul ceiling)")
-    head = ev.zero_shot_head(res.model, world.classnames)
-    for d in DOMAINS:
-        x, y = world.sample(10, d, seed=123)
-        acc = ev.accuracy(y, ev.zero_shot_logits(ev.encode_images(res.model, x), head).argmax(1))
-        print(f"zero-shot accuracy, {d:8s}: {acc:.3f} (chance {1 / args.concepts:.3f})")
+        print("\n== summary")
+        print(pd.DataFrame(rows).set_index("model").T.to_string(float_format=lambda v: f"{v:,.3g}"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of this process: {rss:.0f} MiB")
+    print(f"\npeak resident memory of this process: {rss:.0f} MiB")
 
 
 if __name__ == "__main__":

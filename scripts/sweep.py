@@ -93,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--confidence", type=float, default=0.95, help="level of the claims' intervals")
     ap.add_argument("--check", action="store_true", help="only load the record and print its summary")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--note", default="", help="how the record came about (shown in the appendix)")
     return ap
 
 
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = window_verdicts(spec, table, n, a.seeds, a.confidence)
     print("\nverdicts per notebook run (base seed):")
     _print_runs(runs, spec.claims)
-    path = write_record(spec, a.profile, table, n, design_seeds=a.design_seeds, heldout_seeds=a.seeds,
+    path = write_record(spec, a.profile, table, n, design_seeds=a.design_seeds, heldout_seeds=a.seeds, note=a.note,
                         root=a.out)
     print(f"\nrecord written: {path} (+ {path.with_suffix('.csv').name})")
     summary = record_summary(spec, load_record(spec, a.profile, root=a.out), a.confidence)

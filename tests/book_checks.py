@@ -187,10 +187,16 @@ def check_colab_cell(nb: nbformat.NotebookNode, name: str, url: str) -> list[str
 
 
 def check_checks_cell(nb: nbformat.NotebookNode, name: str) -> list[str]:
-    """A ``hide-cell`` code cell with ``assert`` statements follows ``## Checks``."""
-    cells = [c for c in _tagged(nb, "hide-cell") if re.search(r"^\s*assert\b", c.source, re.M)]
+    """A ``hide-cell`` code cell that asserts follows ``## Checks``.
+
+    It asserts with ``assert`` statements or by calling a claim set's ``check`` (e.g.
+    ``T.SPEC.check(table)``, which raises AssertionError naming every asserted claim
+    that does not hold).
+    """
+    asserts = re.compile(r"^\s*(assert\b|[\w.]*SPEC\.check\()", re.M)
+    cells = [c for c in _tagged(nb, "hide-cell") if asserts.search(c.source)]
     if not cells:
-        return [f"{name}: no Checks cell (a code cell tagged hide-cell containing assert)"]
+        return [f"{name}: no Checks cell (a code cell tagged hide-cell containing assert or SPEC.check)"]
     return []
 
 

@@ -190,3 +190,101 @@ def test_show_verdicts_is_readable() -> None:
     assert "font-style: italic" in html  # the exploratory row
     with pytest.raises(ValueError, match="missing"):
         show_verdicts(pd.DataFrame({"id": ["1"]}))
+
+
+# --------------------------------------------------------------------------------------
+# Claims decided in every world on its own (within="concepts").
+
+# Ten worlds: nine far above 0.10, one just below it. Over worlds the mean (0.279) has a
+# 95% t interval of about [0.23, 0.33], well above 0.10; but world 9 on its own fails.
+WITHIN = pd.DataFrame({
+    "seed": list(range(10)),
+    "acc": [0.30] * 9 + [0.09],
+    "acc_se": [0.01] * 10,
+})
+Z95 = sps.norm.ppf(0.975)
+
+
+def test_within_claim_holds_only_if_every_world_clears_the_bound() -> None:
+    within = Claim("1", "Accuracy above 0.10 in every world", "acc", "effect", threshold=0.1, within="concepts")
+    over = Claim("1", "Mean accuracy above 0.10", "acc", "effect", threshold=0.1)
+    assert over.test(WITHIN["acc"]).passed  # the mean over worlds would pass...
+    v = spec_of(within).verdicts(WITHIN).iloc[0]
+    assert v["verdict"] == "does not hold"  # ...but one world does not
+    assert v["n_worlds"] == 10 and v["estimate"] == pytest.approx(WITHIN["acc"].mean())
+    assert v["low"] == pytest.approx(0.09 - Z95 * 0.01) and v["high"] == pytest.approx(0.30 + Z95 * 0.01)
+    assert v["se"] == pytest.approx(0.01)
+    assert v["distance_se"] == pytest.approx((0.09 - 0.10) / 0.01)  # the weakest world
+    with pytest.raises(AssertionError, match="claim 1 .*in every world"):
+        spec_of(within).check(WITHIN)
+    # every world clears it: holds, and the weakest world sets the distance
+    ok = WITHIN.assign(acc=[0.30] * 9 + [0.15])
+    v = spec_of(within).check(ok).iloc[0]
+    assert v["verdict"] == "holds" and v["distance_se"] == pytest.approx((0.15 - 0.10) / 0.01)
+    # a world above the bound whose interval is not: the SE counts
+    wide = ok.assign(acc_se=[0.01] * 9 + [0.03])
+    assert spec_of(within).verdicts(wide).iloc[0]["verdict"] == "does not hold"
+    # it works with two worlds, where a t interval over worlds is hopeless (t = 12.7)
+    two = pd.DataFrame({"seed": [0, 1], "acc": [0.30, 0.20], "acc_se": [0.02, 0.02]})
+    assert spec_of(within).verdicts(two).iloc[0]["verdict"] == "holds"
+    assert not over.test(two["acc"]).passed
+
+
+def test_test_each_world_known_answers() -> None:
+    c = Claim("1", "above 0.1", "acc", "effect", threshold=0.1, within="concepts")
+    res = c.test_each_world([0.3, 0.12], [0.01, 0.02])
+    assert [r.passed for r in res] == [True, False]
+    est = res[1].estimate
+    assert (est.estimate, est.low, est.high, est.se) == pytest.approx((0.12, 0.12 - Z95 * 0.02, 0.12 + Z95 * 0.02, 0.02))
+    assert est.unit == "concepts" and est.confidence == pytest.approx(0.95)
+    # equivalence reads the 90% interval (TOST): z = 1.645
+    ctrl = Claim("3", "at chance", "excess", "equivalence", margin=0.03, within="concepts")
+    r = ctrl.test_each_world([0.0, 0.02, -0.025], [0.005, 0.005, 0.005])
+    assert [x.passed for x in r] == [True, True, False]
+    assert r[0].estimate.high == pytest.approx(sps.norm.ppf(0.95) * 0.005)
+    # non-inferiority (lower is better)
+    cost = Claim("k", "costs < 0.05", "cost", "non_inferiority", margin=0.05, direction="less", within="concepts")
+    assert [x.passed for x in cost.test_each_world([0.01, 0.04], [0.01, 0.01])] == [True, False]
+    with pytest.raises(ValueError, match="2 values but 1 standard errors"):
+        c.test_each_world([0.3, 0.2], [0.01])
+    with pytest.raises(ValueError, match="se >= 0"):
+        c.test_each_world([0.3], [-0.01])
+    with pytest.raises(ValueError, match="decided over worlds, not in each world"):
+        Claim("1", "above 0.1", "acc", "effect", threshold=0.1).test_each_world([0.3], [0.01])
+
+
+def test_within_claim_needs_its_se_column() -> None:
+    spec = spec_of(Claim("1", "Accuracy above 0.10", "acc", "effect", threshold=0.1, within="concepts"))
+    assert spec.statistics == ["acc", "acc_se"]
+    assert spec.get("1").se_column == "acc_se" and Claim("2", "x", "acc", "effect").se_column is None
+    with pytest.raises(ValueError, match=r"lacks the statistic column\(s\) \['acc_se'\]"):
+        spec.verdicts(WITHIN.drop(columns="acc_se"))
+    with pytest.raises(ValueError, match=r"statistic 'acc_se' is NaN.*seed\(s\) \[3\]"):
+        spec.verdicts(WITHIN.assign(acc_se=[0.01] * 3 + [np.nan] + [0.01] * 6))
+
+
+def test_within_rule_text() -> None:
+    c = Claim("1", "above 0.1", "acc", "effect", threshold=0.1, within="concepts")
+    assert c.rule() == "95% CI over concepts low > 0.10 in every world"
+    e = Claim("3", "at chance", "excess", "equivalence", margin=0.03, within="concepts")
+    assert e.rule() == "90% CI over concepts inside ±0.03 in every world"
+    rule = Claim("k", "cost", "cost", "non_inferiority", margin=0.05, within="images").rule(0.99)
+    assert rule == "99% CI over images low > -0.05 in every world"
+    assert "over concepts" in c.rule() and "in every world" in c.rule()
+
+
+@pytest.mark.parametrize("within", ["", "  ", 3])
+def test_bad_within_is_refused(within: object) -> None:
+    with pytest.raises(ValueError, match="within must be a unit name"):
+        Claim("1", "x", "acc", "effect", within=within)
+
+
+def test_within_correlation_is_refused() -> None:
+    with pytest.raises(ValueError, match="per-world claim \\(within='concepts'\\) cannot be a correlation"):
+        Claim("r", "x", "rho", "effect", correlation=True, within="concepts")
+
+
+def test_fingerprint_changes_with_within() -> None:
+    prints = {spec_of(Claim("1", "x", "acc", "effect", threshold=0.1, within=w)).fingerprint()
+              for w in (None, "concepts", "images")}
+    assert len(prints) == 3

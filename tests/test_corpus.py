@@ -150,3 +150,21 @@ def test_poison_target_outside_world(world):
 def test_data_card(world):
     card = build_corpus(world, CorpusConfig(n_samples=500, caption_noise=0.1, poison_count=2)).data_card()
     assert card["noisy captions"] == 50 and card["poisoned pairs"] == 2 and card["pairs"] == 502
+
+
+def test_zipf_offset_flattens_the_head_only():
+    """Zipf-Mandelbrot: p ~ (rank + q)^-s; q = 0 is the plain Zipf law, q > 0 cuts the top share."""
+    plain = np.sort(concept_probabilities(100, 1.2, 0))[::-1]
+    flat = np.sort(concept_probabilities(100, 1.2, 0, zipf_offset=5.0))[::-1]
+    r = np.arange(1, 101)
+    expected = (r + 5.0) ** -1.2
+    np.testing.assert_allclose(flat, expected / expected.sum())
+    np.testing.assert_allclose(plain, np.sort(concept_probabilities(100, 1.2, 0, zipf_offset=0.0))[::-1])
+    assert plain[0] > 0.25 and flat[0] < 0.08
+    # the tail keeps the slope: log-log slope over the last 50 ranks stays near -1.2
+    slope = np.polyfit(np.log(r[50:] + 5.0), np.log(flat[50:]), 1)[0]
+    assert abs(slope + 1.2) < 1e-9
+    with pytest.raises(ValueError, match="zipf_offset"):
+        CorpusConfig(zipf_offset=-1)
+    with pytest.raises(ValueError, match="zipf_offset"):
+        concept_probabilities(10, 1.0, 0, zipf_offset=-0.5)

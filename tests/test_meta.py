@@ -127,7 +127,7 @@ def test_stored_outputs_are_reported(tmp_path: Path) -> None:
 def test_out_of_sync_pair_is_reported(tmp_path: Path) -> None:
     ipynb = copy_template(tmp_path)
     text = ipynb.with_suffix(".py")
-    text.write_text(text.read_text().replace("TAU = 1.0", "TAU = 0.5"))
+    text.write_text(text.read_text().replace("N_WORLDS = T.CHAPTER.worlds(P.name)", "N_WORLDS = 3"))
     problems = bc.check_in_sync(ipynb)
     assert len(problems) == 1 and "differs between the .ipynb and the .py" in problems[0]
 
@@ -159,7 +159,8 @@ def test_missing_pair_is_reported(tmp_path: Path) -> None:
 def test_checks_cell_without_assert_is_reported(tmp_path: Path) -> None:
     nb = nbformat.read(copy_template(tmp_path), as_version=4)
     cell = next(c for c in nb.cells if "hide-cell" in c.metadata.get("tags", []))
-    cell.source = cell.source.replace("assert ", "print(")
+    assert "SPEC.check(" in cell.source
+    cell.source = cell.source.replace("assert ", "print(").replace("SPEC.check(", "SPEC.verdicts(")
     assert bc.check_checks_cell(nb, "x") != []
 
 

@@ -373,6 +373,14 @@ class ClaimSet:
         cols = [c.statistic for c in self.claims] + [c.se_column for c in self.claims if c.se_column]
         return list(dict.fromkeys(cols))
 
+    def describe(self, confidence: float = 0.95) -> pd.DataFrame:
+        """The claims as a reader sees them before any result: id, claim, rule, kind.
+
+        ``asserted`` says whether the Checks cell asserts the claim or only shows it.
+        """
+        return pd.DataFrame([{"id": c.id, "claim": c.statement, "rule": c.rule(confidence), "kind": c.kind,
+                              "asserted": c.asserted} for c in self.claims]).set_index("id")
+
     def validate_table(self, table: pd.DataFrame) -> pd.DataFrame:
         """Check a per-world table and return it sorted by seed.
 

@@ -116,6 +116,8 @@ class LabTokenizer:
     ``0`` padding, ``1`` any token outside the lab's vocabulary, ``2`` start of text,
     ``3 ...`` the lab's tokens in the order of :data:`LAB_VOCAB_PATH`, and the last id
     end of text (open_clip pools the text at the largest id, so end of text must be it).
+    open_clip pads with id 0, which is also its token "!"; lab text has no "!", and in
+    other text it is read as padding.
 
     Parameters
     ----------
@@ -146,8 +148,9 @@ def lab_vocab_ids() -> list[int]:
     """The shipped compact vocabulary: sorted open_clip token ids (see :class:`LabTokenizer`)."""
     import json
 
-    ids = json.loads(LAB_VOCAB_PATH.read_text())["token_ids"]
-    if not ids or any(not 0 < i < FULL_VOCAB_SIZE for i in ids) or ids != sorted(set(ids)):
+    ids = json.loads(LAB_VOCAB_PATH.read_text()).get("token_ids")
+    if (not isinstance(ids, list) or not ids or any(type(i) is not int or not 0 < i < FULL_VOCAB_SIZE for i in ids)
+            or ids != sorted(set(ids))):
         raise ValueError(f"{LAB_VOCAB_PATH} must hold sorted, unique ids in (0, {FULL_VOCAB_SIZE})")
     return ids
 

@@ -148,6 +148,7 @@ def write_record(
     design_seeds: Sequence[int] = (),
     heldout_seeds: Sequence[int] = (),
     root: Path | str | None = None,
+    note: str = "",
 ) -> Path:
     """Write a reproduction record (CSV + JSON), each atomically.
 
@@ -168,6 +169,9 @@ def write_record(
         complete window.
     root : path, optional
         Folder of the records (default :data:`RECORDS_DIR`).
+    note : str
+        What a reader of the record should know about how it came about (e.g. an
+        earlier held-out run and the design change it led to); shown in the appendix.
 
     Returns
     -------
@@ -205,6 +209,7 @@ def write_record(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "csv": csv_path.name,
         "csv_sha256": hashlib.sha256(data).hexdigest(),
+        "note": str(note),
     }
     atomic_write_bytes(csv_path, data)
     atomic_write_bytes(json_path, (json.dumps(meta, indent=1) + "\n").encode())
@@ -434,7 +439,8 @@ def describe_record(record: Record) -> str:
     return (f"{m['chapter']} ({m['profile']} profile), claims version {m['version']} "
             f"(fingerprint {m['fingerprint']}); {len(m['seeds'])} worlds (seeds {_seed_text(m['seeds'])}); "
             f"{m['n_worlds']} worlds per notebook run; held-out base seeds {heldout}; development seeds "
-            f"{design}; uim_utils {m.get('uim_utils_version', '?')}, commit {commit}, made {m.get('created', '?')}.")
+            f"{design}; uim_utils {m.get('uim_utils_version', '?')}, commit {commit}, made {m.get('created', '?')}."
+            + (f" Note: {m['note']}" if m.get("note") else ""))
 
 
 __all__ = ["ALL_ASSERTED", "RECORDS_DIR", "SUMMARY_COLUMNS", "Record", "claim_bounds", "describe_record",

@@ -79,9 +79,9 @@ def statistics(trained: dict[str, tuple[np.ndarray, np.ndarray]],
     for d in DOMAINS:
         row[f"zs_{d}"], row[f"zs_{d}_se"] = concept_mean_se(*trained[d], seed)
     correct, labels = trained["photo"]
-    others = np.mean([trained[d][0] for d in DOMAINS if d != "photo"], axis=0)
     if not all(np.array_equal(trained[d][1], labels) for d in DOMAINS):
         raise ValueError("every domain's test set must list the same concepts in the same order")
+    others = np.mean([trained[d][0] for d in DOMAINS if d != "photo"], axis=0)
     row["photo_advantage"], row["photo_advantage_se"] = concept_mean_se(correct - others, labels, seed)
     c, y = untrained["photo"]
     acc, se = concept_mean_se(c, y, seed)

@@ -37,7 +37,7 @@ HEAD_SHARE_TEST = N_GROUP / N_CLASSES
 
 SPEC = ClaimSet(
     chapter="00_chapter_template",
-    version=1,
+    version=2,
     claims=(
         Claim("1", f"Inheritance: recall on the {N_GROUP} rarest classes is at least 0.20 below "
                    f"recall on the {N_GROUP} most frequent (ratio {RATIO})",
@@ -167,4 +167,7 @@ def measure(seed: int, profile: str = "ci") -> dict[str, float]:
     return statistics(pretrain(seed, RATIO), pretrain(seed, 1))
 
 
-CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 10, "lab": 20})
+CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 20, "lab": 40})
+"""Worlds per run: 20 in ``ci``. Version 1 used 10, and claim 5 (the cost margin) held in 19
+of 20 held-out runs (base seeds 1000-1019; it failed for 1001): too little power per run,
+so version 2 doubles the worlds and was confirmed on fresh held-out seeds (2000 on)."""

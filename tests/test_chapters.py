@@ -1,0 +1,170 @@
+"""The registered chapters: their claims, their measurements and known answers.
+
+The template chapter is measured for real (logistic regressions on scikit-learn's
+digits: fast). The lab chapter's full measurement pre-trains the standard clean model,
+so its statistics are tested here on synthetic per-image correctness (its measurement
+runs on a tiny stand-in of the clean model in ``tests/test_lab.py``, which pays for
+torch anyway).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uim_utils.chapters import REGISTRY, Chapter, get_chapter, load_chapter_module, module_of
+from uim_utils.chapters import lab as lab_chapter
+from uim_utils.chapters import template
+from uim_utils.claims import FAILS, HOLDS
+from uim_utils.world import DOMAINS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------------------------- registry
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_registered_chapters_expose_their_claims_and_a_notebook(key):
+    chapter = get_chapter(key)
+    assert isinstance(chapter, Chapter) and chapter is load_chapter_module(module_of(key))
+    assert chapter.spec.chapter == key
+    assert (ROOT / "notebooks" / f"{key}.ipynb").is_file()
+    assert callable(chapter.measure) and chapter.worlds("ci") >= 2
+    assert chapter.worlds("wild") == chapter.worlds("lab")
+    assert chapter.spec.asserted()
+
+
+def test_chapter_modules_import_without_torch():
+    code = ("import sys; from uim_utils.chapters import REGISTRY, get_chapter; "
+            "[get_chapter(k) for k in REGISTRY]; assert 'torch' not in sys.modules, 'torch imported'")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------- template
+
+def test_long_tail_counts_known_values():
+    assert template.long_tail_counts(10, 80, 50).tolist() == [80, 52, 34, 22, 14, 9, 6, 4, 2, 2]
+    assert template.long_tail_counts(3, 10, 1).tolist() == [10, 10, 10]
+    assert template.long_tail_counts(3, 100, 100).tolist() == [100, 10, 1]
+    assert template.long_tail_counts(2, 1, 1000).tolist() == [1, 1]  # never below one example
+
+
+@pytest.mark.parametrize("args, message", [
+    ((10, 80, 0.5), "imbalance ratio must be >= 1, got 0.5"),
+    ((10, 80, float("nan")), "imbalance ratio must be >= 1, got nan"),
+    ((1, 80, 50), "need n_classes >= 2 and n_max >= 1, got 1 and 80"),
+    ((10, 0, 50), "need n_classes >= 2 and n_max >= 1, got 10 and 0"),
+])
+def test_long_tail_counts_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        template.long_tail_counts(*args)
+
+
+@pytest.fixture(scope="module")
+def template_table():
+    """The template's statistics on its development seeds 0-9."""
+    return pd.DataFrame([{"seed": s, **template.measure(s)} for s in range(10)])
+
+
+def test_template_measure_is_complete_finite_and_deterministic(template_table):
+    for seed in (0, 1):
+        row = template.measure(seed)
+        assert set(row) == set(template.SPEC.statistics)
+        assert all(isinstance(v, float) and math.isfinite(v) for v in row.values())
+        assert row == template.measure(seed, "lab")  # same sizes in every profile
+        assert row == pytest.approx(template_table.iloc[seed].drop("seed").to_dict(), abs=0)
+    assert template.measure(0) != template.measure(1)
+    assert template_table["gap"].between(-1, 1).all() and template_table["head_share"].between(0, 1).all()
+
+
+def test_template_claims_hold_on_the_development_seeds(template_table):
+    v = template.SPEC.check(template_table)  # raises if an asserted claim does not hold
+    assert v["verdict"].tolist() == [HOLDS] * len(template.SPEC.claims)
+    assert v.attrs["seeds"] == list(range(10)) and (v["n_worlds"] == 10).all()
+
+
+def test_template_checks_can_fail_without_imbalance():
+    """A world whose "imbalanced" run has ratio 1 too: no inheritance, no skew, nothing to mitigate."""
+    table = pd.DataFrame([{"seed": s, **template.statistics(template.pretrain(s, 1), template.pretrain(s, 1))}
+                          for s in range(10)])
+    v = template.SPEC.verdicts(table).set_index("id")["verdict"]
+    assert v[["1", "2", "4a", "4b"]].tolist() == [FAILS] * 4
+    assert v["3"] == HOLDS  # the control is the same run as before: it still holds
+    with pytest.raises(AssertionError, match=r"(?s)4 asserted claim\(s\) do not hold.*claim 1 .*claim 2 .*claim 4a .*claim 4b"):
+        template.SPEC.check(table)
+    # with a uniform prior logit adjustment changes nothing at all
+    assert (table[["gain_balanced", "gain_tail", "change_head"]] == 0).all().all()
+
+
+# ----------------------------------------------------------------------------- lab chapter
+
+K, N = 100, 20  # concepts, test images per concept
+
+
+def synthetic(seed, photo=0.6, other=0.3, untrained=None):
+    """Per-domain (correct, concept) arrays of K concepts x N images, drawn at known rates."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(K), N)
+    trained = {d: (rng.random(K * N) < (photo if d == "photo" else other), labels) for d in DOMAINS}
+    u = np.zeros(K * N, dtype=bool)
+    u[rng.choice(K * N, K * N // 100 if untrained is None else int(untrained * K * N), replace=False)] = True
+    return trained, {d: (u, labels) for d in DOMAINS}
+
+
+def test_lab_statistics_known_values():
+    trained, untrained = synthetic(0)
+    row = lab_chapter.statistics(trained, untrained, seed=0)
+    assert set(row) == set(lab_chapter.SPEC.statistics)
+    for d in DOMAINS:
+        correct = trained[d][0]
+        assert row[f"zs_{d}"] == pytest.approx(correct.mean())
+        # the SE is over concepts: about the spread of the concept means / sqrt(K)
+        per_concept = correct.reshape(K, N).mean(1)
+        assert row[f"zs_{d}_se"] == pytest.approx(per_concept.std(ddof=1) / math.sqrt(K), rel=0.2)
+    assert row["zs_photo"] == pytest.approx(0.6, abs=0.04) and row["zs_sketch"] == pytest.approx(0.3, abs=0.04)
+    others = np.mean([trained[d][0].mean() for d in DOMAINS if d != "photo"])
+    assert row["photo_advantage"] == pytest.approx(trained["photo"][0].mean() - others)
+    assert row["untrained_excess"] == pytest.approx(0.0, abs=1e-12)  # exactly 1% correct: chance
+    assert all(row[f"{s}_se"] > 0 for s in ("zs_photo", "photo_advantage", "untrained_excess"))
+    assert row == lab_chapter.statistics(trained, untrained, seed=0)  # seeded bootstrap
+
+
+def lab_table(*rows):
+    return pd.DataFrame([{"seed": s, **r} for s, r in enumerate(rows)])
+
+
+def test_lab_claims_hold_for_a_working_model_and_fail_at_chance():
+    good = lab_table(*(lab_chapter.statistics(*synthetic(s), seed=s) for s in (0, 1)))
+    v = lab_chapter.SPEC.check(good).set_index("id")
+    assert (v["verdict"] == HOLDS).all()
+    assert v.loc["1a", "rule"] == "95% CI over concepts low > 0.10 in every world"
+    chance = lab_table(*(lab_chapter.statistics(*synthetic(s, photo=0.01, other=0.01), seed=s) for s in (0, 1)))
+    v = lab_chapter.SPEC.verdicts(chance).set_index("id")["verdict"]
+    assert v[["1a", "1b", "1c", "1d"]].tolist() == [FAILS] * 4
+    assert v["2"] == FAILS and v["3"] == HOLDS
+    # one world at chance is enough to fail claims made in every world
+    mixed = lab_table(good.iloc[0].drop("seed").to_dict(), chance.iloc[1].drop("seed").to_dict())
+    v = lab_chapter.SPEC.verdicts(mixed).set_index("id")["verdict"]
+    assert v[["1a", "1b", "1c", "1d", "2"]].tolist() == [FAILS] * 5 and v["3"] == HOLDS
+    # an untrained model far above chance fails the control
+    leaky = lab_table(*(lab_chapter.statistics(*synthetic(s, untrained=0.2), seed=s) for s in (0, 1)))
+    assert lab_chapter.SPEC.verdicts(leaky).set_index("id").loc["3", "verdict"] == FAILS
+
+
+def test_lab_statistics_refuses_domains_with_other_concepts():
+    trained, untrained = synthetic(0)
+    labels = trained["sketch"][1]
+    shuffled = dict(trained, sketch=(trained["sketch"][0], labels[::-1].copy()))
+    with pytest.raises(ValueError, match="same concepts in the same order"):
+        lab_chapter.statistics(shuffled, untrained, seed=0)
+    shorter = dict(trained, noisy=(trained["noisy"][0][:1000], labels[:1000]))
+    with pytest.raises(ValueError, match="same concepts in the same order"):
+        lab_chapter.statistics(shorter, untrained, seed=0)
+

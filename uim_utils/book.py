@@ -1,0 +1,35 @@
+"""Glue between a chapter's computed numbers and its prose (myst-nb ``glue``).
+
+No number in a chapter's prose is typed by hand: the notebook computes it and
+:func:`glue` hands it to the book, where the prose cites it as
+``{glue:text}`name:.3f```. Outside a Jupyter Book build (Colab, a plain Jupyter
+session) myst-nb may be missing; then :func:`glue` only records the value, so the
+notebook still runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GLUED: dict[str, Any] = {}
+"""Every value glued in this session, by name (what the prose cites)."""
+
+
+def glue(name: str, value: Any) -> Any:
+    """Hand ``value`` to the book under ``name`` (not displayed) and return it.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty or not an identifier-like string (myst-nb keys are cited in
+        prose, so ``"gap mean"`` would be unciteable).
+    """
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise ValueError(f"glue name must be a non-empty identifier such as 'gap_mean', got {name!r}")
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # not building the book: the value is only recorded
+        return value
+    _glue(name, value, display=False)
+    return value
