@@ -90,14 +90,13 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-from scipy import stats
 from tqdm.auto import tqdm
 
 from uim_utils import get_profile
 from uim_utils.book import glue
 from uim_utils.chapters import template as T
 from uim_utils.claims import show_verdicts
-from uim_utils.stats import t_interval
+from uim_utils.stats import pooled_correlation, t_interval
 from uim_utils.worlds import run_worlds
 
 P = get_profile()
@@ -190,14 +189,18 @@ ax0.set_title(f"Pre-training data (ratio {RATIO}, seed {P.seed})")
 counts = np.concatenate([runs[(s, RATIO)].counts for s in SEEDS])
 recall = np.concatenate([evaluate(runs[(s, RATIO)])["recall"]
                          for s in SEEDS])
-rho, _ = stats.spearmanr(counts, recall)
+# One correlation per world, pooled over worlds (Fisher z): pooling the
+# points of all worlds into one correlation would treat them as one world.
+rho = pooled_correlation(
+    [runs[(s, RATIO)].counts for s in SEEDS],
+    [evaluate(runs[(s, RATIO)])["recall"] for s in SEEDS]).estimate
 ax1.scatter(counts, recall, s=16, alpha=0.5, color="tab:blue")
 log_axis(ax1, "x", [1, 2, 5, 10, 20, 50, 100])
 ax1.set_ylim(-0.03, 1.03)
 ax1.set_xlabel("pre-training examples of the class")
 ax1.set_ylabel("recall on balanced test data")
 ax1.set_title(f"Per-class recall, {N_WORLDS} worlds "
-              f"(Spearman {rho:.2f})")
+              f"(Spearman {rho:.2f}, pooled over worlds)")
 fig.tight_layout()
 plt.show()
 

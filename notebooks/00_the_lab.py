@@ -21,7 +21,7 @@
 # second world where we can do the experiment: a synthetic "web" of image-caption pairs
 # whose every flaw is a dial (how long-tailed the concepts are, how many captions are
 # wrong, how many pairs are duplicated or poisoned, ...), and a tiny but real `open_clip`
-# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in well under a
+# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in under a
 # minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
 # chapter run a dose-response curve that nobody can run on LAION
 # {cite:p}`schuhmann2022laion5b`.
@@ -101,7 +101,7 @@ from uim_utils.book import glue
 from uim_utils.chapters import lab as LC
 from uim_utils.claims import show_verdicts
 from uim_utils.corpus import CorpusConfig, build_corpus
-from uim_utils.models import count_parameters
+from uim_utils.models import FULL_VOCAB_SIZE, count_parameters
 from uim_utils.plotting import image_grid, rank_frequency
 from uim_utils.pretrain import pretrain
 from uim_utils.world import DOMAINS
@@ -233,13 +233,20 @@ plt.show()
 # a clean model shares through the cache. The model is a real `open_clip.CLIP`
 # (`uim-base`): a small ResNet image encoder (timm's `test_resnet`) on 32x32 images and
 # a text transformer, trained with open_clip's `ClipLoss`. Its text tower reads
-# open_clip's own BPE tokens, mapped onto the 3,428 tokens that the lab's names and
-# templates can produce, instead of embedding all 49,408 (`uim_utils.models.LabTokenizer`).
+# open_clip's own BPE tokens, mapped onto the {glue:text}`vocab_size:,` tokens that the
+# lab's names and templates can produce, instead of embedding all
+# {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`): the embedding of a
+# vocabulary the lab never uses would be most of the model, and most of the cost of
+# every optimizer step.
 
 # %%
 standard = lab.clean_model(P.seed)
 clean, result, cfg = standard.corpus, standard.result, lab.clean_train_config(P.seed)
 h = result.history
+glue("vocab_size", result.model.tokenizer.vocab_size)
+glue("full_vocab", FULL_VOCAB_SIZE)
+glue("n_params", count_parameters(result.model.model))
+glue("n_pairs", N_PAIRS)
 print(f"{count_parameters(result.model.model):,} parameters; "
       f"{'loaded from the cache' if result.cache_hit else 'trained'}: {h['steps']} steps, "
       f"{h['seconds']:.0f} s, {h['pairs_per_second']:,.0f} pairs/s")
@@ -271,8 +278,9 @@ table = run_worlds(lambda s: LC.measure(s, P.name, progress=True), SEEDS)
 long = table.melt(id_vars="seed", value_vars=[f"zs_{d}" for d in DOMAINS],
                   var_name="domain", value_name="accuracy")
 long["domain"] = long["domain"].str.removeprefix("zs_")
+long["world"] = long["seed"].astype(str)
 ax = sns.barplot(long, x="domain", y="accuracy", color="tab:green", errorbar=None, alpha=0.6)
-sns.stripplot(long, x="domain", y="accuracy", hue="seed", palette="dark:k", size=7, ax=ax)
+sns.stripplot(long, x="domain", y="accuracy", hue="world", palette="dark", size=7, ax=ax)
 ax.axhline(LC.CHANCE, ls="--", c="gray", label="chance")
 ax.axhline(LC.FLOOR, ls=":", c="tab:red", label="claim 1: ten times chance")
 ax.set_title(f"zero-shot accuracy of the clean lab CLIP in {len(SEEDS)} worlds (dots)")
@@ -296,7 +304,7 @@ table.set_index("seed").round(3)
 # removes what the flaw added. Because a world is one seed, a chapter can also repeat
 # the whole experiment in many worlds and say how often it holds (the
 # {doc}`reproduction record <99_reproduction_record>`). Its limits are as clear: 32x32
-# images, 100 concepts, pseudo-word names, a model of under a million parameters. The
+# images, 100 concepts, pseudo-word names, a model of {glue:text}`n_params:,` parameters. The
 # lab shows mechanisms, and each chapter's `wild` profile checks them on a real LAION
 # checkpoint.
 
@@ -348,8 +356,8 @@ print("all checks passed")
 # - `CorpusConfig` dials the flaws of a crawl: long tail, noisy captions, duplicates,
 #   poison, spurious backgrounds, misaligned pairs, corrupt images, domain mix. Each row
 #   keeps its ground truth, and the corpus is Parquet, so DuckDB and pandas can audit it.
-# - A real `open_clip` CLIP pre-trained on 40,000 clean pairs in well under a minute of
-#   CPU classifies the 100 concepts zero-shot far above chance in every domain it saw,
+# - A real `open_clip` CLIP pre-trained on {glue:text}`n_pairs:,` clean pairs in under a
+#   minute of CPU classifies the 100 concepts zero-shot far above chance in every domain it saw,
 #   in every world of the run, and its untrained twin is at chance.
 # - Models are seeded and cached by their full configuration: the same question gets the
 #   same model, at once.

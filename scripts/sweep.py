@@ -46,7 +46,9 @@ from uim_utils.worlds import run_worlds, window_seeds, window_verdicts, world_ta
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"1000-1019"`` -> 1000..1019; ``"0,3,5"`` -> [0, 3, 5]; ``"0-3,7"`` mixes both.
+    """``"1000-1019"`` -> 1000..1019; ``"0,3,5"`` -> [0, 3, 5]; ``"0-3,7"`` mixes both;
+    ``"2000-2380:20"`` steps by 20 (2000, 2020, ..., 2380: base seeds of runs whose
+    windows of 20 worlds do not overlap).
 
     Raises
     ------
@@ -56,7 +58,7 @@ def parse_seeds(text: str) -> list[int]:
     """
     out: list[int] = []
     for item in str(text).split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", item)
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*(?::\s*(\d+)\s*)?)?", item)
         if m is None:
             raise ValueError(f"bad seed item {item.strip()!r} in {text!r}; write e.g. 1000-1019 or 0,3,5 "
                              "(seeds are integers >= 0)")
@@ -64,7 +66,10 @@ def parse_seeds(text: str) -> list[int]:
         hi = int(m.group(2)) if m.group(2) is not None else lo
         if hi < lo:
             raise ValueError(f"seed range {item.strip()!r} in {text!r} runs backwards")
-        out.extend(range(lo, hi + 1))
+        step = int(m.group(3)) if m.group(3) is not None else 1
+        if step < 1:
+            raise ValueError(f"seed step in {item.strip()!r} of {text!r} must be >= 1")
+        out.extend(range(lo, hi + 1, step))
     dups = sorted({s for s in out if out.count(s) > 1})
     if dups:
         raise ValueError(f"seeds {dups} are repeated in {text!r}")

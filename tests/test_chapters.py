@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from uim_utils import chapters
 from uim_utils.chapters import REGISTRY, Chapter, get_chapter, load_chapter_module, module_of
 from uim_utils.chapters import lab as lab_chapter
 from uim_utils.chapters import template
@@ -168,3 +169,19 @@ def test_lab_statistics_refuses_domains_with_other_concepts():
     with pytest.raises(ValueError, match="same concepts in the same order"):
         lab_chapter.statistics(shorter, untrained, seed=0)
 
+
+
+@pytest.mark.parametrize("name", sorted(chapters.REGISTRY))
+@pytest.mark.parametrize("profile", ["ci", "lab"])
+def test_every_registered_chapter_has_a_current_record_where_every_asserted_claim_held(name, profile):
+    """A chapter whose claims or measurement changed without a new record fails here
+    (load_record checks version and fingerprint); so does a record in which an asserted
+    claim failed in some held-out run."""
+    from uim_utils.records import load_record, record_summary
+
+    spec = chapters.get_chapter(name).spec
+    record = load_record(spec, profile)
+    assert record.heldout_seeds and not set(record.seeds) & set(record.design_seeds)
+    summary = record_summary(spec, record).set_index("id")
+    assert summary.loc["all", "runs"] >= 20
+    assert summary.loc["all", "held"] == summary.loc["all", "runs"], summary["held_in"].to_dict()

@@ -67,9 +67,17 @@ def test_record_summary_counts_runs_and_pools_all_worlds(tmp_path: Path) -> None
     assert s.loc[0, "worlds"] == 7 and s.loc[1, "rule"] == "90% CI inside ±0.10"
     html = show_summary(s).to_html()
     assert "2 of 5" in html and "(exploratory)" in html and "all asserted claims together" in html
-    # held-out seeds without a full window are left out; no held-out seeds: every full window
-    write_record(SPEC, "lab", TOY, 3, heldout_seeds=[3, 4, 5, 6], root=tmp_path)
-    assert record_summary(SPEC, load_record(SPEC, "lab", root=tmp_path))["runs"].iloc[0] == 2
+    # every held-out run must be complete (no silent dropping); no held-out seeds: every full window
+    with pytest.raises(ValueError, match=r"base seed\(s\) \[5, 6\] lack some of their 3 worlds"):
+        write_record(SPEC, "lab", TOY, 3, heldout_seeds=[3, 4, 5, 6], root=tmp_path)
+    # the population interval is over all worlds; distance_se is the mean over runs
+    from uim_utils.worlds import window_verdicts
+
+    wv = window_verdicts(SPEC, TOY, 3, [0, 1, 2, 3, 4])
+    assert s.loc[0, "distance_se"] == pytest.approx(wv["dse_1"].mean())
+    # a record may not contain development worlds
+    with pytest.raises(ValueError, match="include the development"):
+        write_record(SPEC, "lab", TOY, 3, design_seeds=[6], heldout_seeds=[0], root=tmp_path)
     write_record(SPEC, "wild", TOY, 3, root=tmp_path)
     assert record_summary(SPEC, load_record(SPEC, "wild", root=tmp_path))["held_in"].iloc[-1] == "2 of 5"
 
@@ -126,7 +134,7 @@ def test_missing_record_names_the_path_and_the_command(tmp_path: Path) -> None:
 def test_write_record_refuses_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"design\) seed\(s\) \[2\]"):
         write_record(SPEC, "ci", TOY, 3, design_seeds=[2], heldout_seeds=[0], root=tmp_path)
-    with pytest.raises(ValueError, match="no notebook run of 3 worlds is complete for held-out base seeds 5-6"):
+    with pytest.raises(ValueError, match=r"held-out run\(s\) with base seed\(s\) \[5, 6\] lack some"):
         write_record(SPEC, "ci", TOY, 3, heldout_seeds=[5, 6], root=tmp_path)
     with pytest.raises(ValueError, match="unknown profile 'big'"):
         write_record(SPEC, "big", TOY, 3, root=tmp_path)

@@ -48,8 +48,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -316,6 +316,10 @@ class ClaimSet:
         made with another version are refused (:func:`uim_utils.records.load_record`).
     claims : tuple of Claim
         Unique ids; at least one asserted claim.
+    design : mapping, optional
+        The measurement's settings that decide the numbers (model, sizes, epochs, ...),
+        JSON-serialisable. Part of the fingerprint, so a record made with other settings
+        is refused even if nobody bumped ``version``.
 
     Raises
     ------
@@ -327,6 +331,7 @@ class ClaimSet:
     chapter: str
     version: int
     claims: tuple[Claim, ...]
+    design: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.chapter, str) or not self.chapter.strip():
@@ -344,6 +349,13 @@ class ClaimSet:
             raise ValueError(f"{self.chapter}: needs at least one asserted claim, got ids {ids} "
                              "(all exploratory or none)")
         object.__setattr__(self, "claims", claims)
+        if not isinstance(self.design, Mapping):
+            raise ValueError(f"{self.chapter}: design must be a mapping of settings, got {self.design!r}")
+        try:
+            json.dumps(dict(self.design), sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.chapter}: design must be JSON-serialisable ({exc}), got {self.design!r}") from None
+        object.__setattr__(self, "design", dict(self.design))
 
     def fingerprint(self) -> str:
         """First 16 hex digits of the SHA-256 of the claims' canonical JSON.
@@ -352,7 +364,7 @@ class ClaimSet:
         changed threshold, margin or statement changes it.
         """
         blob = json.dumps({"chapter": self.chapter, "version": int(self.version),
-                           "claims": [asdict(c) for c in self.claims]},
+                           "claims": [asdict(c) for c in self.claims], "design": dict(self.design)},
                           sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

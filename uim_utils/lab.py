@@ -5,16 +5,22 @@ the clean corpus drawn from it and the initialisation of the model pre-trained o
 :func:`clean_model` returns that world's clean lab CLIP. Its sizes are the same in
 every profile, so its cache entry (keyed by everything that determines the weights) is
 shared by every chapter and every profile that asks for the clean model of that world.
+
+Importing this module does not import torch (pre-training is imported when a model is
+asked for), so torch-free code such as the chapters' claims can read its settings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .corpus import Corpus, CorpusConfig, build_corpus
-from .pretrain import PretrainResult, TrainConfig, pretrain
 from .validate import check_int
 from .world import ConceptWorld, WorldConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pretrain import PretrainResult, TrainConfig
 
 N_CONCEPTS = 100
 """Concepts of the standard world."""
@@ -42,7 +48,7 @@ class CleanWorld:
 
     world: ConceptWorld
     corpus: Corpus
-    result: PretrainResult
+    result: "PretrainResult"
 
 
 def standard_world(seed: int, n_concepts: int = N_CONCEPTS) -> ConceptWorld:
@@ -51,9 +57,16 @@ def standard_world(seed: int, n_concepts: int = N_CONCEPTS) -> ConceptWorld:
     return ConceptWorld(WorldConfig(n_concepts=n_concepts, seed=seed))
 
 
-def clean_train_config(seed: int) -> TrainConfig:
+def clean_train_config(seed: int) -> "TrainConfig":
     """The training settings of the standard clean model of world ``seed``."""
+    from .pretrain import TrainConfig
+
     return TrainConfig(model=MODEL, epochs=EPOCHS, lr=LR, seed=seed)
+
+
+def recipe() -> dict[str, Any]:
+    """The settings that decide a standard clean model (for claim fingerprints)."""
+    return {"n_concepts": N_CONCEPTS, "n_pairs": N_PAIRS, "model": MODEL, "epochs": EPOCHS, "lr": LR}
 
 
 def clean_model(seed: int, progress: bool = True) -> CleanWorld:
@@ -66,6 +79,8 @@ def clean_model(seed: int, progress: bool = True) -> CleanWorld:
     progress : bool
         Show a progress bar while pre-training.
     """
+    from .pretrain import pretrain
+
     world = standard_world(seed)
     corpus = build_corpus(world, CorpusConfig(n_samples=N_PAIRS, seed=seed))
     return CleanWorld(world, corpus, pretrain(corpus, clean_train_config(seed), progress=progress))

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from . import stats
 from .cache import atomic_write_bytes
 from .claims import Claim, ClaimSet, _base_style, _seed_text
 from .profile import PROFILES
@@ -111,9 +112,20 @@ def record_paths(chapter: str, profile: str, root: Path | str | None = None) -> 
     return base / f"{chapter}-{profile}.csv", base / f"{chapter}-{profile}.json"
 
 
-def sweep_command(chapter: str, profile: str) -> str:
-    """The command that makes (or remakes) a record."""
-    return f"python scripts/sweep.py {chapter} --profile {profile} --seeds 1000-1019"
+def sweep_command(chapter: str, profile: str, meta: dict[str, Any] | None = None) -> str:
+    """The command that makes (or remakes) a record.
+
+    With a record's ``meta``, its held-out and design seeds are kept (so a remade record
+    never runs on the worlds the chapter was designed on); without, held-out base seeds
+    1000-1019 and design seeds 0-9, the book's convention.
+    """
+    if meta:
+        heldout = ",".join(str(s) for s in meta.get("heldout_seeds", [])) or "1000-1019"
+        design = ",".join(str(s) for s in meta.get("design_seeds", []))
+    else:
+        heldout, design = "1000-1019", "0-9"
+    cmd = f"python scripts/sweep.py {chapter} --profile {profile} --seeds {heldout}"
+    return cmd + (f" --design-seeds {design}" if design else "")
 
 
 def git_commit(repo: Path = _REPO) -> str:
@@ -124,12 +136,27 @@ def git_commit(repo: Path = _REPO) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     commit = out.stdout.strip()
-    return commit if len(commit) == 40 else ""
+    if len(commit) != 40:
+        return ""
+    try:  # code that differs from the commit (records themselves excluded) makes it "-dirty"
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "uim_utils", "scripts",
+                                ":(exclude)uim_utils/data/records"], capture_output=True, text=True, timeout=10,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        dirty = ""
+    return commit + ("-dirty" if dirty else "")
 
 
 def _check_seed_design(chapter: str, seeds: Sequence[int], n_worlds: int, design: Sequence[int],
                        heldout: Sequence[int]) -> None:
-    """Held-out runs must not use development worlds, and at least one run must be complete."""
+    """No development world in the record; every held-out run complete (at least one run)."""
+    overlap = sorted(set(seeds) & set(design))
+    if overlap:
+        raise ValueError(f"{chapter}: the record's worlds include the development (design) seed(s) {overlap}")
+    incomplete = sorted(b for b in heldout if not set(world_seeds(b, n_worlds)) <= set(seeds))
+    if incomplete:
+        raise ValueError(f"{chapter}: held-out run(s) with base seed(s) {incomplete} lack some of their "
+                         f"{n_worlds} worlds in the record")
     overlap = sorted({s for b in heldout for s in world_seeds(b, n_worlds)} & set(design))
     if overlap:
         raise ValueError(f"{chapter}: held-out runs would use the development (design) seed(s) {overlap}; "
@@ -258,7 +285,7 @@ def load_record(spec: ClaimSet, profile: str, root: Path | str | None = None) ->
     if int(meta["version"]) != spec.version:
         raise ValueError(f"{where} was made by claims version {meta['version']} but the chapter is at "
                          f"version {spec.version}: rerun scripts/sweep.py "
-                         f"(`{sweep_command(spec.chapter, profile)}`)")
+                         f"(`{sweep_command(spec.chapter, profile, meta)}`)")
     if meta["fingerprint"] != spec.fingerprint():
         raise ValueError(f"{where} was made by claims with fingerprint {meta['fingerprint']}, but the "
                          f"chapter's claims at the same version {spec.version} have fingerprint "
@@ -302,8 +329,12 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
         Columns :data:`SUMMARY_COLUMNS`. One row per claim: ``held`` of ``runs`` notebook
         runs (:func:`summary_runs`, replayed by
         :func:`uim_utils.worlds.window_verdicts`), ``held_in`` as text (``"18 of 20"``),
-        and the claim's own interval over *all* ``worlds`` of the record (``estimate``,
-        ``low``, ``high``, ``se``, ``rule``, ``distance_se``); plus a last row
+        the mean of the statistic over *all* ``worlds`` of the record with its interval at
+        the level the rule reads (``estimate``, ``low``, ``high``, ``se``; Student-t over
+        worlds, Fisher z for a correlation), the ``rule`` a run applies, and
+        ``distance_se``: the mean over runs of how many standard errors each run's
+        estimate lay beyond the rule's bound (for a per-world claim, the run's weakest
+        world); plus a last row
         ``"all asserted claims together"`` (id ``"all"``) with the runs in which every
         asserted claim held.
 
@@ -321,13 +352,13 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     n_runs = len(runs)
     rows = []
     for c in spec.claims:
-        res = c.test(table[c.statistic].to_numpy(dtype=float), confidence)
+        est = population_interval(c, table[c.statistic].to_numpy(dtype=float), confidence)
         held = int(wv[f"claim_{c.id}"].sum())
         rows.append({"id": c.id, "statement": c.statement, "kind": c.kind, "asserted": c.asserted,
                      "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}",
-                     "worlds": int(res.estimate.n), "estimate": res.estimate.estimate, "low": res.estimate.low,
-                     "high": res.estimate.high, "se": res.estimate.se, "rule": c.rule(confidence),
-                     "distance_se": res.distance_se})
+                     "worlds": int(est.n), "estimate": est.estimate, "low": est.low,
+                     "high": est.high, "se": est.se, "rule": c.rule(confidence),
+                     "distance_se": float(wv[f"dse_{c.id}"].mean())})
     held = int(wv["all_asserted"].sum())
     rows.append({"id": "all", "statement": ALL_ASSERTED, "kind": "", "asserted": True, "statistic": "",
                  "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}", "worlds": len(table),
@@ -337,6 +368,18 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     out.attrs = {"chapter": spec.chapter, "profile": record.meta["profile"], "runs": runs,
                  "n_worlds": record.n_worlds, "confidence": float(confidence)}
     return out
+
+
+def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> "stats.Estimate":
+    """The mean of a claim's statistic over many worlds, with its interval.
+
+    At the level the claim's rule reads; Student-t over worlds (Fisher z for a
+    correlation), also for a per-world claim (``within``), whose rule decides each world
+    alone but whose population mean is still an average over worlds.
+    """
+    if claim.within is None:
+        return claim.interval(values, confidence)
+    return stats.t_interval(values, confidence=claim.interval_confidence(confidence))
 
 
 def show_summary(summary: pd.DataFrame) -> "Styler":
@@ -412,7 +455,7 @@ def plot_record(spec: ClaimSet, record: Record, confidence: float = 0.95, ncols:
         values = record.table[c.statistic].to_numpy(dtype=float)
         sns.stripplot(y=values, ax=ax, color="tab:blue" if c.asserted else "tab:gray", alpha=0.7, size=4,
                       jitter=0.2)
-        est = c.interval(values, confidence)
+        est = population_interval(c, values, confidence)
         ax.errorbar([0.5], [est.estimate], yerr=[[est.estimate - est.low], [est.high - est.estimate]], fmt="o",
                     color="black", capsize=4, ms=5)
         for b in claim_bounds(c):

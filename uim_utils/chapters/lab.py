@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import lab
 from ..claims import Claim, ClaimSet
 from ..world import DOMAINS
 from . import Chapter
 
-N_CONCEPTS = 100
+N_CONCEPTS = lab.N_CONCEPTS
 CHANCE = 1 / N_CONCEPTS
 FLOOR = 10 * CHANCE
 """Zero-shot accuracy every domain must clear: ten times chance."""
@@ -36,6 +37,7 @@ N_BOOT = 1000
 SPEC = ClaimSet(
     chapter="00_the_lab",
     version=1,
+    design={**lab.recipe(), "n_test": N_TEST, "n_boot": N_BOOT, "test_seed": "seed + 1"},
     claims=(
         *(Claim(f"1{'abcd'[i]}", f"Zero-shot works on {d} images: accuracy above ten times chance "
                                  f"({FLOOR:.2f}) in every world",
@@ -91,7 +93,6 @@ def statistics(trained: dict[str, tuple[np.ndarray, np.ndarray]],
 
 def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str, float]:
     """Statistics of world ``seed``: the clean model's zero-shot accuracy per domain and the control."""
-    from .. import lab
     from ..models import create_lab_model
 
     clean = lab.clean_model(seed, progress=progress)

@@ -38,6 +38,8 @@ HEAD_SHARE_TEST = N_GROUP / N_CLASSES
 SPEC = ClaimSet(
     chapter="00_chapter_template",
     version=2,
+    design={"ratio": RATIO, "control_ratio": 1, "n_max": N_MAX, "n_group": N_GROUP, "tau": TAU,
+            "model": "LogisticRegression(max_iter=2000)", "test_size": 0.5},
     claims=(
         Claim("1", f"Inheritance: recall on the {N_GROUP} rarest classes is at least 0.20 below "
                    f"recall on the {N_GROUP} most frequent (ratio {RATIO})",
