@@ -103,16 +103,24 @@ print(f"{len(NAMES)} registered chapter(s); records in {RECORDS_DIR.relative_to(
 # - a **cost** (a *non-inferiority* claim: "the mitigation costs at most 0.02 accuracy")
 #   holds when the 95% interval's lower end is above minus the margin.
 #
+# - a **per-world** claim ("in every world", for chapters that can afford only two or
+#   three worlds per run) holds when, in each world of the run, the world's own interval
+#   over concepts clears the rule; its record's worlds are independent replications.
+#
 # A **notebook run** with base seed `s` (`UIM_SEED=s`) uses the worlds `s, s+1, ...,
-# s+n-1`, where `n` is the chapter's number of worlds per run in the profile (a handful
-# in `ci`, more in `lab`).
+# s+n-1`, where `n` is the chapter's number of worlds per run in the profile (two or
+# more, twenty for the cheap template). Held-out runs whose windows overlap share worlds
+# and are not independent: a record of claims over worlds steps its base seeds by `n`
+# (e.g. `--seeds 2000-2380:20`).
 #
 # **Development and held-out seeds.** While a chapter is written, its author looks at
 # some seeds again and again, choosing sizes, dials and thresholds: these are the
 # *development* (design) seeds, and the claims were bound to hold on them. The record
 # uses *held-out* seeds, chosen after the claims were frozen and never looked at before:
 # the runs with base seeds 1000, 1001, ... for example. Only they are evidence that the
-# claims hold beyond the worlds they were designed on. The record lists both.
+# claims hold beyond the worlds they were designed on. The record lists both, and a note
+# on how it came about (e.g. an earlier held-out run that led to more power per run;
+# the seeds seen then count as development seeds afterwards).
 #
 # **How to read a record's table.** One row per claim:
 #
@@ -123,9 +131,12 @@ print(f"{len(NAMES)} registered chapter(s); records in {RECORDS_DIR.relative_to(
 # - *mean over worlds* and *interval*: the statistic averaged over *all* worlds of the
 #   record, with the claim's own interval (much narrower than one run's, since it rests
 #   on many more worlds);
-# - *SEs beyond*: how many standard errors that mean lies beyond the rule's threshold or
-#   margin (positive on the side where the claim holds). A claim a few SEs beyond its
-#   threshold over all worlds can still fail in a run that sees only a few of them;
+# - *SEs beyond (mean per run)*: how many standard errors each run's estimate lay beyond
+#   the rule's threshold or margin (positive on the side where the claim holds; for a
+#   per-world claim, the run's weakest world), averaged over the runs. A claim only one
+#   or two SEs beyond in an average run fails in some runs;
+# - *SEs beyond (all worlds)*: the same for the mean over all the record's worlds, in
+#   standard errors over worlds (the population figure);
 # - exploratory claims (marked, in italics) are shown for information and never
 #   asserted.
 #
@@ -174,7 +185,8 @@ print(f"{shown} record(s) shown, {len(problems)} refused")
 #
 # A record is refused when the chapter's claims or measurement changed after it was
 # made: the chapter's claims carry a version, bumped with every change, and a
-# fingerprint of every claim's text, statistic, threshold and margin. To make a record
+# fingerprint of every claim's text, statistic, threshold and margin and of the
+# measurement's settings (model, sizes, epochs). To make a record
 # again (or for the first time), run the sweep from the repository's root:
 #
 # ```bash

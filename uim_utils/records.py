@@ -52,7 +52,8 @@ RECORDS_DIR = Path(__file__).resolve().parent / "data" / "records"
 _REPO = Path(__file__).resolve().parents[1]
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("id", "statement", "kind", "asserted", "statistic", "held", "runs", "held_in",
-                                    "worlds", "estimate", "low", "high", "se", "rule", "distance_se")
+                                    "worlds", "estimate", "low", "high", "se", "rule", "distance_se",
+                                    "distance_se_worlds")
 """Columns of :func:`record_summary`, in order."""
 
 ALL_ASSERTED = "all asserted claims together"
@@ -334,7 +335,8 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
         worlds, Fisher z for a correlation), the ``rule`` a run applies, and
         ``distance_se``: the mean over runs of how many standard errors each run's
         estimate lay beyond the rule's bound (for a per-world claim, the run's weakest
-        world); plus a last row
+        world); ``distance_se_worlds``: the same distance for the mean over all worlds,
+        in standard errors over worlds; plus a last row
         ``"all asserted claims together"`` (id ``"all"``) with the runs in which every
         asserted claim held.
 
@@ -358,16 +360,26 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
                      "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}",
                      "worlds": int(est.n), "estimate": est.estimate, "low": est.low,
                      "high": est.high, "se": est.se, "rule": c.rule(confidence),
-                     "distance_se": float(wv[f"dse_{c.id}"].mean())})
+                     "distance_se": float(wv[f"dse_{c.id}"].mean()),
+                     "distance_se_worlds": _population_distance(c, est)})
     held = int(wv["all_asserted"].sum())
     rows.append({"id": "all", "statement": ALL_ASSERTED, "kind": "", "asserted": True, "statistic": "",
                  "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}", "worlds": len(table),
                  "estimate": np.nan, "low": np.nan, "high": np.nan, "se": np.nan, "rule": "",
-                 "distance_se": np.nan})
+                 "distance_se": np.nan, "distance_se_worlds": np.nan})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     out.attrs = {"chapter": spec.chapter, "profile": record.meta["profile"], "runs": runs,
                  "n_worlds": record.n_worlds, "confidence": float(confidence)}
     return out
+
+
+def _population_distance(claim: Claim, est: "stats.Estimate") -> float:
+    """Standard errors (over all the record's worlds) between the mean and the rule's bound."""
+    if claim.kind == "effect":
+        return float(stats.effect_test(est, claim.threshold, claim.direction).distance_se)
+    if claim.kind == "equivalence":
+        return float(stats.equivalence_test(est, claim.margin).distance_se)
+    return float(stats.non_inferiority_test(est, claim.margin, claim.direction).distance_se)
 
 
 def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> "stats.Estimate":
@@ -401,7 +413,8 @@ def show_summary(summary: pd.DataFrame) -> "Styler":
         "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(s["low"], s["high"])],
         "worlds": s["worlds"],
         "rule": s["rule"],
-        "SEs beyond": s["distance_se"],
+        "SEs beyond (mean per run)": s["distance_se"],
+        "SEs beyond (all worlds)": s["distance_se_worlds"],
     })
     asserted = s["asserted"].astype(bool).to_numpy()
     frac = (s["held"] / s["runs"]).to_numpy()
