@@ -61,14 +61,20 @@ def concept_mean_se(correct: np.ndarray, labels: np.ndarray, seed: int) -> tuple
     return est.estimate, est.se
 
 
-def zero_shot_correct(lm: Any, world: Any, n_per_class: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per domain, 0/1 zero-shot correctness of each test image and its concept."""
+def test_sets(world: Any, n_per_class: int, seed: int,
+              domains: tuple[str, ...] = DOMAINS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per domain, ``n_per_class`` test images of every concept (render seeds no corpus uses)."""
+    return {d: world.sample(n_per_class, d, seed=seed + 1) for d in domains}
+
+
+def zero_shot_correct(lm: Any, world: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]]
+                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per domain of ``sets``, 0/1 zero-shot correctness of each test image and its concept."""
     from .. import evaluate as ev
 
     head = ev.zero_shot_head(lm, world.classnames)
     out = {}
-    for domain in DOMAINS:
-        x, y = world.sample(n_per_class, domain, seed=seed + 1)
+    for domain, (x, y) in sets.items():
         pred = ev.zero_shot_logits(ev.encode_images(lm, x), head).argmax(1)
         out[domain] = (pred == y, y)
     return out
@@ -96,9 +102,9 @@ def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str,
     from ..models import create_lab_model
 
     clean = lab.clean_model(seed, progress=progress)
-    n = N_TEST[profile]
-    trained = zero_shot_correct(clean.result.model, clean.world, n, seed)
-    untrained = zero_shot_correct(create_lab_model(lab.MODEL, seed=seed), clean.world, n, seed)
+    sets = test_sets(clean.world, N_TEST[profile], seed)
+    trained = zero_shot_correct(clean.result.model, clean.world, sets)
+    untrained = zero_shot_correct(create_lab_model(lab.MODEL, seed=seed), clean.world, {"photo": sets["photo"]})
     return statistics(trained, untrained, seed)
 
 
