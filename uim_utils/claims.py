@@ -234,7 +234,10 @@ class Claim:
 
     def test(self, values: Sequence[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> TestResult:
         """Decide the claim on the given worlds (see the module docstring for the rules)."""
-        est = self.interval(values, confidence)
+        return self.decide(self.interval(values, confidence))
+
+    def decide(self, est: Estimate) -> TestResult:
+        """Apply the claim's rule (its kind, threshold or margin, direction) to an interval."""
         if self.kind == "effect":
             return stats.effect_test(est, threshold=self.threshold, direction=self.direction)
         if self.kind == "equivalence":
@@ -272,14 +275,8 @@ class Claim:
         z = float(scipy_stats.norm.ppf(0.5 + level / 2))
         out = []
         for x, s in zip(v, se):
-            est = Estimate(float(x), float(x - z * s), float(x + z * s), float(s), 1, self.within,
-                           "normal", level)
-            if self.kind == "effect":
-                out.append(stats.effect_test(est, threshold=self.threshold, direction=self.direction))
-            elif self.kind == "equivalence":
-                out.append(stats.equivalence_test(est, self.margin))
-            else:
-                out.append(stats.non_inferiority_test(est, self.margin, direction=self.direction))
+            out.append(self.decide(Estimate(float(x), float(x - z * s), float(x + z * s), float(s), 1, self.within,
+                                            "normal", level)))
         return out
 
     def rule(self, confidence: float = 0.95) -> str:

@@ -361,7 +361,7 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
                      "worlds": int(est.n), "estimate": est.estimate, "low": est.low,
                      "high": est.high, "se": est.se, "rule": c.rule(confidence),
                      "distance_se": float(wv[f"dse_{c.id}"].mean()),
-                     "distance_se_worlds": _population_distance(c, est)})
+                     "distance_se_worlds": float(c.decide(est).distance_se)})
     held = int(wv["all_asserted"].sum())
     rows.append({"id": "all", "statement": ALL_ASSERTED, "kind": "", "asserted": True, "statistic": "",
                  "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}", "worlds": len(table),
@@ -371,15 +371,6 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     out.attrs = {"chapter": spec.chapter, "profile": record.meta["profile"], "runs": runs,
                  "n_worlds": record.n_worlds, "confidence": float(confidence)}
     return out
-
-
-def _population_distance(claim: Claim, est: "stats.Estimate") -> float:
-    """Standard errors (over all the record's worlds) between the mean and the rule's bound."""
-    if claim.kind == "effect":
-        return float(stats.effect_test(est, claim.threshold, claim.direction).distance_se)
-    if claim.kind == "equivalence":
-        return float(stats.equivalence_test(est, claim.margin).distance_se)
-    return float(stats.non_inferiority_test(est, claim.margin, claim.direction).distance_se)
 
 
 def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> "stats.Estimate":
