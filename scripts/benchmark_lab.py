@@ -44,7 +44,7 @@ from uim_utils import evaluate as ev
 from uim_utils import lab
 from uim_utils.corpus import Corpus, CorpusConfig, build_corpus
 from uim_utils.models import count_parameters, create_lab_model, lab_to_tensor
-from uim_utils.pretrain import TrainConfig, param_groups, pretrain
+from uim_utils.pretrain import TrainConfig, make_optimizer, pretrain
 from uim_utils.world import DOMAINS, ConceptWorld
 
 N_TEST = 20
@@ -88,14 +88,14 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
 
     One batch of ``cfg.batch_size`` pairs of ``corpus``, stepped ``warmup + steps`` times
     with the loss and optimizer of :func:`uim_utils.pretrain.train_contrastive`
-    (``open_clip.ClipLoss``; AdamW on :func:`~uim_utils.pretrain.param_groups`,
+    (``open_clip.ClipLoss``; :func:`~uim_utils.pretrain.make_optimizer`, AdamW on its param groups,
     betas (0.9, 0.98), eps 1e-6; the temperature clamp counts as optimizer).
     """
     lm = create_lab_model(cfg.model, seed=cfg.seed)
     model = lm.model
     model.train()
     loss_fn = open_clip.ClipLoss()
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+    opt = make_optimizer(model, cfg)
     idx = np.arange(cfg.batch_size)
     x = lab_to_tensor(corpus.images[idx])
     tok = lm.tokenizer([corpus.captions[i] for i in idx])

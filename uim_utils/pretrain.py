@@ -157,6 +157,11 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """The pre-training optimizer: AdamW on :func:`param_groups` with CLIP's betas and eps."""
+    return torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+
+
 def cosine_lr(step: int, total: int, warmup: int, peak: float) -> float:
     """Linear warm-up to ``peak`` then cosine decay to zero."""
     if step < warmup:
@@ -199,7 +204,7 @@ def train_contrastive(
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     loss_fn = open_clip.ClipLoss()
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+    opt = make_optimizer(model, cfg)
     n = len(images)
     steps_per_epoch = n // cfg.batch_size  # drop the ragged last batch: same-size steps
     total = steps_per_epoch * cfg.epochs
