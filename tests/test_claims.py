@@ -288,3 +288,33 @@ def test_fingerprint_changes_with_within() -> None:
     prints = {spec_of(Claim("1", "x", "acc", "effect", threshold=0.1, within=w)).fingerprint()
               for w in (None, "concepts", "images")}
     assert len(prints) == 3
+
+
+# ------------------------------------------------------------------ runs of one world
+
+def test_min_worlds_is_one_only_when_every_asserted_claim_is_per_world() -> None:
+    per_world = Claim("1", "Positive in every world", "gap", "effect", within="concepts")
+    over = Claim("2", "Positive on average", "tiny", "effect")
+    assert spec_of(per_world).min_worlds == 1
+    assert spec_of(per_world, over).min_worlds == 2
+    assert spec_of(per_world, Claim("2", "Positive on average", "tiny", "effect", asserted=False)).min_worlds == 1
+
+
+def test_a_one_world_run_decides_per_world_claims_and_leaves_exploratory_ones_undecided() -> None:
+    from uim_utils.claims import UNDECIDED
+
+    spec = spec_of(Claim("1", "Positive in every world", "gap", "effect", within="concepts"),
+                   Claim("2", "Near zero on average", "tiny", "equivalence", margin=0.1, asserted=False))
+    one = pd.DataFrame({"seed": [7], "gap": [0.3], "gap_se": [0.05], "tiny": [0.01]})
+    v = spec.check(one).set_index("id")
+    assert v.loc["1", "verdict"] == "holds" and v.loc["1", "low"] == pytest.approx(0.3 - 1.959964 * 0.05)
+    assert v.loc["2", "verdict"] == UNDECIDED and v.loc["2", "estimate"] == 0.01 and math.isnan(v.loc["2", "low"])
+    failing = one.assign(gap=[0.05])
+    with pytest.raises(AssertionError, match="claim 1"):
+        spec.check(failing)
+
+
+def test_a_one_world_run_is_refused_when_a_claim_is_asserted_over_worlds() -> None:
+    spec = spec_of(Claim("1", "Positive on average", "gap", "effect"))
+    with pytest.raises(ValueError, match="need at least 2 worlds, got seed"):
+        spec.verdicts(TABLE.iloc[:1])

@@ -291,3 +291,15 @@ def test_sweep_with_two_worker_processes(tmp_path: Path, monkeypatch, capsys) ->
 def test_sweep_docstring_says_how_to_use_it() -> None:
     doc = load_sweep().__doc__
     assert "python scripts/sweep.py" in doc and "--check" in doc and "--workers" in doc
+
+
+def test_one_world_runs_count_per_world_claims_and_pool_the_exploratory_control(tmp_path: Path) -> None:
+    spec = ClaimSet("00_toy", 1, (
+        Claim("1", "The gap is positive in every world", "gap", "effect", within="concepts"),
+        Claim("2", "The control is null on average", "ctrl", "equivalence", margin=0.1, asserted=False),
+    ))
+    table = TOY.assign(gap_se=0.05)
+    write_record(spec, "ci", table, 1, heldout_seeds=[0, 1, 2, 3, 4], root=tmp_path)
+    s = record_summary(spec, load_record(spec, "ci", root=tmp_path)).set_index("id")
+    assert s.loc["1", "held_in"] == "4 of 5" and s.loc["all", "held_in"] == "4 of 5"
+    assert s.loc["2", "held_in"] == "not decided in one-world runs; over all 7 worlds: holds"

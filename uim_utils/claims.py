@@ -73,6 +73,8 @@ VERDICT_COLUMNS: tuple[str, ...] = ("id", "statement", "kind", "asserted", "stat
 """Columns of :meth:`ClaimSet.verdicts`, in order."""
 
 HOLDS, FAILS = "holds", "does not hold"
+UNDECIDED = "needs 2+ worlds"
+"""Verdict of an exploratory claim over worlds in a run of one world (nothing to average)."""
 
 
 def _check_confidence(confidence: float) -> None:
@@ -369,6 +371,15 @@ class ClaimSet:
         """The claims the chapter asserts (not the exploratory ones)."""
         return tuple(c for c in self.claims if c.asserted)
 
+    @property
+    def min_worlds(self) -> int:
+        """Fewest worlds a run needs: 2 if a claim is asserted over worlds, else 1.
+
+        A claim decided in every world (``within`` set) needs one world; an interval over
+        worlds needs two.
+        """
+        return 2 if any(c.within is None for c in self.asserted()) else 1
+
     def get(self, claim_id: str) -> Claim:
         """The claim with this id (ValueError listing the known ids otherwise)."""
         for c in self.claims:
@@ -449,17 +460,22 @@ class ClaimSet:
         Raises
         ------
         ValueError
-            See :meth:`validate_table`; also if there are fewer than 2 worlds.
+            See :meth:`validate_table`; also if there are fewer than :attr:`min_worlds`
+            worlds. In a run of one world an exploratory claim over worlds is shown with
+            its value and the verdict :data:`UNDECIDED`.
         """
         _check_confidence(confidence)
         table = self.validate_table(table)
-        if len(table) < 2:
-            raise ValueError(f"{self.chapter}: claims over worlds need at least 2 worlds, got seed(s) "
+        if len(table) < self.min_worlds:
+            raise ValueError(f"{self.chapter}: asserted claims over worlds need at least 2 worlds, got seed(s) "
                              f"{table['seed'].tolist()}")
         rows = []
         for c in self.claims:
             values = table[c.statistic].to_numpy(dtype=float)
-            if c.within is None:
+            if c.within is None and len(table) < 2:  # exploratory: shown, not decided
+                summary = dict(n_worlds=1, estimate=float(values[0]), low=float("nan"), high=float("nan"),
+                               se=float("nan"), distance_se=float("nan"), passed=None)
+            elif c.within is None:
                 res = c.test(values, confidence)
                 est = res.estimate
                 summary = dict(n_worlds=int(est.n), estimate=float(est.estimate), low=float(est.low),
@@ -476,7 +492,7 @@ class ClaimSet:
                          "statistic": c.statistic, "n_worlds": summary["n_worlds"],
                          "estimate": summary["estimate"], "low": summary["low"], "high": summary["high"],
                          "se": summary["se"], "rule": c.rule(confidence), "distance_se": summary["distance_se"],
-                         "verdict": HOLDS if summary["passed"] else FAILS})
+                         "verdict": UNDECIDED if summary["passed"] is None else HOLDS if summary["passed"] else FAILS})
         out = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
         out.attrs = {"chapter": self.chapter, "seeds": table["seed"].tolist(), "confidence": float(confidence)}
         return out

@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import stats
 from .cache import atomic_write_bytes
-from .claims import Claim, ClaimSet, _base_style, _seed_text
+from .claims import FAILS, HOLDS, Claim, ClaimSet, _base_style, _seed_text
 from .profile import PROFILES
 from .validate import check_int
 from .worlds import _check_unique_seeds, full_windows, window_verdicts, world_seeds
@@ -189,7 +189,7 @@ def write_record(
     table : DataFrame
         One row per world (``seed`` plus the statistics).
     n_worlds : int
-        Worlds per notebook run (>= 2).
+        Worlds per notebook run (at least ``spec.min_worlds``).
     design_seeds : sequence of int
         Development seeds used while designing the chapter (not the record's worlds).
     heldout_seeds : sequence of int
@@ -214,7 +214,7 @@ def write_record(
         notebook run.
     """
     csv_path, json_path = record_paths(spec.chapter, profile, root)
-    check_int("n_worlds", n_worlds, 2)
+    check_int("n_worlds", n_worlds, spec.min_worlds)
     table = spec.validate_table(table)
     design = _check_unique_seeds(list(design_seeds))
     heldout = sorted(_check_unique_seeds(list(heldout_seeds)))
@@ -329,7 +329,9 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     DataFrame
         Columns :data:`SUMMARY_COLUMNS`. One row per claim: ``held`` of ``runs`` notebook
         runs (:func:`summary_runs`, replayed by
-        :func:`uim_utils.worlds.window_verdicts`), ``held_in`` as text (``"18 of 20"``),
+        :func:`uim_utils.worlds.window_verdicts`), ``held_in`` as text (``"18 of 20"``;
+        for an exploratory claim over worlds in a record of one-world runs, its verdict
+        over all the record's worlds instead),
         the mean of the statistic over *all* ``worlds`` of the record with its interval at
         the level the rule reads (``estimate``, ``low``, ``high``, ``se``; Student-t over
         worlds, Fisher z for a correlation), the ``rule`` a run applies, and
@@ -356,8 +358,12 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     for c in spec.claims:
         est = population_interval(c, table[c.statistic].to_numpy(dtype=float), confidence)
         held = int(wv[f"claim_{c.id}"].sum())
+        held_in = f"{held} of {n_runs}"
+        if c.within is None and record.n_worlds < 2:  # a one-world run cannot decide it
+            verdict = HOLDS if c.decide(est).passed else FAILS
+            held_in = f"not decided in one-world runs; over all {int(est.n)} worlds: {verdict}"
         rows.append({"id": c.id, "statement": c.statement, "kind": c.kind, "asserted": c.asserted,
-                     "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}",
+                     "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": held_in,
                      "worlds": int(est.n), "estimate": est.estimate, "low": est.low,
                      "high": est.high, "se": est.se, "rule": c.rule(confidence),
                      "distance_se": float(wv[f"dse_{c.id}"].mean()),

@@ -155,7 +155,7 @@ def window_verdicts(
     table : DataFrame
         Per-world statistics (a ``seed`` column and the claims' statistics).
     n_worlds : int
-        Worlds per notebook run (>= 2).
+        Worlds per notebook run (at least ``spec.min_worlds``).
     base_seeds : sequence of int
         The runs to replay.
     confidence : float
@@ -171,10 +171,10 @@ def window_verdicts(
     Raises
     ------
     ValueError
-        If ``n_worlds`` < 2, ``base_seeds`` is empty or repeats a seed, or a window's world
+        If ``n_worlds`` < ``spec.min_worlds``, ``base_seeds`` is empty or repeats a seed, or a window's world
         is not in ``table`` (the message names the base seed and the missing seeds).
     """
-    check_int("n_worlds", n_worlds, 2)
+    check_int("n_worlds", n_worlds, spec.min_worlds)
     base = _check_unique_seeds(list(base_seeds))
     if not base:
         raise ValueError("no notebook runs: base_seeds is empty")
