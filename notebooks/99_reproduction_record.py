@@ -103,13 +103,17 @@ print(f"{len(NAMES)} registered chapter(s); records in {RECORDS_DIR.relative_to(
 # - a **cost** (a *non-inferiority* claim: "the mitigation costs at most 0.02 accuracy")
 #   holds when the 95% interval's lower end is above minus the margin.
 #
-# - a **per-world** claim ("in every world", for chapters that can afford only two or
+# - a **per-world** claim ("in every world", for chapters that can afford only one to
 #   three worlds per run) holds when, in each world of the run, the world's own interval
 #   over concepts clears the rule; its record's worlds are independent replications.
+#   A claim about the average world cannot be decided by a run of one world: such a
+#   claim is exploratory in the chapter, and its record decides it over all the
+#   record's worlds.
 #
 # A **notebook run** with base seed `s` (`UIM_SEED=s`) uses the worlds `s, s+1, ...,
-# s+n-1`, where `n` is the chapter's number of worlds per run in the profile (two or
-# more, twenty for the cheap template). Held-out runs whose windows overlap share worlds
+# s+n-1`, where `n` is the chapter's number of worlds per run in the profile (one when
+# a world is costly and every asserted claim is per world, twenty for the cheap
+# template). Held-out runs whose windows overlap share worlds
 # and are not independent: a record of claims over worlds steps its base seeds by `n`
 # (e.g. `--seeds 2000-2380:20`).
 #

@@ -257,6 +257,16 @@ def test_check_real_names_a_failing_claim(monkeypatch):
     monkeypatch.setattr(fr, "_measure", shifted)
     with pytest.raises(AssertionError, match=r"claim R2 \(ImageNet: .*RN50.*\): .* = -0.100 \[-0.200, 0.000\]"):
         fr.check_real()
+    shown = fr.real_verdicts()   # a table computed before is checked as it is
+    with pytest.raises(AssertionError, match="claim R2"):
+        fr.check_real(shown)
+
+
+def test_check_real_refuses_a_table_of_other_claims():
+    with pytest.raises(ValueError, match=r"real_verdicts\(\) with claims \['R1'"):
+        fr.check_real(pd.DataFrame({"id": ["R1"], "verdict": ["holds"], "asserted": [True]}))
+    with pytest.raises(ValueError, match="got list"):
+        fr.check_real([1, 2])
 
 
 # --------------------------------------------------------------------------- plots

@@ -276,68 +276,6 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
         L.wild_pipeline(lm, metrics, x_test, y_test + 4, x_unl, n_group=1)
 
 
-def test_load_seed_table_ships_32_consistent_seeds(tmp_path) -> None:
-    t = L.load_seed_table()
-    assert t["seed"].tolist() == list(range(32))
-    # the verdict columns follow the numbers with the chapter's thresholds
-    assert (t["claim4"] == ((t["real_low"] > 0) & (t["real_drop"] <= 0.02))).all()
-    assert (t["claim5"] == ((t["la_low"] > 0) & (t["la_drop"] <= 0.02))).all()
-    assert (t["claim1"] == ((t["zipf_spearman"] > 0) & (t["zipf_p"] < 0.01) & (t["zipf_slope_low"] > 0))).all()
-    assert (t["claim2"] == (t["control_p"] >= 0.05)).all()
-    assert (t["claim1p"] == ((t["zipf_partial_spearman"] > 0) & (t["zipf_partial_p"] < 0.01)
-                             & (t["zipf_partial_slope_low"] > 0))).all()
-    assert (t["claim3"] == (t["probe_low"] > 0)).all()
-    assert (t["claim3b"] == (t["probe_gap"] < t["zs_gap_low"])).all()
-    assert (t["claim4b"] == (t["real_renamed_low"] > 0)).all()
-    assert (t["all"] == t[["claim1", "claim2", "claim3b", "claim4", "claim5"]].all(axis=1)).all()
-    assert ((t["real_low"] <= t["real_gain"]) & (t["real_gain"] <= t["real_high"])).all()
-    bad = tmp_path / "bad.csv"
-    bad.write_text("seed,zs_gap\n0,0.1\n")
-    with pytest.raises(ValueError, match="lacks columns"):
-        L.load_seed_table(bad)
-    dup = tmp_path / "dup.csv"
-    t.iloc[[0, 0]].to_csv(dup, index=False)
-    with pytest.raises(ValueError, match="one row per seed"):
-        L.load_seed_table(dup)
-    with pytest.raises(ValueError, match="missing.csv"):
-        L.load_seed_table(tmp_path / "missing.csv")
-
-
-def test_claim_summary_counts_verdicts_and_averages_statistics() -> None:
-    # three worlds, values chosen by hand
-    cols = {v: [True, False, True] for v, _, _, _ in L.SEED_CLAIMS}
-    cols.update({stat: [0.1, 0.2, 0.3] for _, _, stat, _ in L.SEED_CLAIMS})
-    t = pd.DataFrame({**cols, "all": [True, False, False]})
-    t.loc[1, "claim5"] = True
-    t.loc[[1, 2], "claim3"] = False
-    s = L.claim_summary(t).set_index("claim")
-    label = {v: c for v, c, _, _ in L.SEED_CLAIMS}
-    assert s.loc[label["claim5"], "held"] == 3
-    assert s.loc[label["claim1"], "held"] == 2
-    assert s.loc[label["claim3"], "held"] == 1
-    assert s.loc["all asserted claims together", "held"] == 1
-    assert (s["worlds"] == 3).all()
-    row = s.iloc[0]
-    assert row["mean"] == pytest.approx(0.2) and row["low"] < 0.2 < row["high"]
-    # Student-t 95% with 2 dof: half width 4.303 * sd / sqrt(3)
-    assert row["high"] - row["mean"] == pytest.approx(4.303 * 0.1 / np.sqrt(3), rel=1e-3)
-    assert s["asserted"].sum() == 6                      # claims 1, 2, 3b, 4, 5 and "all"
-    with pytest.raises(ValueError, match="la_gain"):
-        L.claim_summary(t.drop(columns="la_gain"))
-    with pytest.raises(ValueError, match="non-empty"):
-        L.claim_summary(t.iloc[:0])
-
-
-def test_claim_summary_of_the_shipped_table_matches_its_columns() -> None:
-    t = L.load_seed_table()
-    s = L.claim_summary(t)
-    for (verdict, _, stat, _), (_, row) in zip(L.SEED_CLAIMS, s.iterrows()):
-        assert row["held"] == t[verdict].sum()
-        assert row["mean"] == pytest.approx(t[stat].mean())
-    assert L.ASSERTED_CLAIMS == ("claim1", "claim2", "claim3b", "claim4", "claim5")
-    assert s.iloc[-1]["held"] == t[list(L.ASSERTED_CLAIMS)].all(axis=1).sum()
-
-
 def test_frequency_prior_keeps_the_frequency_part_only() -> None:
     rng = np.random.default_rng(0)
     freq = np.array([5000, 1000, 300, 100, 30, 10, 3, 1] * 5, dtype=float)

@@ -899,16 +899,30 @@ def real_verdicts(data_dir: Path | str | None = None) -> pd.DataFrame:
     return out
 
 
-def check_real(data_dir: Path | str | None = None) -> pd.DataFrame:
-    """:func:`real_verdicts`, then assert every asserted claim.
+def check_real(verdicts: pd.DataFrame | None = None, data_dir: Path | str | None = None) -> pd.DataFrame:
+    """Assert every asserted real-data claim.
+
+    Parameters
+    ----------
+    verdicts : DataFrame, optional
+        A table from :func:`real_verdicts` (e.g. the one a notebook just showed);
+        computed if omitted.
+    data_dir : path, optional
+        As in :func:`joined` (used only when ``verdicts`` is omitted).
 
     Raises
     ------
     AssertionError
         Naming every asserted claim that does not hold: id, statement, estimate,
         interval and rule.
+    ValueError
+        If ``verdicts`` does not list exactly the claims of :func:`real_claims`.
     """
-    v = real_verdicts(data_dir)
+    v = real_verdicts(data_dir) if verdicts is None else verdicts
+    expected = [c.id for c in real_claims().claims]
+    if not isinstance(v, pd.DataFrame) or "id" not in v.columns or list(v["id"]) != expected:
+        got = list(v["id"]) if isinstance(v, pd.DataFrame) and "id" in v.columns else type(v).__name__
+        raise ValueError(f"verdicts must be the table of real_verdicts() with claims {expected}, got {got}")
     failed = v[v["asserted"] & (v["verdict"] != HOLDS)]
     if len(failed):
         lines = [f"{REAL_CHAPTER}: {len(failed)} asserted real-data claim(s) do not hold:"]

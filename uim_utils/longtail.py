@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .evaluate import accuracy, mean_ci, paired_gain
+from .evaluate import accuracy, paired_gain
 from .models import LoadedModel, WildModeUnavailable
 from .validate import check_int
 
@@ -242,98 +242,6 @@ def most_frequent_names(per_name: pd.DataFrame, fallback: Sequence[str] | None =
         else:
             raise ValueError(f"concept {c} has no counted names and no fallback")
     return out
-
-
-SEED_TABLE = Path(__file__).resolve().parent / "data" / "long_tail_seeds_ci.csv"
-"""Chapter 1's claims measured on 32 seeds (0-15, on which variants were chosen, and 16-31,
-run after): the output of ``scripts/sweep_longtail.py`` (ci sizes, one thread per process)."""
-
-_SEED_TABLE_COLUMNS = ("seed", "zs_gap", "tail_pred_share", "zipf_spearman", "zipf_p", "control_p",
-                       "real_gain", "real_low", "real_high", "real_renamed_gain", "real_unchanged_gain",
-                       "la_gain", "la_low", "la_high", "gla_gain", "all")
-
-
-def load_seed_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Chapter 1's table of seeds (one row per seed), checked on read.
-
-    Parameters
-    ----------
-    path : path-like, optional
-        A CSV written by ``scripts/sweep_longtail.py``; default: the table shipped with
-        the package (:data:`SEED_TABLE`).
-
-    Raises
-    ------
-    ValueError
-        If the file is not a CSV with the expected columns, one row per seed.
-    """
-    path = Path(path) if path is not None else SEED_TABLE
-    try:
-        table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read the seed table {str(path)!r}: {exc}") from exc
-    missing = [c for c in _SEED_TABLE_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"seed table {str(path)!r} lacks columns {missing}")
-    if table["seed"].duplicated().any() or table.empty:
-        raise ValueError(f"seed table {str(path)!r} must have one row per seed")
-    return table.sort_values("seed").reset_index(drop=True)
-
-
-SEED_CLAIMS: tuple[tuple[str, str, str, bool], ...] = (
-    ("claim1", "1: frequency predicts accuracy (Spearman p < 0.01, slope > 0)", "zipf_spearman", True),
-    ("claim1p", "1p: the same, concept difficulty held fixed", "zipf_partial_spearman", False),
-    ("claim2", "2: uniform control not correlated (p >= 0.05)", "control_spearman", True),
-    ("claim3", "3: a probe on balanced labels keeps a gap (CI above 0)", "probe_gap", False),
-    ("claim3b", "3b: probe gap below the zero-shot gap's low end", "probe_gap", True),
-    ("claim4", "4: REAL-Prompt raises tail accuracy", "real_gain", True),
-    ("claim4b", "4b: REAL-Prompt raises the renamed tail concepts", "real_renamed_gain", False),
-    ("claim5", "5: logit adjustment raises tail accuracy", "la_gain", True),
-    ("claim5b", "5b: logit adjustment, frequency part of the prior", "laf_gain", False),
-)
-"""Chapter 1's per-world verdicts in the seed table: (verdict column, claim, the
-statistic it tests, whether the chapter asserts it)."""
-
-ASSERTED_CLAIMS: tuple[str, ...] = tuple(v for v, _, _, asserted in SEED_CLAIMS if asserted)
-"""The verdict columns chapter 1 asserts; a world's ``all`` is their conjunction."""
-
-
-def claim_summary(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """How often each of chapter 1's claims held across worlds, and its mean effect.
-
-    Parameters
-    ----------
-    table : DataFrame
-        One row per seed (world), with the verdict and statistic columns of
-        :data:`SEED_CLAIMS` and ``all``; e.g. :func:`load_seed_table`.
-    confidence : float
-        Level of the Student-t interval of the mean statistic over worlds.
-
-    Returns
-    -------
-    DataFrame
-        One row per claim plus a last row ``all asserted``: ``claim``, ``asserted``,
-        ``held`` (worlds where the verdict is true), ``worlds``, ``statistic``, and its
-        ``mean``, ``low``, ``high`` over worlds (NaN for ``all asserted``).
-
-    Raises
-    ------
-    ValueError
-        If a needed column is missing or the table is empty.
-    """
-    needed = [c for v, _, stat, _ in SEED_CLAIMS for c in (v, stat)] + ["all"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing or table.empty:
-        raise ValueError(f"claim_summary needs a non-empty seed table with columns {missing or needed}")
-    rows = []
-    for verdict, claim, stat, asserted in SEED_CLAIMS:
-        m, lo, hi = mean_ci(table[stat], confidence)
-        rows.append({"claim": claim, "asserted": asserted, "held": int(table[verdict].astype(bool).sum()),
-                     "worlds": len(table), "statistic": stat, "mean": m, "low": lo, "high": hi})
-    rows.append({"claim": "all asserted claims together", "asserted": True,
-                 "held": int(table["all"].astype(bool).sum()), "worlds": len(table), "statistic": "",
-                 "mean": np.nan, "low": np.nan, "high": np.nan})
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------- interpret

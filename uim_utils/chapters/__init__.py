@@ -31,6 +31,7 @@ from ..validate import check_int
 REGISTRY: dict[str, str] = {
     "00_chapter_template": "uim_utils.chapters.template",
     "00_the_lab": "uim_utils.chapters.lab",
+    "01_long_tail": "uim_utils.chapters.longtail",
 }
 """Chapter notebook stem -> module path of its :data:`CHAPTER` (imported lazily by
 :func:`get_chapter`), e.g. ``{"00_the_lab": "uim_utils.chapters.lab"}``."""
@@ -49,13 +50,15 @@ class Chapter:
         with the sizes of the profile (``"ci"``, ``"lab"``, ``"wild"``). Must return every
         statistic the claims read.
     n_worlds : mapping
-        Worlds per notebook run, per profile, e.g. ``{"ci": 5, "lab": 20}`` (each >= 2).
+        Worlds per notebook run, per profile, e.g. ``{"ci": 5, "lab": 20}``: each at
+        least ``spec.min_worlds`` (2 if a claim is asserted over worlds; 1 if every
+        asserted claim is decided in each world on its own).
 
     Raises
     ------
     ValueError
         If ``spec`` is not a ClaimSet, ``measure`` is not callable, or ``n_worlds`` names
-        an unknown profile or a count < 2.
+        an unknown profile or a count below ``spec.min_worlds``.
     """
 
     spec: ClaimSet
@@ -74,7 +77,7 @@ class Chapter:
             if profile not in PROFILES:
                 raise ValueError(f"{self.spec.chapter}: n_worlds names unknown profile {profile!r}; "
                                  f"choose from {', '.join(PROFILES)}")
-            check_int(f"{self.spec.chapter}: n_worlds[{profile!r}]", n, 2)
+            check_int(f"{self.spec.chapter}: n_worlds[{profile!r}]", n, self.spec.min_worlds)
         object.__setattr__(self, "n_worlds", {str(k): int(v) for k, v in self.n_worlds.items()})
 
     def worlds(self, profile: str) -> int:

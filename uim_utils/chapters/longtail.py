@@ -1,0 +1,270 @@
+"""The long-tail chapter (``01_long_tail``): pre-training frequency decides zero-shot accuracy.
+
+A **world** is everything one base seed draws: the concept world, its clean (uniform)
+corpus and clean model (:func:`uim_utils.lab.clean_model`, shared with the other
+chapters), and a **long-tailed corpus** of the same size drawn from the same world with
+the book's standard long-tail dials (:data:`uim_utils.lab.LONG_TAIL`; which concept gets
+which frequency rank is drawn from the seed too) with its model, pre-trained with the
+same recipe. The two models of a world differ only in how often each concept appears.
+
+:func:`run_world` pre-trains (or loads) both models and evaluates them on balanced photo
+test sets; it returns the per-concept table the notebook plots. :func:`statistics`
+reduces it to the claims' statistics with standard errors over concepts (the unit of
+these claims: a world has 100 concepts, and a concept's accuracy varies with how hard the
+concept is far more than with the test images drawn). Every asserted claim is decided in
+every world on its own (``within="concepts"``), so a notebook run of one world decides
+them and the reproduction record repeats them on held-out worlds.
+
+Imports torch only inside the functions that need it (the appendix imports every
+chapter module).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import lab
+from ..claims import Claim, ClaimSet
+from ..validate import check_int
+from . import Chapter
+
+N_CONCEPTS = lab.N_CONCEPTS
+N_GROUP = 20
+"""Head = the 20 most frequent concepts of the long-tailed corpus, tail = the 20 rarest."""
+N_TEST = {"ci": 40, "lab": 60, "wild": 60}
+"""Balanced photo test images per concept, per profile."""
+N_UNLABELLED = 100
+"""Unlabelled photos per concept for the label-free prior of logit adjustment."""
+N_PROBE = {"ci": 10, "lab": 20, "wild": 20}
+"""Labelled photos per concept for the linear probe and the GLA prior."""
+N_BOOT = 1000
+"""Bootstrap resamples of the per-world standard errors of correlations."""
+PRIOR_ITERATIONS = 5
+"""EM iterations of the label-free prior estimate."""
+CONTROL_MARGIN = 0.10
+"""Equivalence margin of the uniform control's correlation (mean over worlds)."""
+COST_MARGIN = 0.02
+"""Largest drop of overall accuracy a mitigation may cost (non-inferiority)."""
+
+SPEC = ClaimSet(
+    chapter="01_long_tail",
+    version=1,
+    design={**lab.recipe(), "long_tail": dict(lab.LONG_TAIL), "n_group": N_GROUP, "n_test": N_TEST,
+            "n_unlabelled": N_UNLABELLED, "n_probe": N_PROBE, "n_boot": N_BOOT,
+            "prior_iterations": PRIOR_ITERATIONS, "frequency": "log(1 + captions mentioning the concept)",
+            "test_seeds": "seed + 1000 / + 2000 / + 3000"},
+    claims=(
+        Claim("1", "Inheritance: in every world, concepts the long-tailed captions mention more often "
+                   "are recognised better zero-shot (Spearman correlation of log frequency and accuracy "
+                   "above 0)",
+              statistic="rho_freq", kind="effect", threshold=0.0, within="concepts"),
+        Claim("2", "Cause: in every world, the accuracy a concept gains from the long-tailed corpus over "
+                   "the uniform one grows with its frequency (paired on concepts, so how hard a concept "
+                   "is cancels)",
+              statistic="rho_paired", kind="effect", threshold=0.0, within="concepts"),
+        Claim("3", f"Control: the uniform corpus's model does not follow the long-tailed frequencies "
+                   f"(mean correlation over worlds within ±{CONTROL_MARGIN:.2f})",
+              statistic="rho_control", kind="equivalence", margin=CONTROL_MARGIN, correlation=True,
+              asserted=False),
+        Claim("4", f"Damage: in every world, zero-shot accuracy on the {N_GROUP} rarest concepts is below "
+                   f"that on the {N_GROUP} most frequent",
+              statistic="zs_gap", kind="effect", threshold=0.0, within="concepts"),
+        Claim("5", "Interpret: a linear probe on balanced labelled images keeps a head-tail gap "
+                   "(the features inherit the tail, not only the zero-shot head)",
+              statistic="probe_gap", kind="effect", threshold=0.0, within="concepts", asserted=False),
+        Claim("6", "Mitigate: in every world, REAL-Prompt (prompting with the name the captions use "
+                   "most) raises the accuracy of the concepts it renames",
+              statistic="real_renamed_gain", kind="effect", threshold=0.0, within="concepts"),
+        Claim("6b", f"Mitigate: REAL-Prompt raises accuracy on the {N_GROUP} rarest concepts",
+              statistic="real_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
+        Claim("7", f"Cost: REAL-Prompt does not lower overall accuracy by more than {COST_MARGIN:.2f}",
+              statistic="real_all_change", kind="non_inferiority", margin=COST_MARGIN, within="concepts"),
+        Claim("8", "Mitigate: logit adjustment with a prior estimated from unlabelled images raises tail "
+                   "accuracy",
+              statistic="la_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
+        Claim("9", "Mitigate: logit adjustment with the labelled GLA prior raises tail accuracy",
+              statistic="gla_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
+    ),
+)
+
+
+@dataclass
+class WorldResult:
+    """One world's two models, evaluated.
+
+    Attributes
+    ----------
+    seed : int
+    concepts : DataFrame
+        One row per concept: ``concept``, ``name`` (canonical), ``real_name`` (the name
+        the long-tailed captions use most), ``count`` (captions mentioning the concept
+        in the long-tailed corpus, counted with DuckDB), ``log_count``, ``head``,
+        ``tail``, and accuracies on the balanced test photos: ``acc_lt`` and ``acc_u``
+        (zero-shot, long-tailed and uniform model), ``acc_probe`` (linear probe on the
+        long-tailed model), ``acc_real`` (REAL-Prompt), ``acc_la`` (logit adjustment,
+        unlabelled prior), ``acc_gla`` (labelled GLA prior); ``prior_la``, ``prior_gla``:
+        the estimated priors.
+    per_name : DataFrame
+        Caption counts of every name of every concept (from
+        :func:`uim_utils.longtail.count_concept_mentions`).
+    counts_uniform : ndarray
+        Captions per concept in the uniform corpus.
+    tail_pred_share : float
+        Share of the long-tailed model's zero-shot predictions that name a tail concept.
+    history : dict
+        Pre-training history of the long-tailed model (``seconds``, ``loss``...).
+    """
+
+    seed: int
+    concepts: pd.DataFrame
+    per_name: pd.DataFrame
+    counts_uniform: np.ndarray
+    tail_pred_share: float
+    history: dict[str, Any]
+
+
+def long_tail_config(seed: int) -> Any:
+    """The long-tailed corpus settings of world ``seed`` (same size and seed as the clean corpus)."""
+    from ..corpus import CorpusConfig
+
+    check_int("seed", seed, 0, 2**32 - 1)
+    return CorpusConfig(n_samples=lab.N_PAIRS, seed=seed, rank_seed=seed, **lab.LONG_TAIL)
+
+
+def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldResult:
+    """Pre-train (or load) world ``seed``'s two models and evaluate them.
+
+    Parameters
+    ----------
+    seed : int
+        The base seed of the world.
+    profile : str
+        ``"ci"``, ``"lab"`` or ``"wild"``: the test-set sizes (:data:`N_TEST`, :data:`N_PROBE`).
+    progress : bool
+        Progress bars while pre-training.
+    """
+    if profile not in N_TEST:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(N_TEST)}")
+    check_int("seed", seed, 0, 2**32 - 1)
+    from .. import evaluate as ev
+    from .. import longtail as lt
+    from ..corpus import build_corpus
+    from ..pretrain import pretrain
+
+    clean = lab.clean_model(seed, progress=progress)
+    world = clean.world
+    corpus = build_corpus(world, long_tail_config(seed))
+    with tempfile.TemporaryDirectory(prefix="uim_long_tail_") as tmp:
+        per_name, per_concept = lt.count_concept_mentions(corpus.to_parquet(Path(tmp) / "corpus.parquet"),
+                                                          world.names)
+    count = per_concept["count"].to_numpy()
+    real_names = lt.most_frequent_names(per_name, fallback=world.classnames)
+    model_lt = pretrain(corpus, lab.clean_train_config(seed), progress=progress)
+    m_lt, m_u = model_lt.model, clean.result.model
+
+    x, y = world.sample(N_TEST[profile], "photo", seed=seed + 1000)
+    x_unl, _ = world.sample(N_UNLABELLED, "photo", seed=seed + 2000)  # labels unused
+    x_probe, y_probe = world.sample(N_PROBE[profile], "photo", seed=seed + 3000)
+
+    def acc(pred: np.ndarray) -> np.ndarray:
+        return ev.per_class_accuracy(y, pred, N_CONCEPTS)
+
+    feats = ev.encode_images(m_lt, x)
+    base = lt.zero_shot_classify(m_lt, feats, world.classnames)
+    real = lt.zero_shot_classify(m_lt, feats, real_names)
+    q_la = lt.estimate_prior_unlabelled(lt.zero_shot_classify(m_lt, ev.encode_images(m_lt, x_unl),
+                                                              world.classnames), n_iter=PRIOR_ITERATIONS)
+    q_gla = lt.estimate_prior_gla(lt.zero_shot_classify(m_lt, ev.encode_images(m_lt, x_probe), world.classnames),
+                                  y_probe)
+    _, (probe_pred,) = ev.linear_probe(ev.encode_images(m_lt, x_probe, normalize=False), y_probe,
+                                       ev.encode_images(m_lt, x, normalize=False), seed=seed)
+    uniform = lt.zero_shot_classify(m_u, ev.encode_images(m_u, x), world.classnames)
+    head, tail = lt.head_tail_masks(count, N_GROUP)
+    table = pd.DataFrame({
+        "concept": np.arange(N_CONCEPTS), "name": list(world.classnames), "real_name": real_names,
+        "count": count, "log_count": np.log1p(count), "head": head, "tail": tail,
+        "acc_lt": acc(base.argmax(1)), "acc_u": acc(uniform.argmax(1)), "acc_probe": acc(probe_pred),
+        "acc_real": acc(real.argmax(1)), "acc_la": acc(lt.adjust_logits(base, q_la).argmax(1)),
+        "acc_gla": acc(lt.adjust_logits(base, q_gla).argmax(1)), "prior_la": q_la, "prior_gla": q_gla,
+    })
+    counts_uniform = np.bincount(clean.corpus.table["caption_concept"], minlength=N_CONCEPTS)
+    return WorldResult(seed, table, per_name, counts_uniform, float(tail[base.argmax(1)].mean()),
+                       dict(model_lt.history))
+
+
+def spearman_se(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
+    """Spearman correlation of ``x`` and ``y`` and its standard error over the items.
+
+    The items (concepts) are resampled whole (:func:`uim_utils.stats.bootstrap_interval`
+    over their indices). If ``x`` or ``y`` is constant there is no relation to measure:
+    ``(0.0, 0.0)``.
+    """
+    from scipy.stats import spearmanr
+
+    from .. import stats
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:  # no ranking to correlate: no relation, known exactly
+        return 0.0, 0.0
+
+    def rho(idx: np.ndarray) -> float:
+        r = spearmanr(x[idx.astype(int)], y[idx.astype(int)]).statistic
+        return 0.0 if not np.isfinite(r) else float(r)
+
+    est = stats.bootstrap_interval(np.arange(len(x)), rho, n_boot=N_BOOT, seed=seed, unit="concepts")
+    return float(spearmanr(x, y).statistic), est.se
+
+
+def mean_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean over concepts and its standard error (sd / sqrt(n))."""
+    v = np.asarray(values, float)
+    if v.size < 2:
+        raise ValueError(f"need at least 2 concepts, got {v.size}")
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
+
+
+def gap_se(values: np.ndarray, head: np.ndarray, tail: np.ndarray) -> tuple[float, float]:
+    """Head mean minus tail mean of per-concept values, and its (Welch) standard error."""
+    h, t = np.asarray(values, float)[head], np.asarray(values, float)[tail]
+    return float(h.mean() - t.mean()), float(np.sqrt(h.var(ddof=1) / h.size + t.var(ddof=1) / t.size))
+
+
+def statistics(result: WorldResult) -> dict[str, float]:
+    """The claims' statistics of one world, each with its standard error over concepts."""
+    c = result.concepts
+    head, tail = c["head"].to_numpy(), c["tail"].to_numpy()
+    logc = c["log_count"].to_numpy()
+    row: dict[str, float] = {}
+    row["rho_freq"], row["rho_freq_se"] = spearman_se(logc, c["acc_lt"], result.seed)
+    row["rho_paired"], row["rho_paired_se"] = spearman_se(logc, c["acc_lt"] - c["acc_u"], result.seed)
+    row["rho_control"], row["rho_control_se"] = spearman_se(logc, c["acc_u"], result.seed)
+    row["zs_gap"], row["zs_gap_se"] = gap_se(c["acc_lt"], head, tail)
+    row["probe_gap"], row["probe_gap_se"] = gap_se(c["acc_probe"], head, tail)
+    for name, col in (("real", "acc_real"), ("la", "acc_la"), ("gla", "acc_gla")):
+        change = (c[col] - c["acc_lt"]).to_numpy()
+        row[f"{name}_tail_gain"], row[f"{name}_tail_gain_se"] = mean_se(change[tail])
+        row[f"{name}_all_change"], row[f"{name}_all_change_se"] = mean_se(change)
+    renamed = (c["real_name"] != c["name"]).to_numpy()
+    real_change = (c["acc_real"] - c["acc_lt"]).to_numpy()
+    row["real_renamed_gain"], row["real_renamed_gain_se"] = mean_se(real_change[renamed])
+    row["n_renamed"] = float(renamed.sum())
+    row["acc_lt"], row["acc_u"] = float(c["acc_lt"].mean()), float(c["acc_u"].mean())
+    row["acc_probe"] = float(c["acc_probe"].mean())
+    row["tail_pred_share"] = result.tail_pred_share
+    return row
+
+
+def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str, float]:
+    """Statistics of world ``seed`` (see :func:`run_world` and :func:`statistics`)."""
+    return statistics(run_world(seed, profile, progress=progress))
+
+
+CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 2})
