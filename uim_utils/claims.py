@@ -581,7 +581,7 @@ def show_verdicts(verdicts: pd.DataFrame) -> "Styler":
         "statistic": v["statistic"],
         "worlds": v["n_worlds"],
         "estimate": v["estimate"],
-        "interval": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(v["low"], v["high"])],
+        "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(v["low"], v["high"])],
         "rule": v["rule"],
         "SEs beyond": v["distance_se"],
         "verdict": v["verdict"],

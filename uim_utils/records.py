@@ -421,7 +421,11 @@ def show_summary(summary: pd.DataFrame) -> "Styler":
         base = "" if asserted[i] else "font-style: italic; color: #555555"
         if s.loc[i, "id"] == "all" and s.loc[i, "statement"] == ALL_ASSERTED:
             base = "font-weight: bold; border-top: 2px solid #999999"
-        colour = ("background-color: #d8f0d8; color: #14521b" if frac[i] == 1 else
+        undecided = str(s.loc[i, "held_in"]).startswith("not decided")  # verdict over all worlds instead
+        verdict_held = str(s.loc[i, "held_in"]).endswith(f": {HOLDS}")
+        colour = ("background-color: #edf6ed; color: #3d6b41" if undecided and verdict_held else
+                  "background-color: #fbeceb; color: #8a4a44" if undecided else
+                  "background-color: #d8f0d8; color: #14521b" if frac[i] == 1 else
                   "background-color: #f8d7d5; color: #8a1c13" if frac[i] == 0 else
                   "background-color: #fcefd2; color: #7a5300")
         return [f"{base}; {colour}; font-weight: bold" if col == "held in (notebook runs)" else base

@@ -224,7 +224,12 @@ def spearman_se(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
 
 
 def mean_se(values: np.ndarray) -> tuple[float, float]:
-    """Mean over concepts and its standard error (sd / sqrt(n))."""
+    """Mean over concepts and its standard error (sd / sqrt(n)).
+
+    The claims read it with a normal quantile (:meth:`uim_utils.claims.Claim.test_each_world`),
+    which is close to Student's t for the 20 or more concepts the chapter averages over
+    (1.96 against 2.09 at 20, 2.00 at 60).
+    """
     v = np.asarray(values, float)
     if v.size < 2:
         raise ValueError(f"need at least 2 concepts, got {v.size}")
@@ -267,4 +272,5 @@ def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str,
     return statistics(run_world(seed, profile, progress=progress))
 
 
-CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 2})
+CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 1})
+"""One world per run in every profile (two models each); ``lab`` evaluates on more test images."""
