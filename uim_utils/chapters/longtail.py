@@ -54,7 +54,7 @@ COST_MARGIN = 0.02
 
 SPEC = ClaimSet(
     chapter="01_long_tail",
-    version=2,
+    version=3,
     design={**lab.recipe(), "long_tail": dict(lab.LONG_TAIL), "n_group": N_GROUP, "n_test": N_TEST,
             "n_unlabelled": N_UNLABELLED, "n_probe": N_PROBE, "n_boot": N_BOOT,
             "prior_iterations": PRIOR_ITERATIONS, "frequency": "log(1 + captions mentioning the concept)",
@@ -80,9 +80,9 @@ SPEC = ClaimSet(
         Claim("5", "Interpret: a linear probe on balanced labelled images keeps a head-tail gap "
                    "(the features inherit the tail, not only the zero-shot head)",
               statistic="probe_gap", kind="effect", threshold=0.0, within="concepts", asserted=False),
-        Claim("6", "Mitigate: in every world, REAL-Prompt (prompting with the name the captions use "
-                   "most) raises the accuracy of the concepts it renames",
-              statistic="real_renamed_gain", kind="effect", threshold=0.0, within="concepts"),
+        Claim("6", "Mitigate: REAL-Prompt (prompting with the name the captions use most) raises the "
+                   "accuracy of the concepts it renames",
+              statistic="real_renamed_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
         Claim("6b", f"Mitigate: REAL-Prompt raises accuracy on the {N_GROUP} rarest concepts",
               statistic="real_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
         Claim("7", f"Cost: REAL-Prompt does not lower overall accuracy by more than {COST_MARGIN:.2f}",
