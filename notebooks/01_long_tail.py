@@ -516,20 +516,8 @@ sns.barplot(
 ax0.set_title("mitigations on the long-tailed model")
 ax0.set_xlabel("")
 ax0.legend(fontsize=8)
-ax1.scatter(
-    1 + C["count"],
-    C["prior_la"] * lab.N_CONCEPTS,
-    s=14,
-    alpha=0.7,
-    label="unlabelled estimate",
-)
-ax1.scatter(
-    1 + C["count"],
-    C["prior_gla"] * lab.N_CONCEPTS,
-    s=14,
-    alpha=0.7,
-    label="GLA (labelled)",
-)
+for col, label in (("prior_la", "unlabelled estimate"), ("prior_gla", "GLA (labelled)")):
+    ax1.scatter(1 + C["count"], C[col] * lab.N_CONCEPTS, s=14, alpha=0.7, label=label)
 ax1.axhline(1, color="k", lw=1, ls="--")
 ax1.set(
     xscale="log",

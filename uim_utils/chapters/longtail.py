@@ -210,6 +210,21 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
                        dict(model_lt.history))
 
 
+def concept_bootstrap_se(statistic: Any, n: int, seed: int) -> float:
+    """Standard error of ``statistic(indices)`` over ``n`` concepts resampled whole.
+
+    One home for the per-world correlations' standard errors:
+    :func:`uim_utils.stats.bootstrap_interval` over the concept indices, with
+    :data:`N_BOOT` resamples.
+    """
+    from .. import stats
+
+    def over(idx: np.ndarray) -> float:
+        return statistic(idx.astype(int))
+
+    return stats.bootstrap_interval(np.arange(n), over, n_boot=N_BOOT, seed=seed, unit="concepts").se
+
+
 def spearman_se(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
     """Spearman correlation of ``x`` and ``y`` and its standard error over the items.
 
@@ -219,8 +234,6 @@ def spearman_se(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
     """
     from scipy.stats import spearmanr
 
-    from .. import stats
-
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-D of equal length, got shapes {x.shape} and {y.shape}")
@@ -228,11 +241,10 @@ def spearman_se(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
         return 0.0, 0.0
 
     def rho(idx: np.ndarray) -> float:
-        r = spearmanr(x[idx.astype(int)], y[idx.astype(int)]).statistic
+        r = spearmanr(x[idx], y[idx]).statistic
         return 0.0 if not np.isfinite(r) else float(r)
 
-    est = stats.bootstrap_interval(np.arange(len(x)), rho, n_boot=N_BOOT, seed=seed, unit="concepts")
-    return float(spearmanr(x, y).statistic), est.se
+    return float(spearmanr(x, y).statistic), concept_bootstrap_se(rho, len(x), seed)
 
 
 def residual_rank(v: np.ndarray, given: np.ndarray) -> np.ndarray:
@@ -269,17 +281,9 @@ def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
 
 def partial_spearman_se(x: np.ndarray, y: np.ndarray, z: np.ndarray, seed: int) -> tuple[float, float]:
     """:func:`partial_spearman` and its standard error over the items (concepts resampled whole)."""
-    from .. import stats
-
     x, y, z = (np.asarray(v, float) for v in (x, y, z))
     point = partial_spearman(x, y, z)
-
-    def stat(idx: np.ndarray) -> float:
-        i = idx.astype(int)
-        return partial_spearman(x[i], y[i], z[i])
-
-    est = stats.bootstrap_interval(np.arange(len(x)), stat, n_boot=N_BOOT, seed=seed, unit="concepts")
-    return point, est.se
+    return point, concept_bootstrap_se(lambda i: partial_spearman(x[i], y[i], z[i]), len(x), seed)
 
 
 def mean_se(values: np.ndarray) -> tuple[float, float]:
@@ -289,10 +293,13 @@ def mean_se(values: np.ndarray) -> tuple[float, float]:
     which is close to Student's t for the 20 or more concepts the chapter averages over
     (1.96 against 2.09 at 20, 2.00 at 60).
     """
+    from .. import stats
+
     v = np.asarray(values, float)
     if v.size < 2:
         raise ValueError(f"need at least 2 concepts, got {v.size}")
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
+    est = stats.t_interval(v, unit="concepts")
+    return est.estimate, est.se
 
 
 def gap_se(values: np.ndarray, head: np.ndarray, tail: np.ndarray) -> tuple[float, float]:
