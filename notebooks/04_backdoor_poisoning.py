@@ -124,7 +124,7 @@ from uim_utils import get_profile
 from uim_utils import evaluate as E
 from uim_utils import poisoning as PZ
 from uim_utils.corpus import CorpusConfig, build_corpus
-from uim_utils.pretrain import TrainConfig, pretrain
+from uim_utils.pretrain import TrainConfig, pretrain_many
 from uim_utils.world import ConceptWorld, WorldConfig
 
 P = get_profile()
@@ -170,9 +170,7 @@ print(f"profile={P.name}, seed={P.seed}: {N_CONCEPTS} concepts, {N_PAIRS:,} clea
 corpora = {m: build_corpus(WORLD, CorpusConfig(n_samples=N_PAIRS, poison_count=m,
                                                poison_target=TARGET, seed=P.seed))
            for m in DOSES}
-models = {}
-for m in tqdm(DOSES, desc="pre-training one CLIP per dose"):
-    models[m] = pretrain(corpora[m], TRAIN, progress=False)
+models = dict(zip(DOSES, pretrain_many([(corpora[m], TRAIN) for m in DOSES])))  # side by side
 print({m: ("cached" if r.cache_hit else f"{r.history['seconds']:.0f} s") for m, r in models.items()})
 corpora[CHOSEN].data_card().to_frame().T
 

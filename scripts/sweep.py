@@ -38,7 +38,7 @@ from typing import Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from uim_utils import chapters
+from uim_utils import chapters, parallel
 from uim_utils.claims import Claim
 from uim_utils.profile import PROFILES
 from uim_utils.records import RECORDS_DIR, load_record, record_summary, write_record
@@ -107,7 +107,7 @@ def measure_worlds(name: str, seeds: Sequence[int], profile: str, workers: int =
     """The per-world table of a registered chapter: one row per seed.
 
     With ``workers > 1`` the worlds are measured in a pool of fresh (spawned) processes,
-    each limited to one thread (:func:`uim_utils.chapters.init_worker`).
+    each limited to one thread (:func:`uim_utils.parallel.init_worker`).
     """
     chapter = chapters.get_chapter(name)
     if workers <= 1:
@@ -116,7 +116,7 @@ def measure_worlds(name: str, seeds: Sequence[int], profile: str, workers: int =
     module = chapters.module_of(name)
     results: dict[int, dict[str, float]] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=chapters.init_worker) as pool:
+                             initializer=parallel.init_worker) as pool:
         futures = {pool.submit(chapters.measure_in_worker, module, s, profile): s for s in seeds}
         for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{name} worlds ({profile})",
                         disable=not progress):

@@ -8,7 +8,7 @@ import torch
 
 from uim_utils import cache
 from uim_utils.corpus import CorpusConfig, build_corpus
-from uim_utils.pretrain import CACHE_NAMESPACE, TrainConfig, cosine_lr, pretrain, pretrain_key
+from uim_utils.pretrain import CACHE_NAMESPACE, TrainConfig, cosine_lr, pretrain, pretrain_key, pretrain_many
 from uim_utils.world import ConceptWorld, WorldConfig
 
 CFG = TrainConfig(epochs=2, batch_size=64, lr=2e-3, warmup_steps=5, seed=0)
@@ -97,3 +97,43 @@ def test_cosine_schedule():
     assert cosine_lr(9, 100, 10, 1.0) == pytest.approx(1.0)
     assert cosine_lr(100, 100, 10, 1.0) == pytest.approx(0.0)
     assert cosine_lr(55, 100, 10, 1.0) == pytest.approx(0.5)
+
+
+def test_weights_do_not_depend_on_the_callers_thread_count(corpus):
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        a = pretrain(corpus, CFG, use_cache=False, progress=False)
+        torch.set_num_threads(1)
+        b = pretrain(corpus, CFG, use_cache=False, progress=False)
+    finally:
+        torch.set_num_threads(before)
+    assert _same(a, b)
+    assert torch.get_num_threads() == before  # the limit is lifted after training
+
+
+def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
+    other = TrainConfig(**{**CFG.__dict__, "seed": 1})
+    steps = []
+    alone = [pretrain(corpus, c, use_cache=False, progress=False, on_step=lambda: steps.append(1))
+             for c in (CFG, other)]
+    assert len(steps) == 2 * alone[0].history["steps"]  # on_step is called once a step
+    many = pretrain_many([(corpus, CFG), (corpus, other), (corpus, CFG)], progress=False, workers=2)
+    assert [r.cache_hit for r in many] == [False, False, False]  # all three trained by this call
+    assert _same(many[0], alone[0]) and _same(many[1], alone[1]) and _same(many[2], alone[0])
+    again = pretrain_many([(corpus, CFG), (corpus, other)], progress=False)
+    assert all(r.cache_hit for r in again) and _same(again[1], alone[1])
+
+
+def test_pretrain_many_rejects_a_bad_job(corpus):
+    with pytest.raises(ValueError, match="job 1 must be a \\(Corpus, TrainConfig\\) pair"):
+        pretrain_many([(corpus, CFG), (CFG, corpus)], progress=False)
+
+
+def test_a_corpus_pickles_without_its_images(corpus):
+    import pickle
+
+    _ = corpus.images  # rendered
+    clone = pickle.loads(pickle.dumps(corpus))
+    assert "images" not in clone.__dict__
+    assert np.array_equal(clone.images, corpus.images)  # re-rendered identically

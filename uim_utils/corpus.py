@@ -277,6 +277,12 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.table)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the rendered images (re-rendered, identically, where needed)."""
+        state = dict(self.__dict__)
+        state.pop("images", None)
+        return state
+
     @property
     def captions(self) -> list[str]:
         """The captions, in row order."""

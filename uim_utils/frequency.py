@@ -461,13 +461,16 @@ def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -
         raise ValueError(f"x and y must be 1-D of equal length, got shapes {xa.shape} and {ya.shape}")
     if not (np.isfinite(xa).all() and np.isfinite(ya).all()):
         raise ValueError("x and y must be finite (no NaN or inf)")
-    return _spearman_on(xa, ya)(np.arange(xa.size))
+    return float(_spearman_on(xa, ya)(np.arange(xa.size)))
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    xc = x - x.mean()
-    sxx = float((xc * xc).sum())
-    return float((xc * (y - y.mean())).sum() / sxx) if sxx > 0 else math.nan
+def _slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares slope of ``y`` on ``x`` along the last axis (NaN where ``x`` is constant)."""
+    xc = x - x.mean(axis=-1, keepdims=True)
+    sxx = (xc * xc).sum(axis=-1)
+    sxy = (xc * (y - y.mean(axis=-1, keepdims=True))).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
 
 
 def _codes(v: np.ndarray) -> tuple[np.ndarray, int]:
@@ -477,39 +480,54 @@ def _codes(v: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _avg_ranks(codes: np.ndarray, n_distinct: int) -> np.ndarray:
-    """Average ranks (ties share the mean of their ranks) of values given by their codes."""
-    c = np.bincount(codes, minlength=n_distinct).astype(np.float64)
-    return (np.cumsum(c) - c + (c + 1.0) / 2.0)[codes]
+    """Average ranks (ties share the mean of their ranks) along the last axis of ``codes``.
+
+    ``codes`` (shape ``(..., n)``) are the values' indices among the sorted distinct values;
+    every row is ranked on its own, in one vectorised pass.
+    """
+    rows = codes.reshape(-1, codes.shape[-1])
+    offset = (np.arange(rows.shape[0]) * n_distinct)[:, None]
+    c = np.bincount((rows + offset).ravel(), minlength=rows.shape[0] * n_distinct)
+    c = c.reshape(rows.shape[0], n_distinct).astype(np.float64)
+    table = np.cumsum(c, axis=1) - c + (c + 1.0) / 2.0
+    return np.take_along_axis(table, rows, axis=1).reshape(codes.shape)
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
-    return float((a * b).sum()) / den if den > 0 else math.nan
+def _pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation along the last axis (NaN where either is constant)."""
+    a = a - a.mean(axis=-1, keepdims=True)
+    b = b - b.mean(axis=-1, keepdims=True)
+    den = np.sqrt((a * a).sum(axis=-1) * (b * b).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (a * b).sum(axis=-1) / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _spearman_on(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], float]:
+def _spearman_on(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """``f(indices)``: Spearman correlation of ``x[indices]`` and ``y[indices]`` (NaN if one is constant).
 
-    Ranks come from codes of the distinct values computed once, so a bootstrap resample
-    costs two ``bincount`` calls instead of two sorts.
+    ``indices`` may be one resample (shape ``(n,)``, a 0-d result) or many (``(B, n)``,
+    one correlation per row). Ranks come from codes of the distinct values computed
+    once, so a resample costs a ``bincount`` instead of a sort.
     """
     cx, ux = _codes(np.asarray(x, dtype=np.float64))
     cy, uy = _codes(np.asarray(y, dtype=np.float64))
     return lambda i: _pearson(_avg_ranks(cx[i], ux), _avg_ranks(cy[i], uy))
 
 
-def _over_classes(statistic: Callable[[np.ndarray], float], n: int, n_boot: int, seed: int,
+def _over_classes(statistic: Callable[[np.ndarray], np.ndarray], n: int, n_boot: int, seed: int,
                   confidence: float) -> Estimate:
-    """``statistic(indices)`` with a percentile bootstrap that resamples the ``n`` classes."""
-    idx = np.arange(n)
+    """``statistic(indices)`` with a percentile bootstrap that resamples the ``n`` classes.
 
-    def on_indices(v: np.ndarray) -> float:
-        return statistic(v.astype(np.intp))
-
-    return stats.cluster_bootstrap(idx.astype(np.float64), idx, on_indices, confidence=confidence,
-                                   n_boot=n_boot, seed=seed, unit="classes")
+    ``statistic`` must accept a ``(B, n)`` matrix of indices (one resample per row) and
+    return ``B`` values. The resamples are those of :func:`uim_utils.stats.cluster_bootstrap`
+    with one item per class (the same seed draws the same classes), evaluated in one call.
+    """
+    _boot_args(n_boot, seed)
+    point = float(statistic(np.arange(n)[None, :])[0])
+    mult = stats._multiplicities(np.random.default_rng(seed), n, n_boot).astype(np.intp)
+    rows = np.repeat(np.tile(np.arange(n), n_boot), mult.ravel()).reshape(n_boot, n)
+    boot = np.asarray(statistic(rows), dtype=np.float64).reshape(n_boot)
+    return stats._percentile_estimate(point, boot, confidence, n, "classes", "cluster percentile bootstrap")
 
 
 def _check_varies(df: pd.DataFrame, what: str) -> None:
@@ -630,8 +648,8 @@ def pooled_frequency_accuracy(dataset: str, model_list: Sequence[str] | None = N
 
     per_model = [_spearman_on(x, y) for x, y in zip(xs, ys)]
 
-    def mean_rho(i: np.ndarray) -> float:
-        return float(np.mean([f(i) for f in per_model]))
+    def mean_rho(i: np.ndarray) -> np.ndarray:
+        return np.mean([f(i) for f in per_model], axis=0)
 
     return _over_classes(mean_rho, len(common), n_boot, seed, confidence)
 

@@ -97,6 +97,34 @@ def clean_model(seed: int, progress: bool = True) -> CleanWorld:
     """
     from .pretrain import pretrain
 
-    world = standard_world(seed)
-    corpus = build_corpus(world, CorpusConfig(n_samples=N_PAIRS, seed=seed))
+    world, corpus = clean_corpus(seed)
     return CleanWorld(world, corpus, pretrain(corpus, clean_train_config(seed), progress=progress))
+
+
+def clean_models(seeds: list[int], progress: bool = True) -> list[CleanWorld]:
+    """:func:`clean_model` of several worlds, the missing models pre-trained side by side
+    (:func:`uim_utils.pretrain.pretrain_many`); the same models, sooner.
+
+    Parameters
+    ----------
+    seeds : list of int
+        Base seeds of the worlds.
+    progress : bool
+        One progress bar over the missing models' training steps.
+    """
+    from .pretrain import pretrain_many
+
+    worlds = [clean_corpus(s) for s in seeds]
+    results = pretrain_many([(corpus, clean_train_config(s)) for s, (_, corpus) in zip(seeds, worlds)],
+                            progress=progress)
+    return [CleanWorld(w, c, r) for (w, c), r in zip(worlds, results)]
+
+
+def clean_corpus(seed: int) -> tuple[ConceptWorld, Corpus]:
+    """World ``seed`` and its clean corpus, untrained (images render on first use).
+
+    For chapters that pre-train the clean model beside others with
+    :func:`uim_utils.pretrain.pretrain_many` (with :func:`clean_train_config`).
+    """
+    world = standard_world(seed)
+    return world, build_corpus(world, CorpusConfig(n_samples=N_PAIRS, seed=seed))

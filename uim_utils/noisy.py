@@ -34,7 +34,7 @@ from . import evaluate as E
 from .evaluate import mean_ci  # noqa: F401  (re-exported: chapter 2 calls N.mean_ci)
 from .corpus import Corpus, CorpusConfig, build_corpus
 from .models import LoadedModel, lab_to_tensor
-from .pretrain import TrainConfig, pretrain
+from .pretrain import TrainConfig, pretrain_many
 from .validate import check_int
 from .world import DOMAINS, ConceptWorld
 
@@ -100,11 +100,9 @@ def pretrain_grid(
         raise ValueError(f"need at least one rate and one seed, got rates={rates!r}, seeds={seeds!r}")
     rates = [_check_rate(r) for r in rates]
     jobs = [(s, r) for s in seeds for r in rates]
-    out: dict[tuple[int, float], LoadedModel] = {}
-    for s, r in tqdm(jobs, desc="pre-training (seed, noise)", disable=not progress):
-        corpus = noise_corpus(world, r, n_samples, s)
-        out[(s, r)] = pretrain(corpus, replace(train, seed=s), progress=False).model
-    return out
+    results = pretrain_many([(noise_corpus(world, r, n_samples, s), replace(train, seed=s)) for s, r in jobs],
+                            progress=progress)
+    return {job: res.model for job, res in zip(jobs, results)}
 
 
 # ----------------------------------------------------------------------- downstream

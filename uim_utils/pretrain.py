@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from typing import Any, Callable
 
 import numpy as np
@@ -21,13 +24,16 @@ import open_clip
 import torch
 from tqdm.auto import tqdm
 
-from . import cache
+from . import cache, parallel
 from .corpus import Corpus
 from .models import LAB_MODELS, LoadedModel, create_lab_model, lab_to_tensor
 from .validate import check_int
 
-TRAINING_VERSION = 1
-"""Bump when the loop changes in a way that changes the weights (invalidates caches)."""
+TRAINING_VERSION = 2
+"""Bump when the loop changes in a way that changes the weights (invalidates caches).
+
+2: training always runs with one thread (:data:`uim_utils.parallel.THREADS`), so the
+weights no longer depend on the machine's core count."""
 
 CACHE_NAMESPACE = "lab_models"
 
@@ -105,6 +111,7 @@ def pretrain(
     cfg: TrainConfig | None = None,
     use_cache: bool = True,
     progress: bool = True,
+    on_step: Callable[[], None] | None = None,
 ) -> PretrainResult:
     """Pre-train (or load from cache) a lab CLIP on ``corpus``.
 
@@ -118,6 +125,8 @@ def pretrain(
         Read and write the checkpoint cache (``UIM_CACHE``).
     progress : bool
         Show a tqdm progress bar.
+    on_step : callable, optional
+        Called after each training step (e.g. to report progress from a worker process).
 
     Returns
     -------
@@ -140,11 +149,100 @@ def pretrain(
             return PretrainResult(lm, meta.get("history", {}), True, key)
     tokens = lm.tokenizer(corpus.captions)
     history = train_contrastive(lm.model, corpus.images, tokens, cfg, progress=progress,
-                                desc=f"pre-training {cfg.model}")
+                                desc=f"pre-training {cfg.model}", on_step=on_step)
     if use_cache:
         meta = {"history": history, "train": asdict(cfg), **corpus.fingerprint()}
         cache.save_entry(CACHE_NAMESPACE, key, lm.model.state_dict(), meta)
     return PretrainResult(lm, history, False, key)
+
+
+def pretrain_many(
+    jobs: Sequence[tuple[Corpus, TrainConfig]],
+    progress: bool = True,
+    workers: int | None = None,
+) -> list[PretrainResult]:
+    """Pre-train (or load) several lab CLIPs, side by side in worker processes.
+
+    The models missing from the cache are trained in up to ``workers`` spawned processes
+    of one thread each (:func:`uim_utils.parallel.worker_count`), which write them to the
+    cache; every model is then loaded from there. Each model is the very model
+    :func:`pretrain` would train alone (training runs with one thread either way).
+
+    Parameters
+    ----------
+    jobs : sequence of (Corpus, TrainConfig)
+    progress : bool
+        One progress bar over the training steps of all missing models.
+    workers : int, optional
+        Worker processes; default :func:`uim_utils.parallel.worker_count` of the missing
+        models (1 trains them here, one after the other).
+
+    Returns
+    -------
+    list of PretrainResult, in the order of ``jobs``; ``cache_hit`` is False for the
+    models trained by this call.
+    """
+    jobs = list(jobs)
+    for i, job in enumerate(jobs):
+        if not (isinstance(job, tuple) and len(job) == 2 and isinstance(job[0], Corpus)
+                and isinstance(job[1], TrainConfig)):
+            raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
+    keys = [pretrain_key(c, cfg) for c, cfg in jobs]
+    missing = [i for i, k in enumerate(keys) if not all(p.exists() for p in cache.entry_paths(CACHE_NAMESPACE, k))]
+    missing = [i for i in missing if keys[i] not in {keys[j] for j in missing if j < i}]  # train a key once
+    n_workers = parallel.worker_count(len(missing)) if workers is None else workers
+    if type(n_workers) is not int or n_workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {n_workers!r}")
+    trained: set[str] = set()
+    if len(missing) > 1 and n_workers > 1:
+        _train_in_workers([jobs[i] for i in missing], n_workers, progress)
+        trained = {keys[i] for i in missing}
+    results = []
+    for (corpus, cfg), key in zip(jobs, keys):
+        res = pretrain(corpus, cfg, progress=progress)
+        if key in trained:
+            res.cache_hit = False
+        results.append(res)
+    return results
+
+
+def _train_in_workers(jobs: list[tuple[Corpus, TrainConfig]], n_workers: int, progress: bool) -> None:
+    """Train ``jobs`` into the cache in ``n_workers`` spawned processes, with one progress bar."""
+    ctx = get_context("spawn")
+    counter = ctx.Value("q", 0)
+    total = sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in jobs)
+    bar = tqdm(total=total, desc=f"pre-training {len(jobs)} models ({n_workers} processes)",
+               disable=not progress, leave=False)
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_pretrain_worker,
+                             initargs=(counter,)) as pool:
+        pending = {pool.submit(_pretrain_in_worker, corpus, cfg) for corpus, cfg in jobs}
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                fut.result()  # re-raise a worker's error here
+            bar.n = counter.value
+            bar.refresh()
+    bar.close()
+
+
+_STEP_COUNTER: Any = None
+
+
+def _init_pretrain_worker(counter: Any) -> None:
+    """Start a :func:`pretrain_many` worker: one thread, and the shared step counter."""
+    global _STEP_COUNTER
+    parallel.init_worker()
+    _STEP_COUNTER = counter
+
+
+def _count_step() -> None:
+    with _STEP_COUNTER.get_lock():
+        _STEP_COUNTER.value += 1
+
+
+def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:
+    """Train one model into the cache (in a worker process); returns its key."""
+    return pretrain(corpus, cfg, progress=False, on_step=_count_step if _STEP_COUNTER is not None else None).key
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -179,6 +277,7 @@ def train_contrastive(
     desc: str = "training",
     extra_loss: Callable[..., torch.Tensor] | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` in place with the CLIP contrastive loss; returns the history.
 
@@ -196,11 +295,35 @@ def train_contrastive(
         the extra term need not encode the batch a second time.
     augment : callable, optional
         ``augment(x, generator) -> x`` applied to each normalised image batch.
+    on_step : callable, optional
+        Called with no argument after each step.
+
+    Training runs with :data:`uim_utils.parallel.THREADS` threads whatever the machine
+    (:func:`uim_utils.parallel.limited_threads`), so the weights repeat exactly.
     """
     if len(images) != len(tokens):
         raise ValueError(f"{len(images)} images but {len(tokens)} captions")
     if len(images) < cfg.batch_size:
         raise ValueError(f"corpus of {len(images)} pairs is smaller than batch_size={cfg.batch_size}")
+    with parallel.limited_threads():
+        losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
+    total = len(images) // cfg.batch_size * cfg.epochs
+    return {"loss": losses, "seconds": seconds, "pairs_per_second": total * cfg.batch_size / max(seconds, 1e-9),
+            "steps": total}
+
+
+def _train_loop(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    tokens: torch.Tensor,
+    cfg: TrainConfig,
+    progress: bool,
+    desc: str,
+    extra_loss: Callable[..., torch.Tensor] | None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None,
+    on_step: Callable[[], None] | None,
+) -> tuple[list[float], float]:
+    """The loop of :func:`train_contrastive`: per-step losses and the seconds it took."""
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     loss_fn = open_clip.ClipLoss()
@@ -235,10 +358,11 @@ def train_contrastive(
             losses.append(loss.item())
             step += 1
             bar.update(1)
+            if on_step is not None:
+                on_step()
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
     model.eval()
     seconds = time.perf_counter() - start
-    return {"loss": losses, "seconds": seconds, "pairs_per_second": total * cfg.batch_size / max(seconds, 1e-9),
-            "steps": total}
+    return losses, seconds

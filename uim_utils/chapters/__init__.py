@@ -19,8 +19,6 @@ fast and torch-free.
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -124,24 +122,6 @@ def get_chapter(name: str) -> Chapter:
     return chapter
 
 
-def init_worker() -> None:
-    """Initialise a sweep worker process: one thread each (OpenMP, BLAS, torch).
-
-    Several worker processes on few cores each running a thread per core would
-    oversubscribe the CPU and spin-wait.
-    """
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-
-
 def measure_in_worker(module: str, seed: int, profile: str) -> dict[str, float]:
     """``CHAPTER.measure(seed, profile)`` of the chapter module ``module`` (for process pools).
 
@@ -151,5 +131,5 @@ def measure_in_worker(module: str, seed: int, profile: str) -> dict[str, float]:
     return dict(load_chapter_module(module).measure(seed, profile))
 
 
-__all__ = ["REGISTRY", "Chapter", "get_chapter", "init_worker", "load_chapter_module", "measure_in_worker",
+__all__ = ["REGISTRY", "Chapter", "get_chapter", "load_chapter_module", "measure_in_worker",
            "module_of"]

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import lab
+from .. import lab, parallel
 from ..claims import Claim, ClaimSet
 from ..validate import check_int
 from . import Chapter
@@ -156,21 +156,31 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     if profile not in N_TEST:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(N_TEST)}")
     check_int("seed", seed, 0, 2**32 - 1)
-    from .. import evaluate as ev
     from .. import longtail as lt
     from ..corpus import build_corpus
-    from ..pretrain import pretrain
+    from ..pretrain import pretrain_many
 
-    clean = lab.clean_model(seed, progress=progress)
-    world = clean.world
+    world, clean_corpus = lab.clean_corpus(seed)
     corpus = build_corpus(world, long_tail_config(seed))
     with tempfile.TemporaryDirectory(prefix="uim_long_tail_") as tmp:
         per_name, per_concept = lt.count_concept_mentions(corpus.to_parquet(Path(tmp) / "corpus.parquet"),
                                                           world.names)
     count = per_concept["count"].to_numpy()
     real_names = lt.most_frequent_names(per_name, fallback=world.classnames)
-    model_lt = pretrain(corpus, lab.clean_train_config(seed), progress=progress)
-    m_lt, m_u = model_lt.model, clean.result.model
+    model_u, model_lt = pretrain_many([(clean_corpus, lab.clean_train_config(seed)),
+                                       (corpus, lab.clean_train_config(seed))], progress=progress)
+    with parallel.limited_threads():  # evaluation repeats exactly, whatever the machine
+        return _evaluate(seed, profile, world, model_lt, model_u.model, count, per_name, real_names,
+                         np.bincount(clean_corpus.table["caption_concept"], minlength=N_CONCEPTS))
+
+
+def _evaluate(seed: int, profile: str, world: Any, model_lt: Any, m_u: Any, count: np.ndarray,
+              per_name: pd.DataFrame, real_names: list[str], counts_uniform: np.ndarray) -> WorldResult:
+    """The evaluation half of :func:`run_world` (``model_lt`` a PretrainResult, ``m_u`` a LoadedModel)."""
+    from .. import evaluate as ev
+    from .. import longtail as lt
+
+    m_lt = model_lt.model
 
     x, y = world.sample(N_TEST[profile], "photo", seed=seed + 1000)
     x_unl, _ = world.sample(N_UNLABELLED, "photo", seed=seed + 2000)  # labels unused
@@ -205,7 +215,6 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
         "acc_gla": acc(lt.adjust_logits(base, q_gla).argmax(1)), "prior_la": q_la, "prior_gla": q_gla,
         "logp_lt": log_p_true(base), "logp_u": log_p_true(uniform),
     })
-    counts_uniform = np.bincount(clean.corpus.table["caption_concept"], minlength=N_CONCEPTS)
     return WorldResult(seed, table, per_name, counts_uniform, float(tail[base.argmax(1)].mean()),
                        dict(model_lt.history))
 

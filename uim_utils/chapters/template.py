@@ -117,7 +117,8 @@ def pretrain(seed: int, ratio: float, n_max: int = N_MAX) -> Run:
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
-    from threadpoolctl import threadpool_limits
+
+    from ..parallel import limited_threads
 
     X_all, y_all = digits()
     rng = np.random.default_rng(seed)
@@ -128,7 +129,7 @@ def pretrain(seed: int, ratio: float, n_max: int = N_MAX) -> Run:
     counts[order] = long_tail_counts(N_CLASSES, n_max, ratio)
     idx = np.concatenate([rng.choice(np.flatnonzero(y_pool == c), counts[c], replace=False)
                           for c in range(N_CLASSES)])
-    with threadpool_limits(limits=1):  # threads cost more than they save at this size
+    with limited_threads(1):  # threads cost more than they save at this size
         model = LogisticRegression(max_iter=2000).fit(X_pool[idx], y_pool[idx])
     return Run(model, X_test, y_test, order, counts, counts / counts.sum())
 

@@ -1,0 +1,121 @@
+"""Threads and worker processes: one home for how the lab uses the CPU.
+
+Two facts decide the lab's use of the CPU:
+
+- **Numbers depend on the thread count.** A float sum split over two threads adds in
+  another order than one thread does, so a model trained with two threads differs (in
+  the fourth decimal of its weights, enough to flip some predictions) from the same
+  model trained with one. The lab therefore trains every model, and runs every
+  evaluation that must repeat exactly, with **one thread** (:data:`THREADS`, applied by
+  :func:`limited_threads`), whatever the machine.
+- **Two small models in two processes beat one model on two threads.** The lab's models
+  are small, and a second thread speeds a training step up by only about a quarter on
+  the reference machine, while a second process doubles the work done. So several
+  models are trained side by side in worker processes (:func:`worker_count` of them,
+  each started by :func:`init_worker`), e.g. by :func:`uim_utils.pretrain.pretrain_many`
+  and by ``scripts/sweep.py --workers``.
+
+Torch-free at import (the appendix imports the chapter modules that import this one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+THREADS = 1
+"""Threads of every training run and every repeatable evaluation (see the module docstring)."""
+
+WORKER_ENV = "UIM_WORKER"
+"""Set to ``"1"`` in worker processes, which then start no workers of their own."""
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def limited_threads(n: int = THREADS) -> Iterator[None]:
+    """Run the block with ``n`` threads in torch and in the BLAS / OpenMP pools, then restore.
+
+    Parameters
+    ----------
+    n : int
+        Threads, at least 1.
+    """
+    if type(n) is not int or n < 1:
+        raise ValueError(f"threads must be an int >= 1, got {n!r}")
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        with threadpool_limits(limits=n):
+            if torch is not None:
+                torch.set_num_threads(n)
+            yield
+    finally:
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def in_worker() -> bool:
+    """True inside a worker process started by :func:`init_worker`."""
+    return os.environ.get(WORKER_ENV) == "1"
+
+
+def can_spawn() -> bool:
+    """Whether spawned workers can start: they re-import ``__main__`` from its file, so a
+    program read from stdin or typed into ``python -c`` cannot have them (notebooks,
+    scripts and pytest can)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.isfile(path)
+
+
+def worker_count(jobs: int) -> int:
+    """How many worker processes to run ``jobs`` independent jobs in.
+
+    One per usable core, at most one per job; 1 (run in this process) inside a worker,
+    where workers cannot start (:func:`can_spawn`), or when ``UIM_WORKERS`` says so
+    (``UIM_WORKERS=1`` turns process pools off).
+    """
+    if type(jobs) is not int or jobs < 0:
+        raise ValueError(f"jobs must be an int >= 0, got {jobs!r}")
+    if in_worker() or not can_spawn():
+        return 1
+    limit = os.environ.get("UIM_WORKERS", "")
+    if limit:
+        if not limit.isdigit() or int(limit) < 1:
+            raise ValueError(f"UIM_WORKERS must be a whole number >= 1, got {limit!r}")
+        cores = int(limit)
+    else:
+        cores = usable_cores()
+    return max(1, min(jobs, cores))
+
+
+def init_worker() -> None:
+    """Initialise a worker process: one thread each (OpenMP, BLAS, torch), no nested pools.
+
+    Several worker processes on few cores each running a thread per core would
+    oversubscribe the CPU and spin-wait.
+    """
+    os.environ[WORKER_ENV] = "1"
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "in_worker", "init_worker", "limited_threads", "usable_cores", "worker_count"]
