@@ -29,6 +29,14 @@ REQUIRED_HEADINGS: tuple[str, ...] = (
 )
 REQUIRED_PHRASES: tuple[str, ...] = ("Learning goals", "Estimated time", "The published claim")
 GIT_URL = re.compile(r"git\+(https?://[^\s\"'#@]+)")
+# MathJax in a built page (issue 21): <script src=...> and <link href=...> tags, inline
+# <script> bodies (a window.MathJax config can point its loader at a CDN), and URLs that
+# leave the book (http:, https:, protocol-relative //host/...).
+SCRIPT_SRC = re.compile(r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+LINK_HREF = re.compile(r"""<link\b[^>]*?\bhref\s*=\s*["']([^"']+)["']""", re.I)
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+REMOTE_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+REMOTE_MATHJAX = re.compile(r"""(?:https?:)?//[^\s"'<>]*mathjax[^\s"'<>]*""", re.I)
 
 
 def load_config(root: Path = ROOT) -> dict[str, Any]:
@@ -234,3 +242,52 @@ def check_notebook(ipynb: Path, url: str) -> list[str]:
     return (check_pairing_metadata(nb, name) + check_no_outputs(nb, name)
             + check_in_sync(ipynb) + check_colab_cell(nb, name, url)
             + check_checks_cell(nb, name) + check_sections(nb, name))
+
+
+def mathjax_sources(page: str) -> list[str]:
+    """The ``src`` of every ``<script>`` of an HTML page that loads MathJax."""
+    return [src for src in SCRIPT_SRC.findall(page) if "mathjax" in src.lower()]
+
+
+def check_mathjax_offline(html: Path) -> list[str]:
+    """Every built page loads MathJax from the book's own ``_static`` folder (issue 21).
+
+    A page that loads MathJax must load it from a relative path that resolves to an
+    existing file under ``<html>/_static`` (for a CommonHTML build, with the web fonts it
+    fetches at run time, ``output/chtml/fonts``, beside it), and must not name a remote
+    MathJax URL in a script, a link or an inline script (a ``window.MathJax`` loader
+    config). At least one page must load MathJax: the book has formulas.
+
+    Parameters
+    ----------
+    html : Path
+        The built HTML folder (``_build/html``).
+    """
+    static = (html / "_static").resolve()
+    problems: list[str] = []
+    loading = 0
+    for path in sorted(html.rglob("*.html")):
+        if static in path.resolve().parents:
+            continue  # MathJax's own files and theme assets, not pages
+        text = path.read_text(errors="replace")
+        name = path.relative_to(html).as_posix()
+        sources = mathjax_sources(text)
+        loading += bool(sources)
+        for src in sources:
+            if REMOTE_URL.match(src):
+                problems.append(f"{name}: loads MathJax from {src}, which needs the internet")
+                continue
+            file = (path.parent / src.split("?", 1)[0].split("#", 1)[0]).resolve()
+            if static not in file.parents:
+                problems.append(f"{name}: loads MathJax from {src}, outside _static")
+            elif not file.is_file():
+                problems.append(f"{name}: loads MathJax from {src}, which was not built")
+            elif "chtml" in file.name and not (file.parent / "output" / "chtml" / "fonts").is_dir():
+                problems.append(f"{name}: {src} has no output/chtml/fonts beside it")
+        # (script srcs naming MathJax are checked above)
+        others = "\n".join(LINK_HREF.findall(text) + INLINE_SCRIPT.findall(text))
+        for url in sorted({m.group(0) for m in REMOTE_MATHJAX.finditer(others)}):
+            problems.append(f"{name}: references the remote MathJax URL {url}")
+    if loading == 0:
+        problems.append(f"no page under {html} loads MathJax, so no formula is rendered")
+    return problems

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import book_checks as bc
+
 ROOT = Path(__file__).resolve().parents[1]
 REPO_URL = "https://github.com/uim-book/catastrophic-inheritance"
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache",
@@ -116,3 +118,25 @@ def test_citations_resolve_to_bibliographies(built: Path) -> None:
 def test_search_and_static_assets_exist(built: Path) -> None:
     assert (built / "search.html").exists()
     assert (built / "searchindex.js").exists()
+
+
+def test_mathjax_is_served_from_the_book(built: Path, tmp_path: Path) -> None:
+    """Formulas render offline: MathJax comes from _static, never from a CDN (issue 21)."""
+    assert bc.check_mathjax_offline(built) == []
+    # the template chapter has inline math ($\tau = 1$), so it must load MathJax itself
+    html = page(built, "notebooks/00_chapter_template")
+    sources = bc.mathjax_sources(html)
+    assert sources and all("_static/mathjax/" in src for src in sources), sources
+    # Control: the check reports the same page when MathJax comes from Sphinx's default
+    # CDN, when its file was not built, or when an inline config sends the loader away.
+    cdn = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+    loader = ("<script>window.MathJax = {loader: {paths: {mathjax: "
+              "'https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5'}}}</script>")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "cdn.html").write_text(html.replace(sources[0], cdn))
+    (tmp_path / "notebooks" / "missing.html").write_text(html)
+    (tmp_path / "notebooks" / "loader.html").write_text(html.replace("</head>", loader + "</head>"))
+    problems = bc.check_mathjax_offline(tmp_path)
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "notebooks/cdn.html", "notebooks/loader.html", "notebooks/loader.html",
+        "notebooks/missing.html"], problems
