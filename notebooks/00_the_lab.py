@@ -238,6 +238,14 @@ plt.show()
 # {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`): the embedding of a
 # vocabulary the lab never uses would be most of the model, and most of the cost of
 # every optimizer step.
+#
+# Every lab model trains on **one thread**, whatever the machine: a sum split over two
+# threads adds in another order, which changes the weights in their fourth decimal and
+# can flip a prediction, so one thread is what makes "the same seed gives the same
+# numbers" true on a laptop, on Colab and in CI alike. A chapter that needs several
+# models trains them side by side, one worker process per core
+# (`uim_utils.pretrain.pretrain_many`), which on small models gets more done than two
+# threads on one model.
 
 # %%
 # all the worlds' clean models at once, side by side in worker processes (cached after)

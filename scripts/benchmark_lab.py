@@ -11,11 +11,14 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 - fp32 matmul throughput of this machine (GFLOP/s, the ceiling for the training loop),
 - the time of one training step (a batch of ``batch_size`` pairs) split into forward
   (model + loss), backward and optimizer (AdamW step + temperature clamp), the median of
-  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`,
+  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`, on
+  one thread as training runs (:data:`uim_utils.parallel.THREADS`),
 - the FLOPs of one training pair (forward + backward, counted by torch's
   FlopCounterMode, on captions tokenised by the model's own tokenizer),
 - pre-training throughput of a cold run (pairs/s) and the fraction of the matmul
-  ceiling it reaches,
+  ceiling it reaches, for one model alone and for two models side by side
+  (:func:`uim_utils.pretrain.pretrain_many`, one worker process per core: how chapters
+  train several models),
 - zero-shot accuracy on every domain, 20 test images per concept,
 - the time to build and render a 50,000-pair corpus, and
 - peak resident memory of the whole run.
@@ -41,10 +44,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from uim_utils import evaluate as ev
-from uim_utils import lab
+from uim_utils import lab, parallel
 from uim_utils.corpus import Corpus, CorpusConfig, build_corpus
 from uim_utils.models import count_parameters, create_lab_model, lab_to_tensor
-from uim_utils.pretrain import TrainConfig, make_optimizer, pretrain
+from uim_utils.pretrain import TrainConfig, make_optimizer, pretrain, pretrain_many
 from uim_utils.world import DOMAINS, ConceptWorld
 
 N_TEST = 20
@@ -100,7 +103,15 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     x = lab_to_tensor(corpus.images[idx])
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
-    for i in range(warmup + steps):
+    with parallel.limited_threads():
+        _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def _time_steps(model: Any, loss_fn: Any, opt: Any, x: torch.Tensor, tok: torch.Tensor, n: int, warmup: int,
+                times: dict[str, list[float]]) -> None:
+    """Step ``n`` times on one batch; append each phase's seconds after ``warmup`` steps."""
+    for i in range(n):
         t0 = time.perf_counter()
         img_f, txt_f, scale = model(x, tok)[:3]
         loss = loss_fn(img_f, txt_f, scale)
@@ -116,15 +127,24 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
             times["forward"].append(t1 - t0)
             times["backward"].append(t2 - t1)
             times["optimizer"].append(t3 - t2)
-    return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def cold_pretrain(corpus: Corpus, cfg: TrainConfig) -> Any:
-    """Pre-train without reading the cache (a temporary ``UIM_CACHE``, restored afterwards)."""
+def cold_pretrain(corpus: Corpus, cfg: TrainConfig, side_by_side: int = 1) -> Any:
+    """Pre-train without reading the cache (a temporary ``UIM_CACHE``, restored afterwards).
+
+    With ``side_by_side > 1``, that many models (seeds ``cfg.seed``, ``cfg.seed + 1``, ...)
+    train at once with :func:`uim_utils.pretrain.pretrain_many`; returns ``(results,
+    wall seconds)``.
+    """
     old = os.environ.get("UIM_CACHE")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["UIM_CACHE"] = tmp
         try:
+            if side_by_side > 1:
+                t = time.perf_counter()
+                jobs = [(corpus, dataclasses.replace(cfg, seed=cfg.seed + i)) for i in range(side_by_side)]
+                results = pretrain_many(jobs, progress=False, workers=side_by_side)
+                return results, time.perf_counter() - t
             return pretrain(corpus, cfg, progress=False)
         finally:
             if old is None:
@@ -155,6 +175,15 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
           f"(timed phases {1e3 * total:.1f} ms; the rest is batching and bookkeeping), "
           f"{h['pairs_per_second']:,.0f} pairs/s = {achieved:.1f} GFLOP/s "
           f"({100 * achieved / peak:.0f}% of the matmul ceiling); final loss {np.mean(h['loss'][-20:]):.3f}")
+    n_side = parallel.usable_cores()
+    if n_side > 1:
+        _, wall = cold_pretrain(corpus, cfg, side_by_side=n_side)
+        pps = n_side * h["steps"] * cfg.batch_size / wall
+        print(f"{n_side} models side by side ({n_side} worker processes of one thread): {wall:.1f} s wall "
+              f"including start-up and rendering, {pps:,.0f} pairs/s in all = {pps * fpp / 1e9:.1f} GFLOP/s "
+              f"({100 * pps * fpp / 1e9 / peak:.0f}% of the matmul ceiling)")
+    else:
+        wall, pps = float("nan"), float("nan")
     head = ev.zero_shot_head(res.model, world.classnames)
     acc = {}
     for d in DOMAINS:
@@ -165,6 +194,7 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
     return dict(model=cfg.model, pairs=pairs, epochs=cfg.epochs, params=n_params, mflop_per_pair=fpp / 1e6,
                 step_ms=1e3 * total, **{f"{k}_ms": 1e3 * v for k, v in st.items()},
                 train_s=h["seconds"], pairs_per_s=h["pairs_per_second"], ceiling=achieved / peak,
+                side_by_side_s=wall, side_by_side_pairs_per_s=pps, side_by_side_ceiling=pps * fpp / 1e9 / peak,
                 **{f"zs_{d}": a for d, a in acc.items()})
 
 
