@@ -342,11 +342,9 @@ plt.show()
 
 # %%
 CLEAN_FT = build_corpus(WORLD, CorpusConfig(n_samples=N_CLEAN_FT, seed=P.seed + 1000))
-tuned = {}
-for method in tqdm(FT_METHODS, desc="clean fine-tuning"):
-    cfg = PZ.FinetuneConfig(method=method, epochs=FT_EPOCHS, seed=P.seed)
-    tuned[method] = PZ.finetune(models[CHOSEN].model, models[CHOSEN].key, CLEAN_FT, cfg,
-                                progress=False)
+FT_CONFIGS = [PZ.FinetuneConfig(method=m, epochs=FT_EPOCHS, seed=P.seed) for m in FT_METHODS]
+tuned = dict(zip(FT_METHODS, PZ.finetune_many(models[CHOSEN].model, models[CHOSEN].key,
+                                              CLEAN_FT, FT_CONFIGS)))  # side by side
 after = {"poisoned": results[CHOSEN]}
 after.update({f"+ {m}": measure(tuned[m]) for m in FT_METHODS})
 MIT = E.bootstrap_table(after, "model", n_boot=N_BOOT, seed=P.seed)

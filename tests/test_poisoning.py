@@ -156,6 +156,25 @@ def test_finetune_changes_a_copy_and_caches(world: ConceptWorld, tmp_path, monke
         PZ.finetune(lm, "", clean, cfg, progress=False)
 
 
+def test_finetune_many_in_workers_equals_finetune_alone(world: ConceptWorld, tmp_path, monkeypatch) -> None:
+    from uim_utils.pretrain import TrainConfig, pretrain
+
+    monkeypatch.setenv("UIM_CACHE", str(tmp_path))
+    base = pretrain(build_corpus(world, CorpusConfig(n_samples=64, seed=1)),
+                    TrainConfig(epochs=1, batch_size=32, seed=0), progress=False)
+    clean = build_corpus(world, CorpusConfig(n_samples=64, seed=3))
+    cfgs = [PZ.FinetuneConfig(method=m, epochs=1, batch_size=32, seed=0) for m in PZ.METHODS]
+    many = PZ.finetune_many(base.model, base.key, clean, cfgs, progress=False, workers=2)
+    alone = [PZ.finetune(base.model, base.key, clean, c, use_cache=False, progress=False) for c in cfgs]
+    for a, b in zip(many, alone):
+        sa, sb = a.model.state_dict(), b.model.state_dict()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(many[0].model.state_dict()["visual.conv1.weight"],
+                           many[1].model.state_dict()["visual.conv1.weight"])  # two methods, two models
+    with pytest.raises(ValueError, match="non-empty sequence of FinetuneConfig"):
+        PZ.finetune_many(base.model, base.key, clean, [], progress=False)
+
+
 def test_checkpoint_round_trip_through_load_model(tmp_path) -> None:
     """The wild code path (load_model with a local file), on a tiny lab fixture."""
     lm = create_lab_model("uim-tiny", seed=5)

@@ -23,7 +23,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any
 
 THREADS = 1
 """Threads of every training run and every repeatable evaluation (see the module docstring)."""
@@ -118,4 +121,62 @@ def init_worker() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
-__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "in_worker", "init_worker", "limited_threads", "usable_cores", "worker_count"]
+_STEP_COUNTER: Any = None
+
+
+def _init_counting_worker(counter: Any) -> None:
+    """Start a :func:`run_in_workers` worker: one thread, and the shared step counter."""
+    global _STEP_COUNTER
+    init_worker()
+    _STEP_COUNTER = counter
+
+
+def count_step() -> None:
+    """Count one step towards the progress bar of :func:`run_in_workers` (no-op elsewhere)."""
+    if _STEP_COUNTER is not None:
+        with _STEP_COUNTER.get_lock():
+            _STEP_COUNTER.value += 1
+
+
+def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], workers: int, total_steps: int,
+                   desc: str, progress: bool = True) -> list[Any]:
+    """``[fn(*job) for job in jobs]``, computed in ``workers`` spawned processes of one thread.
+
+    ``fn`` must be importable (a module-level function) and its arguments picklable; it
+    reports progress by calling :func:`count_step`, and one progress bar here counts the
+    steps of all jobs (``total_steps`` in all). A job's error is raised here.
+
+    Parameters
+    ----------
+    fn : callable
+    jobs : sequence of argument tuples
+    workers : int
+        Worker processes, at least 1.
+    total_steps : int
+        Steps the jobs will count in all (the bar's total).
+    desc : str
+        The progress bar's label.
+    progress : bool
+    """
+    if type(workers) is not int or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    from tqdm.auto import tqdm
+
+    ctx = get_context("spawn")
+    counter = ctx.Value("q", 0)
+    bar = tqdm(total=total_steps, desc=desc, disable=not progress, leave=False)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_counting_worker,
+                             initargs=(counter,)) as pool:
+        futures = [pool.submit(fn, *job) for job in jobs]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                fut.result()  # re-raise a worker's error here
+            bar.n = counter.value
+            bar.refresh()
+    bar.close()
+    return [fut.result() for fut in futures]
+
+
+__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "count_step", "in_worker", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count"]

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from . import cache
+from . import cache, parallel
 from .corpus import Corpus
 from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head, zero_shot_logits
 from .models import LoadedModel, load_model
@@ -282,8 +282,14 @@ class FinetuneConfig:
                            warmup_steps=10, seed=self.seed)
 
 
+def finetune_key(base_key: str, clean: Corpus, cfg: FinetuneConfig) -> str:
+    """The cache key of fine-tuning the model cached under ``base_key`` on ``clean`` with ``cfg``."""
+    return cache.config_key({"v": FINETUNE_VERSION, "base": base_key, **clean.fingerprint(), "ft": asdict(cfg)})
+
+
 def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
-             use_cache: bool = True, progress: bool = True) -> LoadedModel:
+             use_cache: bool = True, progress: bool = True,
+             on_step: Callable[[], None] | None = None) -> LoadedModel:
     """Fine-tune a copy of ``lm`` on the clean corpus; ``lm`` itself is left unchanged.
 
     Parameters
@@ -297,12 +303,14 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
     cfg : FinetuneConfig
     use_cache : bool
         Read and write the checkpoint cache (``UIM_CACHE``).
+    on_step : callable, optional
+        Called after each training step.
     """
     if not base_key:
         raise ValueError(f"base_key must name the pre-trained model's cache key, got {base_key!r}")
     if int(clean.table["poisoned"].sum()):
         raise ValueError(f"the fine-tuning corpus must be clean, it has {int(clean.table['poisoned'].sum())} poisoned pairs")
-    key = cache.config_key({"v": FINETUNE_VERSION, "base": base_key, **clean.fingerprint(), "ft": asdict(cfg)})
+    key = finetune_key(base_key, clean, cfg)
     out = LoadedModel(copy.deepcopy(lm.model), lm.tokenizer, lm.preprocess, lm.name, lm.pretrained)
     if use_cache:
         try:
@@ -320,10 +328,60 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
         aug_tokens = lm.tokenizer(augment_captions(clean, cfg.seed))
         extra = cleanclip_extra_loss(aug_tokens, cfg.weight, image_augmenter(clean.images.shape[1]))
     train_contrastive(out.model, clean.images, tokens, cfg.train_config(lm.name), progress=progress,
-                      desc=f"fine-tuning ({cfg.method})", extra_loss=extra)
+                      desc=f"fine-tuning ({cfg.method})", extra_loss=extra, on_step=on_step)
     if use_cache:
         cache.save_entry(CACHE_NAMESPACE, key, out.model.state_dict(), {"ft": asdict(cfg), "base": base_key})
     return out
+
+
+def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequence[FinetuneConfig],
+                  progress: bool = True, workers: int | None = None) -> list[LoadedModel]:
+    """:func:`finetune` with each of ``configs``, the missing runs side by side in workers.
+
+    Each worker loads the base model from the pre-training cache (``base_key``), so the
+    model must have been pre-trained with :func:`uim_utils.pretrain.pretrain` (cached)
+    first. Each result is the very model :func:`finetune` gives alone.
+
+    Parameters
+    ----------
+    lm : LoadedModel
+        The base model (its weights must be those cached under ``base_key``).
+    base_key : str
+    clean : Corpus
+    configs : sequence of FinetuneConfig
+    progress : bool
+        One progress bar over the missing runs' steps.
+    workers : int, optional
+        Default :func:`uim_utils.parallel.worker_count` of the missing runs.
+    """
+    configs = list(configs)
+    if not configs or not all(isinstance(c, FinetuneConfig) for c in configs):
+        raise ValueError(f"configs must be a non-empty sequence of FinetuneConfig, got {configs!r:.80}")
+    keys = [finetune_key(base_key, clean, c) for c in configs]
+    missing = [i for i, k in enumerate(keys)
+               if not all(p.exists() for p in cache.entry_paths(CACHE_NAMESPACE, k)) and k not in keys[:i]]
+    n_workers = parallel.worker_count(len(missing)) if workers is None else workers
+    if len(missing) > 1 and n_workers > 1:
+        total = sum(len(clean) // configs[i].batch_size * configs[i].epochs for i in missing)
+        parallel.run_in_workers(_finetune_in_worker, [(lm.name, base_key, clean, configs[i]) for i in missing],
+                                n_workers, total, f"fine-tuning {len(missing)} models ({n_workers} processes)",
+                                progress)
+    return [finetune(lm, base_key, clean, c, progress=progress) for c in configs]
+
+
+def _finetune_in_worker(model_name: str, base_key: str, clean: Corpus, cfg: FinetuneConfig) -> str:
+    """Fine-tune the cached base model into the cache (in a worker process); returns the key."""
+    from .models import create_lab_model
+    from .pretrain import CACHE_NAMESPACE as PRETRAIN_NAMESPACE
+
+    hit = cache.load_entry(PRETRAIN_NAMESPACE, base_key)
+    if hit is None:
+        raise ValueError(f"no pre-trained model is cached under base_key {base_key!r}")
+    lm = create_lab_model(model_name)
+    lm.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in hit[0].items()}, strict=True)
+    lm.model.eval()
+    finetune(lm, base_key, clean, cfg, progress=False, on_step=parallel.count_step)
+    return finetune_key(base_key, clean, cfg)
 
 
 # ----------------------------------------------------------------- checkpoints

@@ -14,9 +14,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from typing import Any, Callable
 
 import numpy as np
@@ -195,7 +193,10 @@ def pretrain_many(
         raise ValueError(f"workers must be an int >= 1, got {n_workers!r}")
     trained: set[str] = set()
     if len(missing) > 1 and n_workers > 1:
-        _train_in_workers([jobs[i] for i in missing], n_workers, progress)
+        todo = [jobs[i] for i in missing]
+        parallel.run_in_workers(_pretrain_in_worker, todo, n_workers,
+                                sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in todo),
+                                f"pre-training {len(todo)} models ({n_workers} processes)", progress)
         trained = {keys[i] for i in missing}
     results = []
     for (corpus, cfg), key in zip(jobs, keys):
@@ -206,43 +207,9 @@ def pretrain_many(
     return results
 
 
-def _train_in_workers(jobs: list[tuple[Corpus, TrainConfig]], n_workers: int, progress: bool) -> None:
-    """Train ``jobs`` into the cache in ``n_workers`` spawned processes, with one progress bar."""
-    ctx = get_context("spawn")
-    counter = ctx.Value("q", 0)
-    total = sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in jobs)
-    bar = tqdm(total=total, desc=f"pre-training {len(jobs)} models ({n_workers} processes)",
-               disable=not progress, leave=False)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_pretrain_worker,
-                             initargs=(counter,)) as pool:
-        pending = {pool.submit(_pretrain_in_worker, corpus, cfg) for corpus, cfg in jobs}
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
-            for fut in done:
-                fut.result()  # re-raise a worker's error here
-            bar.n = counter.value
-            bar.refresh()
-    bar.close()
-
-
-_STEP_COUNTER: Any = None
-
-
-def _init_pretrain_worker(counter: Any) -> None:
-    """Start a :func:`pretrain_many` worker: one thread, and the shared step counter."""
-    global _STEP_COUNTER
-    parallel.init_worker()
-    _STEP_COUNTER = counter
-
-
-def _count_step() -> None:
-    with _STEP_COUNTER.get_lock():
-        _STEP_COUNTER.value += 1
-
-
 def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:
     """Train one model into the cache (in a worker process); returns its key."""
-    return pretrain(corpus, cfg, progress=False, on_step=_count_step if _STEP_COUNTER is not None else None).key
+    return pretrain(corpus, cfg, progress=False, on_step=parallel.count_step).key
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
