@@ -205,3 +205,11 @@ def test_interrupted_write_never_exposes_a_partial_file(monkeypatch, tmp_path: P
     monkeypatch.setattr(cache.os, "fsync", real_fsync)
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_keys_lists_each_absent_key_once(tmp_path):
+    from uim_utils.cache import missing_keys
+
+    save_entry("ns", "have", {"w": np.zeros(2)}, root=tmp_path)
+    assert missing_keys("ns", ["a", "have", "b", "a", "b", "c"], root=tmp_path) == [0, 2, 5]
+    assert missing_keys("ns", [], root=tmp_path) == []

@@ -44,3 +44,13 @@ def test_worker_count_names_a_bad_setting(monkeypatch, bad):
 def test_worker_count_rejects_bad_jobs():
     with pytest.raises(ValueError, match="jobs must be an int >= 0"):
         parallel.worker_count(-1)
+
+
+def test_resolve_workers(monkeypatch):
+    monkeypatch.delenv(parallel.WORKER_ENV, raising=False)
+    monkeypatch.setenv("UIM_WORKERS", "2")
+    assert parallel.resolve_workers(None, 5) == 2
+    assert parallel.resolve_workers(3, 5) == 3
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match="workers must be an int >= 1"):
+            parallel.resolve_workers(bad, 5)

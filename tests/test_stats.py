@@ -341,3 +341,21 @@ _E = _est(0.0, -1.0, 1.0, 0.5)
 def test_bad_input_raises_a_value_error_naming_it(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_index_bootstrap_is_cluster_bootstrap_vectorised():
+    from uim_utils.stats import cluster_bootstrap, index_bootstrap
+
+    v = np.random.default_rng(3).normal(size=30)
+
+    def median_rows(idx):
+        return np.median(v[idx], axis=-1)
+
+    fast = index_bootstrap(median_rows, 30, n_boot=500, seed=7, unit="items")
+    loop = cluster_bootstrap(np.arange(30.0), np.arange(30), lambda u: float(np.median(v[u.astype(int)])),
+                             n_boot=500, seed=7, unit="items")
+    assert fast == loop
+    with pytest.raises(ValueError, match="n"):
+        index_bootstrap(median_rows, 1)
+    with pytest.raises(ValueError, match="n_boot"):
+        index_bootstrap(median_rows, 30, n_boot=10)

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -147,6 +147,21 @@ def load_entry(
             f"recorded {expected[:12]}..."
         )
     return np_load(data), sidecar.get("meta", {})
+
+
+def missing_keys(namespace: str, keys: Sequence[str], root: Path | None = None) -> list[int]:
+    """Positions of the keys with no cache entry under ``namespace``, each distinct key once.
+
+    For callers that compute what is missing before computing it (e.g. in worker
+    processes): a key listed twice is reported at its first position only. An entry
+    counts as present when both its files exist (it is verified when loaded).
+    """
+    out, seen = [], set()
+    for i, key in enumerate(keys):
+        if key not in seen and not all(p.exists() for p in entry_paths(namespace, key, root)):
+            out.append(i)
+        seen.add(key)
+    return out
 
 
 def remove_entry(namespace: str, key: str, root: Path | None = None) -> None:

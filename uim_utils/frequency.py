@@ -519,15 +519,9 @@ def _over_classes(statistic: Callable[[np.ndarray], np.ndarray], n: int, n_boot:
     """``statistic(indices)`` with a percentile bootstrap that resamples the ``n`` classes.
 
     ``statistic`` must accept a ``(B, n)`` matrix of indices (one resample per row) and
-    return ``B`` values. The resamples are those of :func:`uim_utils.stats.cluster_bootstrap`
-    with one item per class (the same seed draws the same classes), evaluated in one call.
+    return ``B`` values (:func:`uim_utils.stats.index_bootstrap`).
     """
-    _boot_args(n_boot, seed)
-    point = float(statistic(np.arange(n)[None, :])[0])
-    mult = stats._multiplicities(np.random.default_rng(seed), n, n_boot).astype(np.intp)
-    rows = np.repeat(np.tile(np.arange(n), n_boot), mult.ravel()).reshape(n_boot, n)
-    boot = np.asarray(statistic(rows), dtype=np.float64).reshape(n_boot)
-    return stats._percentile_estimate(point, boot, confidence, n, "classes", "cluster percentile bootstrap")
+    return stats.index_bootstrap(statistic, n, confidence=confidence, n_boot=n_boot, seed=seed, unit="classes")
 
 
 def _check_varies(df: pd.DataFrame, what: str) -> None:

@@ -105,6 +105,15 @@ def worker_count(jobs: int) -> int:
     return max(1, min(jobs, cores))
 
 
+def resolve_workers(workers: int | None, jobs: int) -> int:
+    """``workers`` checked (an int >= 1), or :func:`worker_count` of ``jobs`` if ``None``."""
+    if workers is None:
+        return worker_count(jobs)
+    if type(workers) is not int or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    return workers
+
+
 def init_worker() -> None:
     """Initialise a worker process: one thread each (OpenMP, BLAS, torch), no nested pools.
 
@@ -179,4 +188,4 @@ def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], work
     return [fut.result() for fut in futures]
 
 
-__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "count_step", "in_worker", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count"]
+__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "count_step", "in_worker", "resolve_workers", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count"]

@@ -358,9 +358,8 @@ def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequen
     if not configs or not all(isinstance(c, FinetuneConfig) for c in configs):
         raise ValueError(f"configs must be a non-empty sequence of FinetuneConfig, got {configs!r:.80}")
     keys = [finetune_key(base_key, clean, c) for c in configs]
-    missing = [i for i, k in enumerate(keys)
-               if not all(p.exists() for p in cache.entry_paths(CACHE_NAMESPACE, k)) and k not in keys[:i]]
-    n_workers = parallel.worker_count(len(missing)) if workers is None else workers
+    missing = cache.missing_keys(CACHE_NAMESPACE, keys)
+    n_workers = parallel.resolve_workers(workers, len(missing))
     if len(missing) > 1 and n_workers > 1:
         total = sum(len(clean) // configs[i].batch_size * configs[i].epochs for i in missing)
         parallel.run_in_workers(_finetune_in_worker, [(lm.name, base_key, clean, configs[i]) for i in missing],

@@ -186,11 +186,8 @@ def pretrain_many(
                 and isinstance(job[1], TrainConfig)):
             raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
-    missing = [i for i, k in enumerate(keys) if not all(p.exists() for p in cache.entry_paths(CACHE_NAMESPACE, k))]
-    missing = [i for i in missing if keys[i] not in {keys[j] for j in missing if j < i}]  # train a key once
-    n_workers = parallel.worker_count(len(missing)) if workers is None else workers
-    if type(n_workers) is not int or n_workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {n_workers!r}")
+    missing = cache.missing_keys(CACHE_NAMESPACE, keys)
+    n_workers = parallel.resolve_workers(workers, len(missing))
     trained: set[str] = set()
     if len(missing) > 1 and n_workers > 1:
         todo = [jobs[i] for i in missing]
@@ -274,9 +271,9 @@ def train_contrastive(
         raise ValueError(f"corpus of {len(images)} pairs is smaller than batch_size={cfg.batch_size}")
     with parallel.limited_threads():
         losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
-    total = len(images) // cfg.batch_size * cfg.epochs
-    return {"loss": losses, "seconds": seconds, "pairs_per_second": total * cfg.batch_size / max(seconds, 1e-9),
-            "steps": total}
+    steps = len(losses)  # one loss per step
+    return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
+            "steps": steps}
 
 
 def _train_loop(
