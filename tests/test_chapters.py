@@ -296,3 +296,84 @@ def test_long_tail_control_holds_over_the_records_held_out_worlds(profile):
     assert len(values) >= 20
     result = claim.decide(population_interval(claim, values))
     assert result.passed, result
+
+
+# ----------------------------------------------------------------------------- backdoor
+
+def _backdoor_result(asr_poisoned=0.9, asr_clip=0.8, asr_cleanclip=0.6, n_concepts=99, per=4, seed=0):
+    """A synthetic world of the backdoor chapter: per-concept rates drawn exactly."""
+    from uim_utils.chapters import backdoor as bd
+
+    concepts = np.repeat(np.arange(n_concepts), per)
+    rng = np.random.default_rng(seed)
+    cols = {"concept": concepts}
+
+    def rate(p):  # 0/1 per image, the concept's share exactly round(p * per) / per
+        k = int(round(p * per))
+        return np.tile(np.r_[np.ones(k), np.zeros(per - k)], n_concepts)
+
+    for name, asr in zip(bd.MODELS, (0.0, asr_poisoned, asr_clip, asr_cleanclip)):
+        cols[f"{name}_asr"] = rate(asr)
+        cols[f"{name}_hit"] = np.zeros(concepts.size)
+        cols[f"{name}_acc"] = rate(0.5)
+        cols[f"{name}_lp_asr"] = rate(asr / 2)
+        cols[f"{name}_lp_acc"] = rate(0.75)
+    poisoned = np.r_[np.ones(40, bool), np.zeros(960, bool)]
+    scores = np.r_[rng.normal(-2, 1, 40), rng.normal(0, 1, 960)]
+    return bd.WorldResult(seed, 3, pd.DataFrame(cols), scores, poisoned, {})
+
+
+def test_backdoor_statistics_known_values():
+    from uim_utils.chapters import backdoor as bd
+
+    row = bd.statistics(_backdoor_result(asr_poisoned=1.0, asr_clip=0.75, asr_cleanclip=0.5))
+    assert row["backdoor"] == 1.0 and row["backdoor_se"] == 0.0  # every concept: 1 - 0
+    assert row["control"] == 0.0 and row["stealth"] == 0.0 and row["cleanclip_cost"] == 0.0
+    assert row["persist_clip"] == 0.75 and row["cleanclip_gain"] == 0.25
+    assert row["probe_backdoor"] == 0.5 and row["poisoned_lp_acc"] == 0.75
+    assert 0.9 < row["audit_auc"] < 1.0 and row["audit_auc_se"] > 0
+    flagged = round(bd.FLAG_FRACTION * 1000)  # 50 of the 1,000 pairs
+    assert row["audit_precision"] == pytest.approx(row["audit_recall"] * 40 / flagged)
+    assert set(bd.SPEC.statistics) <= set(row)
+
+
+def test_backdoor_concept_mean_se_averages_concepts_first():
+    from uim_utils.chapters import backdoor as bd
+
+    values = np.array([1.0, 1.0, 1.0, 0.0])     # concept 0 has three images, concept 1 one
+    est, se = bd.concept_mean_se(values, np.array([0, 0, 0, 1]))
+    assert est == 0.5 and se == pytest.approx(0.5)  # sd of (1, 0) / sqrt(2)
+    with pytest.raises(ValueError, match="at least 2 concepts, got 1"):
+        bd.concept_mean_se(values, np.zeros(4))
+    with pytest.raises(ValueError, match="1-D of equal length"):
+        bd.concept_mean_se(values, np.zeros(3))
+
+
+def test_backdoor_claims_hold_with_a_backdoor_and_fail_without():
+    from uim_utils.chapters import backdoor as bd
+    from uim_utils.worlds import run_worlds
+
+    strong = run_worlds(lambda s: bd.statistics(_backdoor_result(seed=s)), [0])
+    bd.SPEC.check(strong)
+    none = run_worlds(lambda s: bd.statistics(_backdoor_result(asr_poisoned=0.0, seed=s)), [0])
+    verdicts = bd.SPEC.verdicts(none).set_index("id")
+    assert verdicts.loc["1", "verdict"] == FAILS
+    with pytest.raises(AssertionError):
+        bd.SPEC.check(none)
+    erased = run_worlds(lambda s: bd.statistics(_backdoor_result(asr_clip=0.25, seed=s)), [0])
+    assert bd.SPEC.verdicts(erased).set_index("id").loc["6", "verdict"] == FAILS
+
+
+def test_backdoor_helpers_refuse_bad_input():
+    from uim_utils.chapters import backdoor as bd
+
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        bd.run_world(0, "fast")
+    with pytest.raises(ValueError, match="dose must be an integer"):
+        bd.poisoned_config(0, dose=-1)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        bd.poisoned_config(-3)
+    with pytest.raises(ValueError, match="doses must be distinct and non-empty"):
+        bd.dose_response(0, (0, 0))
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        bd.dose_response(0, (0,), profile="huge")

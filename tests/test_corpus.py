@@ -168,3 +168,21 @@ def test_zipf_offset_flattens_the_head_only():
         CorpusConfig(zipf_offset=-1)
     with pytest.raises(ValueError, match="zipf_offset"):
         concept_probabilities(10, 1.0, 0, zipf_offset=-0.5)
+
+
+def test_subset_keeps_rows_and_gets_its_own_fingerprint(world):
+    full = build_corpus(world, CorpusConfig(n_samples=200, poison_count=10, poison_target=1, seed=0))
+    keep = ~full.table["poisoned"].to_numpy()
+    clean = full.subset(keep)
+    assert len(clean) == 200 and not clean.table["poisoned"].any()
+    assert np.array_equal(clean.images, full.images[keep])
+    assert clean.fingerprint() != full.fingerprint()           # never shares a cache entry
+    assert clean.fingerprint() == full.subset(keep.copy()).fingerprint()  # same rows, same key
+    other = keep.copy()
+    other[0] = False
+    assert full.subset(other).fingerprint() != clean.fingerprint()
+    assert clean.subset(np.ones(200, bool)).fingerprint() != clean.fingerprint()
+    with pytest.raises(ValueError, match="one entry per row"):
+        full.subset(keep[:5])
+    with pytest.raises(ValueError, match="selects no row"):
+        full.subset(np.zeros(210, bool))

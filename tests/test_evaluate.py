@@ -28,6 +28,18 @@ def test_zero_shot_logits_pick_the_nearest_class():
         ev.zero_shot_logits(feats, np.eye(4))
 
 
+def test_encode_texts_encodes_repeated_texts_once_and_spreads_them_back():
+    lm = create_lab_model("uim-tiny", seed=0)
+    texts = ["a kefe.", "a sovubu.", "a kefe.", "a lovogu.", "a sovubu."]
+    emb = ev.encode_texts(lm, texts)
+    distinct = ev.encode_texts(lm, ["a kefe.", "a sovubu.", "a lovogu."])
+    assert emb.shape == (5, 64)
+    assert np.array_equal(emb, distinct[[0, 1, 0, 2, 1]])
+    assert np.allclose(emb[1], ev.encode_texts(lm, ["a sovubu."])[0], atol=1e-6)
+    with pytest.raises(ValueError, match="no texts"):
+        ev.encode_texts(lm, [])
+
+
 def test_zero_shot_head_ensembles_prompts():
     lm = create_lab_model("uim-tiny", seed=0)
     head = ev.zero_shot_head(lm, ["sovubu", ["kefe", "lovogu"]], templates=("a {}.", "a photo of a {}."))

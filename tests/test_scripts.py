@@ -104,3 +104,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / "README.md").read_text()
 
 
+
+
+def test_cleanclip_design_sweep_refuses_held_out_seeds() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep_cleanclip.py"), "--seeds", "0,1000"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "development seeds (below 1000)" in out.stderr

@@ -283,6 +283,41 @@ def test_non_inferiority_test():
     assert st.non_inferiority_test(st.paired_difference(before + 0.01, before - 0.01 * rng.random(200)), 0.1).passed
 
 
+# --------------------------------------------------------------------------- AUC
+
+def test_auc_interval_known_values():
+    perfect = st.auc_interval([0.1, 0.2, 0.8, 0.9], np.array([False, False, True, True]))
+    assert perfect.estimate == 1.0 and perfect.se == 0.0 and perfect.high == 1.0
+    ties = st.auc_interval([0.5, 0.5, 0.5, 0.5], np.array([False, True, False, True]))
+    assert ties.estimate == 0.5
+    # Hanley & McNeil (1982), by hand: 10 positives, 30 negatives, partly overlapping
+    n1, n0 = 10, 30
+    scores = np.r_[np.arange(30.0), np.arange(10) + 14.0]
+    pos = np.r_[np.zeros(30, bool), np.ones(10, bool)]
+    est = st.auc_interval(scores, pos)
+    from sklearn.metrics import roc_auc_score
+    assert est.estimate == pytest.approx(roc_auc_score(pos, scores))
+    a = est.estimate
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))
+    assert est.se == pytest.approx(se) and est.n == 10 and est.unit == "items"
+
+
+def test_auc_interval_covers_the_true_auc_about_95_percent_of_the_time():
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(3)
+    shift = 1.0
+    true_auc = norm.cdf(shift / math.sqrt(2))  # P(X1 > X0), X1 ~ N(shift, 1), X0 ~ N(0, 1)
+    pos = np.r_[np.ones(60, bool), np.zeros(600, bool)]
+    covered = []
+    for _ in range(1000):
+        scores = np.r_[rng.normal(shift, 1, 60), rng.normal(0, 1, 600)]
+        e = st.auc_interval(scores, pos)
+        covered.append(e.low < true_auc < e.high)
+    assert 0.92 <= np.mean(covered) <= 0.975
+
+
 # --------------------------------------------------------------------------- errors
 
 _V = [1.0, 2.0, 3.0]
@@ -336,6 +371,10 @@ _E = _est(0.0, -1.0, 1.0, 0.5)
         (lambda: st.non_inferiority_test(_E, margin=0), "margin must be > 0, got 0"),
         (lambda: st.non_inferiority_test(_E, margin=-1), "margin must be > 0, got -1"),
         (lambda: st.non_inferiority_test(_E, 0.1, direction="sideways"), "got 'sideways'"),
+        (lambda: st.auc_interval(_V, [True, False]), "positive must be a bool array of the scores' shape"),
+        (lambda: st.auc_interval(_V, [1, 0, 1]), "positive must be a bool array"),
+        (lambda: st.auc_interval(_V, [False, False, False]), "both classes, got 0 positive of 3"),
+        (lambda: st.auc_interval([1.0, np.nan], [True, False]), "scores contains 1 non-finite"),
     ],
 )
 def test_bad_input_raises_a_value_error_naming_it(call, match):

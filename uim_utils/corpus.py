@@ -13,6 +13,8 @@ Parquet (captions and metadata, queryable with DuckDB or pandas) and read back e
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
@@ -269,10 +271,12 @@ class Corpus:
         duplicated; else the id shared by all copies), ``domain_name, background_name``.
     """
 
-    def __init__(self, world: ConceptWorld, config: CorpusConfig, table: pd.DataFrame) -> None:
+    def __init__(self, world: ConceptWorld, config: CorpusConfig, table: pd.DataFrame,
+                 selection: str | None = None) -> None:
         self.world = world
         self.config = config
         self.table = table
+        self.selection = selection
 
     def __len__(self) -> int:
         return len(self.table)
@@ -282,6 +286,9 @@ class Corpus:
         state = dict(self.__dict__)
         state.pop("images", None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"selection": None, **state})  # pickles from before subsets existed
 
     @property
     def captions(self) -> list[str]:
@@ -303,8 +310,40 @@ class Corpus:
         return np.bincount(self.table["concept"].to_numpy(), minlength=self.world.n_concepts)
 
     def fingerprint(self) -> dict[str, Any]:
-        """Everything that determines this corpus (for cache keys)."""
-        return {"world": self.world.to_dict(), "corpus": self.config.to_dict()}
+        """Everything that determines this corpus (for cache keys).
+
+        A corpus made by :meth:`subset` adds the digest of its kept rows, so a model
+        trained on it is never mistaken for one trained on the full corpus.
+        """
+        out: dict[str, Any] = {"world": self.world.to_dict(), "corpus": self.config.to_dict()}
+        if self.selection is not None:
+            out["selection"] = self.selection
+        return out
+
+    def subset(self, keep: np.ndarray) -> "Corpus":
+        """The corpus restricted to the rows where ``keep`` is True (e.g. what a filter keeps).
+
+        Parameters
+        ----------
+        keep : 1-D bool array, one entry per row, at least one True
+
+        Returns
+        -------
+        Corpus
+            Same world and dials; the kept rows in their order (index reset); its
+            :meth:`fingerprint` names the kept rows by a SHA-256 digest.
+        """
+        keep = np.asarray(keep)
+        if keep.dtype != bool or keep.shape != (len(self.table),):
+            raise ValueError(f"keep must be a bool array with one entry per row ({len(self.table)}), "
+                             f"got dtype {keep.dtype} and shape {keep.shape}")
+        if not keep.any():
+            raise ValueError("keep selects no row; a corpus needs at least one pair")
+        rows = np.flatnonzero(keep)
+        digest = hashlib.sha256(np.ascontiguousarray(rows, dtype=np.int64).tobytes()).hexdigest()
+        if self.selection is not None:  # a subset of a subset: chained to its parent's digest
+            digest = hashlib.sha256(f"{self.selection}:{digest}".encode()).hexdigest()
+        return Corpus(self.world, self.config, self.table[keep].reset_index(drop=True), selection=digest)
 
     def data_card(self) -> pd.Series:
         """Summary counts of every flaw, as realised in the table."""

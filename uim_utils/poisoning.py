@@ -1,6 +1,7 @@
 """Backdoor poisoning of contrastive pre-training, and CleanCLIP-style removal.
 
-The chapter "Poisoned pre-training" (notebook 04) uses this module in three steps.
+The chapter "Poisoned pre-training" (notebook 04) uses this module in three steps; its
+claims and the measurement of one world are in :mod:`uim_utils.chapters.backdoor`.
 
 Understand
     Pre-train lab CLIPs on corpora with ``poison_count`` poisoned pairs (triggered images
@@ -355,17 +356,33 @@ def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequen
         Default :func:`uim_utils.parallel.worker_count` of the missing runs.
     """
     configs = list(configs)
-    if not configs or not all(isinstance(c, FinetuneConfig) for c in configs):
-        raise ValueError(f"configs must be a non-empty sequence of FinetuneConfig, got {configs!r:.80}")
-    keys = [finetune_key(base_key, clean, c) for c in configs]
-    missing = cache.missing_keys(CACHE_NAMESPACE, keys)
-    n_workers = parallel.resolve_workers(workers, len(missing))
+    missing, n_workers = _finetune_plan(base_key, clean, configs, workers)
     if len(missing) > 1 and n_workers > 1:
         total = sum(len(clean) // configs[i].batch_size * configs[i].epochs for i in missing)
         parallel.run_in_workers(_finetune_in_worker, [(lm.name, base_key, clean, configs[i]) for i in missing],
                                 n_workers, total, f"fine-tuning {len(missing)} models ({n_workers} processes)",
                                 progress)
     return [finetune(lm, base_key, clean, c, progress=progress) for c in configs]
+
+
+def _finetune_plan(base_key: str, clean: Corpus, configs: list[FinetuneConfig],
+                   workers: int | None) -> tuple[list[int], int]:
+    """Which of ``configs`` are not cached yet, and how many worker processes would train them."""
+    if not configs or not all(isinstance(c, FinetuneConfig) for c in configs):
+        raise ValueError(f"configs must be a non-empty sequence of FinetuneConfig, got {configs!r:.80}")
+    missing = cache.missing_keys(CACHE_NAMESPACE, [finetune_key(base_key, clean, c) for c in configs])
+    return missing, parallel.resolve_workers(workers, len(missing))
+
+
+def finetune_in_workers(base_key: str, clean: Corpus, configs: Sequence[FinetuneConfig],
+                        workers: int | None = None) -> bool:
+    """Whether :func:`finetune_many` with these arguments trains in worker processes.
+
+    Only then does this process stay idle while it runs (free to evaluate other models
+    on a thread); if it trains here, it trains here alone.
+    """
+    missing, n_workers = _finetune_plan(base_key, clean, list(configs), workers)
+    return len(missing) > 1 and n_workers > 1
 
 
 def _finetune_in_worker(model_name: str, base_key: str, clean: Corpus, cfg: FinetuneConfig) -> str:

@@ -49,6 +49,7 @@ __all__ = [
     "index_bootstrap",
     "crossed_bootstrap",
     "paired_difference",
+    "auc_interval",
     "pooled_correlation",
     "correlations_interval",
     "effect_test",
@@ -518,6 +519,47 @@ def paired_difference(
     if method == "t":
         return t_interval(d, confidence=confidence, unit=unit)
     return bootstrap_interval(d, np.mean, confidence=confidence, n_boot=n_boot, seed=seed, unit=unit)
+
+
+def auc_interval(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray,
+                 confidence: float = 0.95) -> Estimate:
+    """ROC AUC of ``scores`` for ``positive`` items, with the Hanley-McNeil normal interval.
+
+    The AUC is the probability that a random positive item scores above a random negative
+    one (ties count one half; scikit-learn's ``roc_auc_score``). Its standard error is the
+    closed form of Hanley & McNeil (1982, Radiology 143:29-36), over the items of both
+    classes: ``se^2 = (A(1-A) + (n1-1)(Q1-A^2) + (n0-1)(Q2-A^2)) / (n1 n0)`` with
+    ``Q1 = A/(2-A)``, ``Q2 = 2A^2/(1+A)``. The interval is ``A +- z se``, clipped to [0, 1].
+
+    Parameters
+    ----------
+    scores : 1-D array of finite numbers (higher = more likely positive)
+    positive : 1-D bool array of the same length, with both classes present
+    confidence : float in (0, 1)
+
+    Returns
+    -------
+    Estimate
+        ``unit="items"``, ``method="hanley-mcneil normal"``, ``n`` = number of positives.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    confidence = _check_confidence(confidence)
+    s = _as_values(scores, "scores", min_n=2)
+    pos = np.asarray(positive)
+    if pos.shape != s.shape or pos.dtype != bool:
+        raise ValueError(f"positive must be a bool array of the scores' shape {s.shape}, "
+                         f"got dtype {pos.dtype} and shape {pos.shape}")
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        raise ValueError(f"positive must contain both classes, got {n1} positive of {pos.size}")
+    a = float(roc_auc_score(pos, s))
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    se = math.sqrt(max(var, 0.0))
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * se
+    return Estimate(a, max(0.0, a - half), min(1.0, a + half), se, n1, "items", "hanley-mcneil normal",
+                    confidence)
 
 
 # --------------------------------------------------------------------------- correlations
