@@ -54,3 +54,65 @@ def test_resolve_workers(monkeypatch):
     for bad in (0, -1, 1.5, "2"):
         with pytest.raises(ValueError, match="workers must be an int >= 1"):
             parallel.resolve_workers(bad, 5)
+
+
+_ORPHAN_PARENT = r"""
+import os, sys, time
+from uim_utils import parallel
+
+def report_and_sleep(path):
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(600)
+
+def main():
+    parallel.run_in_workers(report_and_sleep, [(sys.argv[1],)], 1, 1, "sleeping", progress=False)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def test_a_worker_exits_when_its_parent_is_killed(tmp_path):
+    """A killed parent (a stopped kernel, ``kill``) must not leave its pool workers running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script, pid_file = tmp_path / "parent.py", tmp_path / "worker.pid"
+    script.write_text(_ORPHAN_PARENT)
+    root = str(Path(parallel.__file__).resolve().parents[1])
+    parent = subprocess.Popen([sys.executable, str(script), str(pid_file)], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": root})
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (pid_file.exists() and pid_file.read_text()):
+            time.sleep(0.2)
+        worker = int(pid_file.read_text())
+        assert _alive(worker)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.time() + 5 * parallel.PARENT_POLL_SECONDS + 5
+        while time.time() < deadline and _alive(worker):
+            time.sleep(0.2)
+        assert not _alive(worker), f"worker {worker} outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -114,12 +116,29 @@ def resolve_workers(workers: int | None, jobs: int) -> int:
     return workers
 
 
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker checks that the process that started it is still alive."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (it died)."""
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def init_worker() -> None:
-    """Initialise a worker process: one thread each (OpenMP, BLAS, torch), no nested pools.
+    """Initialise a worker process: one thread each (OpenMP, BLAS, torch), no nested pools,
+    and an exit when the parent dies.
 
     Several worker processes on few cores each running a thread per core would
-    oversubscribe the CPU and spin-wait.
+    oversubscribe the CPU and spin-wait. A pool's workers outlive a parent that is killed
+    (``kill``, a stopped notebook kernel) and would keep training and holding memory; a
+    daemon thread ends them within :data:`PARENT_POLL_SECONDS` of the parent's death.
     """
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="exit-with-parent").start()
     os.environ[WORKER_ENV] = "1"
     for var in _THREAD_VARS:
         os.environ[var] = "1"
