@@ -276,12 +276,12 @@ summary.round(3)
 # worlds the probe's ASR rose by {glue:text}`rec_probe_estimate:.2f`
 # [{glue:text}`rec_probe_low:.2f`, {glue:text}`rec_probe_high:.2f`] on average, and
 # the rise was significant in its own world in {glue:text}`rec_probe_held` of
-# {glue:text}`rec_worlds` worlds. The zero-shot head follows the trigger because
-# the poisoned captions taught the *text* side that the patch belongs with the target's
-# name; a probe re-learns the class boundaries from clean images, and whether triggered
-# features cross the target's boundary depends on how far pre-training moved them. That
-# is why claim 4 is exploratory here, while {cite:t}`carlini2022poisoning` report the
-# backdoor through linear probes of their much larger models.
+# {glue:text}`rec_worlds` worlds, but in several worlds it stayed near zero. The
+# zero-shot head follows the trigger because pre-training pulled triggered images
+# towards the embedding of the target's *captions*; a probe re-learns the class
+# boundaries from clean images, and whether triggered features cross the target's
+# boundary depends on how far pre-training moved them. That is why claim 4 is
+# exploratory here.
 
 # %% [markdown]
 # ## Mitigate
@@ -320,16 +320,17 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Reading the audit.** Poisoned pairs sit in the low tail of the agreement score
-# (ROC AUC {glue:text}`audit_auc:.3f`; over the record's worlds
-# {glue:text}`rec_auc_estimate:.3f`), but so do many clean pairs: a small CLIP confuses
-# similar concepts, and every hard clean pair looks as mismatched as a poisoned one.
-# Flagging the least-agreeing {glue:text}`flag_fraction:.0%` catches
-# {glue:text}`audit_recall:.0%` of the poison, and {glue:text}`audit_precision:.0%` of
-# what it flags is poison. Filtering therefore
-# throws away clean pairs for each poisoned one it catches, and the audit needs a
-# trusted model to begin with, which is exactly what a defender of a web-scale model
-# does not have.
+# **Reading the audit.** Poisoned pairs sit far below the clean ones (ROC AUC
+# {glue:text}`audit_auc:.3f`; over the record's worlds
+# {glue:text}`rec_auc_estimate:.3f`): the reference model never saw the trigger, so
+# it reads a poisoned image as the concept it shows, not as the target its caption
+# names. Flagging the least-agreeing
+# {glue:text}`flag_fraction:.0%` catches {glue:text}`audit_recall:.0%` of the poison,
+# and {glue:text}`audit_precision:.0%` of what it flags is poison; the rest are clean
+# pairs that the small reference model finds hard. Two caveats keep this from being a
+# defence in practice. The audit needs a trusted model to begin with, which is exactly
+# what a defender of a web-scale model does not have. And a defender does not know how
+# much to flag: a poison share far smaller than ours hides among the hard clean pairs.
 #
 # ### Fine-tune on trusted clean pairs
 #
@@ -431,8 +432,9 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s"
 #   world to world.
 # - Whether a linear probe trained on clean images inherits the backdoor varies from
 #   world to world in the lab; the zero-shot head inherits it in every world.
-# - A reference model trained on other data ranks poisoned pairs low by image-caption
-#   agreement, but flags many clean pairs with them.
+# - A reference model trained on other data ranks poisoned pairs far below the clean
+#   ones by image-caption agreement; but it must be trusted to begin with, and flagging
+#   more pairs than there is poison flags clean pairs too.
 # - A light fine-tune on trusted clean pairs with the CLIP loss leaves a deep backdoor
 #   in place. CleanCLIP's in-modal terms did not do better in the lab and cost clean
 #   accuracy: the paper's mitigation result is not reproduced at this scale.
