@@ -89,6 +89,14 @@ class Chapter:
         return int(self.n_worlds[profile])
 
 
+def check_profile(profile: str, sizes: Mapping[str, object]) -> str:
+    """``profile`` if a chapter's per-profile ``sizes`` (e.g. its ``N_TEST``) name it, else a
+    ValueError listing the profiles they do name."""
+    if profile not in sizes:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(sizes)}")
+    return profile
+
+
 def module_of(name: str) -> str:
     """The module path of a registered chapter (ValueError listing the known ones)."""
     if name not in REGISTRY:
@@ -132,5 +140,5 @@ def measure_in_worker(module: str, seed: int, profile: str) -> dict[str, float]:
     return dict(load_chapter_module(module).measure(seed, profile))
 
 
-__all__ = ["REGISTRY", "Chapter", "get_chapter", "load_chapter_module", "measure_in_worker",
+__all__ = ["REGISTRY", "Chapter", "check_profile", "get_chapter", "load_chapter_module", "measure_in_worker",
            "module_of"]

@@ -38,7 +38,7 @@ import pandas as pd
 from .. import lab, parallel
 from ..claims import Claim, ClaimSet
 from ..validate import check_int
-from . import Chapter
+from . import Chapter, check_profile
 
 N_CONCEPTS = lab.N_CONCEPTS
 DOSE = 1600
@@ -184,8 +184,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     progress : bool
         Progress bars while training.
     """
-    if profile not in N_TEST:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(N_TEST)}")
+    check_profile(profile, N_TEST)
     check_int("seed", seed, 0, 2**32 - 1)
     from .. import poisoning as pz
     from ..corpus import CorpusConfig, build_corpus
@@ -198,10 +197,11 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
     target = pz.pick_target(seed, N_CONCEPTS)
     configs = finetune_configs(seed)
+    sets = evaluation_sets(world, target, seed, profile)
 
     def evaluate_pretrained() -> tuple[pd.DataFrame, np.ndarray]:
         with parallel.limited_threads():  # evaluation repeats exactly, whatever the machine
-            return (evaluate_models({"clean": clean.model, "poisoned": poisoned.model}, world, target, seed, profile),
+            return (evaluate_models({"clean": clean.model, "poisoned": poisoned.model}, world, *sets, seed),
                     pz.pair_agreement(clean.model, corpus))
 
     if pz.finetune_in_workers(poisoned.key, trusted, configs):
@@ -215,19 +215,33 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
         tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=progress)
         images, scores = evaluate_pretrained()
     with parallel.limited_threads():
-        rest = evaluate_models(dict(zip(MODELS[2:], tuned)), world, target, seed, profile)
+        rest = evaluate_models(dict(zip(MODELS[2:], tuned)), world, *sets, seed)
     histories = {name: float(r.history["seconds"]) for name, r in (("clean", clean), ("poisoned", poisoned))
                  if not r.cache_hit}
     return WorldResult(seed, target, images.join(rest.drop(columns="concept")), scores,
                        corpus.table["poisoned"].to_numpy(), histories)
 
 
-def evaluate_models(models: dict[str, Any], world: Any, target: int, seed: int, profile: str) -> pd.DataFrame:
-    """Per test image, zero-shot and linear-probe outcomes of every model (see :class:`WorldResult`)."""
+def evaluation_sets(world: Any, target: int, seed: int, profile: str) -> tuple[Any, np.ndarray, np.ndarray]:
+    """World ``seed``'s test images (clean and triggered copies, :data:`N_TEST` per non-target
+    concept) and the clean labelled photos of the linear probe (:data:`N_PROBE` per concept)."""
     from .. import poisoning as pz
 
-    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed)
+    check_profile(profile, N_TEST)
     probe_x, probe_y = world.sample(N_PROBE[profile], "photo", seed=seed + 1)
+    return pz.trigger_test_set(world, N_TEST[profile], target, seed=seed), probe_x, probe_y
+
+
+def evaluate_models(models: dict[str, Any], world: Any, test: Any, probe_x: np.ndarray, probe_y: np.ndarray,
+                    seed: int) -> pd.DataFrame:
+    """Per test image, zero-shot and linear-probe outcomes of every model (see :class:`WorldResult`).
+
+    ``test``, ``probe_x``, ``probe_y`` as :func:`evaluation_sets` draws them; ``seed``
+    seeds the probes.
+    """
+    from .. import poisoning as pz
+
+    target = test.target
     out = pd.DataFrame({"concept": test.labels})
     for name, lm in models.items():
         zs_clean, zs_trig = pz.zero_shot_predict(lm, world.classnames, [test.clean, test.triggered])
@@ -305,8 +319,7 @@ def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progre
     :func:`poisoned_config` with that dose, side by side. One row per dose: ``dose``,
     ``asr``, ``asr_se``, ``acc``, ``acc_se`` (standard errors over the non-target concepts).
     """
-    if profile not in N_TEST:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(N_TEST)}")
+    check_profile(profile, N_TEST)
     doses = tuple(int(d) for d in doses)
     if not doses or len(set(doses)) != len(doses):
         raise ValueError(f"doses must be distinct and non-empty, got {doses!r}")

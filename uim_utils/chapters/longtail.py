@@ -32,7 +32,7 @@ import pandas as pd
 from .. import lab, parallel
 from ..claims import Claim, ClaimSet
 from ..validate import check_int
-from . import Chapter
+from . import Chapter, check_profile
 
 N_CONCEPTS = lab.N_CONCEPTS
 N_GROUP = 20
@@ -153,8 +153,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     progress : bool
         Progress bars while pre-training.
     """
-    if profile not in N_TEST:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(N_TEST)}")
+    check_profile(profile, N_TEST)
     check_int("seed", seed, 0, 2**32 - 1)
     from .. import longtail as lt
     from ..corpus import build_corpus
