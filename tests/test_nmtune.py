@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from uim_utils.models import create_lab_model
-from uim_utils.nmtune import (CE_ONLY, NMTuneConfig, NMTuneMLP, fit_nmtune, make_views, nmtune_terms,
+from uim_utils.nmtune import (CE_ONLY, GroupedRandAugment, NMTuneConfig, NMTuneMLP, fit_nmtune, make_views, nmtune_terms,
                               off_diagonal)
 from uim_utils.world import ConceptWorld, WorldConfig
 
@@ -55,11 +55,31 @@ def test_terms_name_bad_shapes():
 
 def test_views_are_random_per_call_and_keep_the_shape():
     torch.manual_seed(0)
-    weak, strong = make_views(NMTuneConfig(), 32)
-    im = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
-    a, b = strong(im), strong(im)
-    assert a.shape == im.shape and a.dtype == torch.uint8 and not torch.equal(a, b)
-    assert weak(im).shape == im.shape
+    crop, randaugment = make_views(NMTuneConfig(), 32)
+    ims = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
+    a, b = randaugment(ims), randaugment(ims)
+    assert a.shape == ims.shape and a.dtype == torch.uint8 and not torch.equal(a, b)
+    assert crop(ims[0]).shape == ims[0].shape
+    with pytest.raises(ValueError, match="uint8 batch"):
+        randaugment(ims.float())
+
+
+def test_grouped_randaugment_equals_a_loop_over_images():
+    torch.manual_seed(1)
+    g = GroupedRandAugment(3, 5)
+    ims = torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8)
+    policy = g.policy(len(ims), 32, 32)
+    grouped = g.apply(ims, policy)
+    for i, im in enumerate(ims):
+        one = im[None]
+        for row in policy:
+            name, m = row[i]
+            one = g.ra._apply_image_or_video_transform(one, name, m, interpolation=g.ra.interpolation,
+                                                       fill=g.ra._fill)
+        assert torch.equal(grouped[i], one[0]), f"image {i}"
+    drawn = {name for row in policy for name, _ in row}
+    assert len(drawn) > 8  # the policy spans RandAugment's operations
+    assert any(m < 0 for row in policy for _, m in row)  # signed operations get both signs
 
 
 @pytest.mark.parametrize("kwargs, word", [({"mse_weight": -1.0}, "mse_weight"), ({"crop_scale": (0.5, 0.2)}, "crop_scale"),
