@@ -337,16 +337,16 @@ def test_backdoor_statistics_known_values():
     assert set(bd.SPEC.statistics) <= set(row)
 
 
-def test_backdoor_concept_mean_se_averages_concepts_first():
-    from uim_utils.chapters import backdoor as bd
+def test_concept_mean_se_averages_concepts_first():
+    from uim_utils.stats import concept_mean_se
 
     values = np.array([1.0, 1.0, 1.0, 0.0])     # concept 0 has three images, concept 1 one
-    est, se = bd.concept_mean_se(values, np.array([0, 0, 0, 1]))
+    est, se = concept_mean_se(values, np.array([0, 0, 0, 1]))
     assert est == 0.5 and se == pytest.approx(0.5)  # sd of (1, 0) / sqrt(2)
-    with pytest.raises(ValueError, match="at least 2 concepts, got 1"):
-        bd.concept_mean_se(values, np.zeros(4))
+    with pytest.raises(ValueError, match="concepts needs at least 2 distinct labels, got 1"):
+        concept_mean_se(values, np.zeros(4))
     with pytest.raises(ValueError, match="1-D of equal length"):
-        bd.concept_mean_se(values, np.zeros(3))
+        concept_mean_se(values, np.zeros(3))
 
 
 def test_backdoor_claims_hold_with_a_backdoor_and_fail_without():
@@ -377,3 +377,116 @@ def test_backdoor_helpers_refuse_bad_input():
         bd.dose_response(0, (0, 0))
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         bd.dose_response(0, (0,), profile="huge")
+
+
+# ----------------------------------------------------------------------------- noisy captions
+
+def _noisy_result(clean_ood=0.5, noisy_ood=0.25, per=4, n_concepts=20, entropy_gain=0.1, top_change=-0.1,
+                  audit_signal=True, seed=0):
+    """A synthetic world of the noisy-captions chapter: per-concept rates drawn exactly."""
+    from uim_utils.chapters import noisy as nc
+
+    def rate(p, n):  # 0/1 per image, every concept's share exactly round(p * per) / per
+        k = int(round(p * per))
+        return np.tile(np.r_[np.ones(k), np.zeros(per - k)], n)
+
+    frames = []
+    for domain in ("photo", *nc.OOD_DOMAINS, "novel"):
+        n = n_concepts // 2 if domain == "novel" else n_concepts
+        ood = domain in nc.OOD_DOMAINS
+        frames.append(pd.DataFrame({
+            "concept": np.repeat(np.arange(n), per), "domain": domain,
+            "clean_probe": rate(clean_ood if ood else 0.75, n),
+            "noisy_probe": rate(noisy_ood if ood else 0.75, n),
+            "noisy_nmtune": rate(0.5, n) if domain != "novel" else np.nan,
+            "noisy_ce_only": rate(0.25, n) if domain != "novel" else np.nan}))
+    rng = np.random.default_rng(seed)
+    wrong = np.r_[np.ones(50, bool), np.zeros(450, bool)]
+    quality = np.r_[rng.uniform(0, 0.5, 50), rng.uniform(0.3, 1, 450)] if audit_signal else rng.uniform(0, 1, 500)
+    spectra = {"clean": {"entropy": 3.0, "top_k_share": 0.5}, "noisy": {"entropy": 3.0 + entropy_gain}}
+    audit = {"quality": quality, "wrong": wrong, "flagged": quality < 0.4}
+    spectra["noisy"]["top_k_share"] = 0.5 + top_change
+    boot = {"entropy": entropy_gain + rng.normal(0, 0.01, 200),
+            "top_share": top_change + rng.normal(0, 0.01, 200)}
+    return nc.WorldResult(seed, pd.concat(frames, ignore_index=True), spectra, boot, audit, {})
+
+
+def test_noisy_statistics_known_values():
+    from uim_utils.chapters import noisy as nc
+
+    row = nc.statistics(_noisy_result())
+    assert row["ood_drop"] == 0.25 and row["ood_drop_se"] == 0.0  # every concept: 0.5 - 0.25
+    assert row["id_change"] == 0.0 and row["transfer_change"] == 0.0
+    assert row["nmtune_gain"] == 0.25 and row["nmtune_cost"] == 0.25
+    assert row["nmtune_vs_probe"] == 0.25
+    assert row["entropy_change"] == pytest.approx(0.1) and 0.005 < row["entropy_change_se"] < 0.02
+    assert row["clean_top_share"] == 0.5 and row["noisy_probe_ood"] == 0.25
+    assert row["top_share_change"] == pytest.approx(-0.1) and 0.005 < row["top_share_change_se"] < 0.02
+    assert "noisy_nmtune_novel" not in row and row["noisy_probe_novel"] == 0.75
+    assert 0.85 < row["audit_auc"] < 1.0 and row["audit_auc_se"] > 0
+    flags = _noisy_result().audit["flagged"]
+    assert row["audit_precision"] == pytest.approx(50 * 0.8 / flags.sum(), abs=0.1)
+    assert set(nc.SPEC.statistics) <= set(row)
+
+
+def test_noisy_claims_hold_with_the_effects_and_fail_without():
+    from uim_utils.chapters import noisy as nc
+    from uim_utils.worlds import run_worlds
+
+    table = run_worlds(lambda s: nc.statistics(_noisy_result(seed=s)), [0])
+    nc.SPEC.check(table)
+    for kwargs in ({"top_change": 0.0}, {"audit_signal": False}):
+        flat = run_worlds(lambda s: nc.statistics(_noisy_result(seed=s, **kwargs)), [0])
+        with pytest.raises(AssertionError):
+            nc.SPEC.check(flat)
+
+
+def test_noisy_novel_concepts_are_new_cells():
+    from uim_utils import lab
+    from uim_utils.chapters import noisy as nc
+
+    world = lab.standard_world(3)
+    other, keep = nc.novel_concepts(world, 3)
+    assert len(keep) == nc.N_NOVEL and len(set(keep.tolist())) == nc.N_NOVEL
+    taken = set(nc._cells(world))
+    assert not any(nc._cells(other)[i] in taken for i in keep)
+    assert len(taken) == world.n_concepts  # concepts are distinct cells
+    again = nc.novel_concepts(world, 3)
+    assert np.array_equal(again[1], keep)
+
+
+def test_noisy_spectrum_change_bootstraps_paired_concepts():
+    from uim_utils.chapters import noisy as nc
+
+    rng = np.random.default_rng(0)
+    concepts = np.repeat(np.arange(30), 5)
+    clean = rng.normal(size=(150, 8)) * np.r_[4, 2, 1, 1, 0.5, 0.5, 0.2, 0.2]
+    spectra, boot = nc.spectrum_change(clean, clean.copy(), concepts, seed=0)
+    assert spectra["clean"]["entropy"] == spectra["noisy"]["entropy"]
+    assert all(np.all(b == 0) for b in boot.values())  # same features: every resample's change is 0
+    flat = rng.normal(size=(150, 8))
+    spectra, boot = nc.spectrum_change(clean, flat, concepts, seed=0)
+    assert spectra["noisy"]["entropy"] > spectra["clean"]["entropy"] and boot["entropy"].min() > 0
+    assert boot["top_share"].max() < 0  # flat features: the top singular values lose their share
+    assert len(boot["entropy"]) == len(boot["top_share"]) == nc.SPECTRUM_BOOT
+    with pytest.raises(ValueError, match="must match"):
+        nc.spectrum_change(clean, flat[:-1], concepts, seed=0)
+
+
+def test_noisy_helpers_refuse_bad_input():
+    from uim_utils.chapters import noisy as nc
+
+    with pytest.raises(ValueError, match="rate must be a number in"):
+        nc.noisy_config(0, 1.0)
+    with pytest.raises(ValueError, match="seed"):
+        nc.noisy_config(-1)
+    with pytest.raises(ValueError, match="unknown profile 'big'"):
+        nc.run_world(0, "big")
+    with pytest.raises(ValueError, match="distinct"):
+        nc.noise_curve(0, (0.1, 0.1))
+    with pytest.raises(ValueError, match="rate must be a number in"):
+        nc.noise_curve(0, (0.0, 1.5))
+    with pytest.raises(ValueError, match="result is of world 1, not of world 0"):
+        nc.noise_curve(0, (0.0,), result=_noisy_result(seed=1))
+    cfg = nc.noisy_config(5, 0.2)
+    assert (cfg.seed, cfg.caption_noise, cfg.n_samples) == (5, 0.2, 40_000)

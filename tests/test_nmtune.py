@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from uim_utils.models import create_lab_model
+from uim_utils.models import create_lab_model, lab_to_tensor
 from uim_utils.nmtune import (CE_ONLY, GroupedRandAugment, NMTuneConfig, NMTuneMLP, fit_nmtune, make_views, nmtune_terms,
                               off_diagonal)
 from uim_utils.world import ConceptWorld, WorldConfig
@@ -121,3 +121,32 @@ def test_fit_names_bad_input(task):
         fit_nmtune(lm, x, y[:-1])
     with pytest.raises(ValueError, match="fewer than batch_size"):
         fit_nmtune(lm, x[:10], y[:10], NMTuneConfig(batch_size=16))
+
+
+def test_views_are_shared_by_encoders_and_heads(task):
+    """Views drawn once serve every encoder; fitting on them equals fit_nmtune."""
+    from uim_utils.nmtune import fit_on_views, view_features
+
+    lm, x, y = task
+    other = create_lab_model("uim-tiny", seed=1)
+    cfg = NMTuneConfig(epochs=2, batch_size=16)
+    va, vb = view_features([lm, other], x, cfg)
+    assert va.weak.shape == (2, len(x), va.weak.shape[2]) and va.strong.shape == va.weak.shape
+    assert va.epochs == 2 and not torch.equal(va.weak[0], va.weak[1])  # fresh views each epoch
+    (alone,) = view_features([lm], x, cfg)
+    assert torch.equal(alone.weak, va.weak) and torch.equal(alone.strong, va.strong)
+    assert not torch.equal(va.weak, vb.weak)  # another encoder, other features of the same views
+    direct = fit_nmtune(lm, x, y, cfg)
+    on_views = fit_on_views(va, y, cfg)
+    assert direct.history == on_views.history
+    with torch.no_grad():
+        feats = lm.model.encode_image(lab_to_tensor(x))
+    assert np.array_equal(on_views.predict_features(feats.numpy()), direct.predict(x))
+    with pytest.raises(ValueError, match="fitted on features"):
+        on_views.predict(x)
+    with pytest.raises(ValueError, match="epochs"):
+        fit_on_views(va, y, NMTuneConfig(epochs=3, batch_size=16))
+    with pytest.raises(ValueError, match="one label per view row"):
+        fit_on_views(va, y[:-1], cfg)
+    with pytest.raises(ValueError, match="features must be"):
+        on_views.predict_features(np.zeros((3, 2)))

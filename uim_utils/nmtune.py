@@ -30,6 +30,7 @@ baseline that isolates what the three terms add.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -266,35 +267,71 @@ def _views(images: torch.Tensor, crop: torch.nn.Module, randaugment: GroupedRand
 
 
 @dataclass
-class FittedNMTune:
-    """A frozen encoder with its fitted MLP head.
+class ViewFeatures:
+    """Frozen features of every training image's weak and strong views, for every epoch.
+
+    The encoder is frozen, so what it makes of a view does not depend on the head being
+    trained: drawing each epoch's views up front and encoding them once gives the same
+    training signal as the reference's per-batch views, and lets NMTune and the
+    cross-entropy-only MLP train on *the same* views (a paired comparison).
 
     Attributes
     ----------
-    encoder : LoadedModel
+    weak, strong : tensor (epochs, N, d)
+        Unnormalised frozen features of the weak and strong view of each image, per epoch.
+    """
+
+    weak: torch.Tensor
+    strong: torch.Tensor
+
+    @property
+    def epochs(self) -> int:
+        """Epochs the views were drawn for."""
+        return int(self.weak.shape[0])
+
+
+@dataclass
+class FittedNMTune:
+    """A fitted MLP head on frozen features.
+
+    Attributes
+    ----------
     net : NMTuneMLP
     config : NMTuneConfig
     history : list of dict
         Per epoch, the mean of each loss term over its steps (``ce``, ``mse``, ``cov``,
         ``svd``, ``total``).
+    encoder : LoadedModel, optional
+        The frozen encoder (set by :func:`fit_nmtune`; needed by :meth:`predict` only).
     """
 
-    encoder: LoadedModel
     net: NMTuneMLP
     config: NMTuneConfig
     history: list[dict[str, float]] = field(default_factory=list)
+    encoder: LoadedModel | None = None
+
+    @torch.no_grad()
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """Predicted class of each row of unnormalised frozen features ``(N, d)``."""
+        self.net.eval()
+        f = torch.as_tensor(np.asarray(features, dtype=np.float32))
+        if f.ndim != 2 or f.shape[1] != self.net.head.in_features:
+            raise ValueError(f"features must be (N, {self.net.head.in_features}), got {tuple(f.shape)}")
+        return self.net(f)[0].argmax(dim=1).numpy() if len(f) else np.empty(0, dtype=np.int64)
 
     @torch.no_grad()
     def predict(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Predicted class of each uint8 image ``(N, H, W, 3)`` (no augmentation)."""
-        self.net.eval()
+        if self.encoder is None:
+            raise ValueError("this head was fitted on features; use predict_features")
         self.encoder.model.eval()
-        out = []
+        feats = []
         with parallel.limited_threads():
             for a in range(0, len(images), batch_size):
-                f = self.encoder.model.encode_image(lab_to_tensor(images[a:a + batch_size]))
-                out.append(self.net(f)[0].argmax(dim=1))
-        return torch.cat(out).numpy() if out else np.empty(0, dtype=np.int64)
+                feats.append(self.encoder.model.encode_image(lab_to_tensor(images[a:a + batch_size])))
+        if not feats:
+            return np.empty(0, dtype=np.int64)
+        return self.predict_features(torch.cat(feats).numpy())
 
 
 def _check_training_set(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
@@ -312,9 +349,91 @@ def _check_training_set(images: np.ndarray, labels: np.ndarray, batch_size: int)
     return y.astype(np.int64), int(y.max()) + 1
 
 
+@torch.no_grad()
+def view_features(encoders: Sequence[LoadedModel], images: np.ndarray,
+                  config: NMTuneConfig = NMTuneConfig(), batch_size: int = 512) -> list[ViewFeatures]:
+    """Draw ``config.epochs`` weak and strong views of every image and encode them.
+
+    The views are drawn once (seeded by ``config.seed``) and encoded by every encoder, so
+    heads trained on different encoders, or with different losses, see the same views.
+
+    Parameters
+    ----------
+    encoders : sequence of LoadedModel
+        Frozen lab CLIPs (eval mode; unchanged).
+    images : uint8 array (N, H, W, 3)
+    config : NMTuneConfig
+        Its ``epochs``, ``crop_scale``, ``randaugment_*`` and ``seed`` are used.
+    batch_size : int
+        Images encoded at once.
+
+    Returns
+    -------
+    list of ViewFeatures, one per encoder.
+    """
+    if isinstance(images, np.ndarray) and images.ndim == 4 and len(images) == 0:
+        raise ValueError("images is empty")
+    _check_training_set(images, np.zeros(len(images), dtype=np.int64), 1)
+    if not encoders:
+        raise ValueError("need at least one encoder")
+    torch.manual_seed(config.seed)
+    weak_crop, strong = make_views(config, images.shape[1])
+    chw = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    out: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = [([], []) for _ in encoders]
+    with parallel.limited_threads():
+        for enc in encoders:
+            enc.model.eval()
+        for _ in range(config.epochs):
+            per_enc: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = [([], []) for _ in encoders]
+            for a in range(0, len(chw), batch_size):
+                x = _views(chw[a:a + batch_size], weak_crop, strong)
+                b = len(x) // 2
+                for k, enc in enumerate(encoders):
+                    f = enc.model.encode_image(x)
+                    per_enc[k][0].append(f[:b])
+                    per_enc[k][1].append(f[b:])
+            for k in range(len(encoders)):
+                out[k][0].append(torch.cat(per_enc[k][0]))
+                out[k][1].append(torch.cat(per_enc[k][1]))
+    return [ViewFeatures(torch.stack(w), torch.stack(s)) for w, s in out]
+
+
+def fit_on_views(views: ViewFeatures, labels: np.ndarray, config: NMTuneConfig = NMTuneConfig(),
+                 n_classes: int | None = None) -> FittedNMTune:
+    """Train NMTune (or, with :data:`CE_ONLY`, the plain MLP) on pre-encoded views.
+
+    Parameters
+    ----------
+    views : ViewFeatures
+        From :func:`view_features`, drawn for at least ``config.epochs`` epochs.
+    labels : int array (N,)
+    config : NMTuneConfig
+    n_classes : int, optional
+        Classes of the head (default: ``max(labels) + 1``).
+    """
+    y = np.asarray(labels)
+    if y.ndim != 1 or views.weak.ndim != 3 or len(y) != views.weak.shape[1]:
+        raise ValueError(f"labels must be 1-D with one label per view row ({views.weak.shape[1]}), "
+                         f"got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+        raise ValueError(f"labels must be integers >= 0, got dtype {y.dtype}")
+    if len(y) < config.batch_size:
+        raise ValueError(f"{len(y)} training images are fewer than batch_size={config.batch_size}")
+    if views.epochs < config.epochs:
+        raise ValueError(f"views were drawn for {views.epochs} epochs, config needs {config.epochs}")
+    seen = int(y.max()) + 1
+    if n_classes is None:
+        n_classes = seen
+    check_int("n_classes", n_classes, seen)
+    with parallel.limited_threads():
+        return _fit(views, y.astype(np.int64), config, n_classes)
+
+
 def fit_nmtune(encoder: LoadedModel, images: np.ndarray, labels: np.ndarray,
                config: NMTuneConfig = NMTuneConfig(), n_classes: int | None = None) -> FittedNMTune:
     """Train NMTune (or, with :data:`CE_ONLY`, the plain MLP) on a frozen encoder.
+
+    :func:`view_features` then :func:`fit_on_views`.
 
     Parameters
     ----------
@@ -334,29 +453,23 @@ def fit_nmtune(encoder: LoadedModel, images: np.ndarray, labels: np.ndarray,
     if n_classes is None:
         n_classes = seen
     check_int("n_classes", n_classes, seen)
-    with parallel.limited_threads():
-        return _fit(encoder, images, y, config, n_classes)
+    fitted = fit_on_views(view_features([encoder], images, config)[0], y, config, n_classes)
+    fitted.encoder = encoder
+    return fitted
 
 
-def _fit(encoder: LoadedModel, images: np.ndarray, y: np.ndarray, config: NMTuneConfig,
-         n_classes: int) -> FittedNMTune:
-    """The training loop of :func:`fit_nmtune` (arguments validated)."""
+def _fit(views: ViewFeatures, y: np.ndarray, config: NMTuneConfig, n_classes: int) -> FittedNMTune:
+    """The training loop of :func:`fit_on_views` (arguments validated)."""
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    enc = encoder.model.eval()
-    for p in enc.parameters():
-        p.requires_grad_(False)
-    dim = enc.encode_image(lab_to_tensor(images[:2])).shape[1]
-    net = NMTuneMLP(dim, n_classes, config)
+    net = NMTuneMLP(int(views.weak.shape[2]), n_classes, config)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    weak, strong = make_views(config, images.shape[1])
-    chw = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
     yt = torch.from_numpy(y)
     steps_per_epoch = len(y) // config.batch_size  # drop the ragged batch (BatchNorm and SVD need rows)
     total_steps = steps_per_epoch * config.epochs
     history: list[dict[str, float]] = []
     step = 0
-    for _ in range(config.epochs):
+    for epoch in range(config.epochs):
         net.train()
         perm = torch.randperm(len(y), generator=gen)
         sums = dict.fromkeys(("ce", "mse", "cov", "svd", "total"), 0.0)
@@ -364,20 +477,19 @@ def _fit(encoder: LoadedModel, images: np.ndarray, y: np.ndarray, config: NMTune
             idx = perm[b * config.batch_size:(b + 1) * config.batch_size]
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, total_steps, config.warmup_steps, config.lr)
-            terms = _step(enc, net, opt, _views(chw[idx], weak, strong), yt[idx], config)
+            f = torch.cat([views.weak[epoch, idx], views.strong[epoch, idx]])
+            terms = _step(net, opt, f, yt[idx], config)
             for k, v in terms.items():
                 sums[k] += v
             step += 1
         history.append({k: v / max(1, steps_per_epoch) for k, v in sums.items()})
     net.eval()
-    return FittedNMTune(encoder, net, config, history)
+    return FittedNMTune(net, config, history)
 
 
-def _step(enc: torch.nn.Module, net: NMTuneMLP, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+def _step(net: NMTuneMLP, opt: torch.optim.Optimizer, f: torch.Tensor, y: torch.Tensor,
           config: NMTuneConfig) -> dict[str, float]:
-    """One optimizer step on a batch of both views; returns each term's value."""
-    with torch.no_grad():
-        f = enc.encode_image(x)
+    """One optimizer step on a batch of both views' frozen features (weak rows first)."""
     b = len(y)
     logits, z = net(f)
     ce = F.cross_entropy(logits, torch.cat([y, y]))
@@ -400,5 +512,6 @@ def with_seed(config: NMTuneConfig, seed: int) -> NMTuneConfig:
     return replace(config, seed=seed)
 
 
-__all__ = ["CE_ONLY", "FittedNMTune", "GroupedRandAugment", "NMTuneConfig", "NMTuneMLP", "fit_nmtune", "make_views", "nmtune_terms",
-           "off_diagonal", "with_seed"]
+__all__ = ["CE_ONLY", "FittedNMTune", "GroupedRandAugment", "NMTuneConfig", "NMTuneMLP", "ViewFeatures",
+           "fit_nmtune", "fit_on_views", "make_views", "nmtune_terms", "off_diagonal", "view_features",
+           "with_seed"]

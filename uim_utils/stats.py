@@ -44,6 +44,7 @@ __all__ = [
     "Estimate",
     "TestResult",
     "t_interval",
+    "concept_mean_se",
     "bootstrap_interval",
     "cluster_bootstrap",
     "index_bootstrap",
@@ -284,6 +285,32 @@ def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95, u
         se, mean = 0.0, float(v[0])
     half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1)) * se
     return Estimate(mean, mean - half, mean + half, se, int(v.size), unit, "student-t", confidence)
+
+
+def concept_mean_se(values: Sequence[float] | np.ndarray, concepts: Sequence[Any] | np.ndarray) -> tuple[float, float]:
+    """Mean over concepts of the per-concept mean of ``values``, and its standard error.
+
+    For claims whose unit is the concept: each concept's items (e.g. test images, or
+    paired differences of two models on them) are averaged first, then the concepts
+    (Student-t standard error, sd / sqrt(n)). Equal per-concept means give 0.
+
+    Parameters
+    ----------
+    values : 1-D array of finite numbers, one per item
+    concepts : 1-D array of labels, one per item; at least 2 distinct
+
+    Returns
+    -------
+    (estimate, se) : tuple of float
+    """
+    v = _as_values(values, "values")
+    c = np.asarray(concepts)
+    if c.shape != v.shape:
+        raise ValueError(f"values and concepts must be 1-D of equal length, got {v.shape} and {c.shape}")
+    codes, k = _as_labels(c, "concepts", v)
+    per = np.bincount(codes, weights=v, minlength=k) / np.bincount(codes, minlength=k)
+    est = t_interval(per, unit="concepts")
+    return est.estimate, est.se
 
 
 def bootstrap_interval(

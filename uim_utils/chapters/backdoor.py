@@ -37,6 +37,7 @@ import pandas as pd
 
 from .. import lab, parallel
 from ..claims import Claim, ClaimSet
+from ..stats import concept_mean_se
 from ..validate import check_int
 from . import Chapter, check_profile
 
@@ -252,25 +253,6 @@ def evaluate_models(models: dict[str, Any], world: Any, test: Any, probe_x: np.n
         out[f"{name}_lp_asr"] = pz.attack_success(lp_trig, target)
         out[f"{name}_lp_acc"] = (lp_clean == test.labels).astype(float)
     return out
-
-
-def concept_mean_se(values: np.ndarray, concepts: np.ndarray) -> tuple[float, float]:
-    """Mean over concepts of the per-concept mean of ``values``, and its standard error.
-
-    The unit of the backdoor's claims is the concept (a world's 99 non-target concepts):
-    each concept's images are averaged first, then the concepts (Student-t standard
-    error, sd / sqrt(n)). Equal per-concept means give a standard error of 0.
-    """
-    from .. import stats
-
-    values, concepts = np.asarray(values, float), np.asarray(concepts)
-    if values.shape != concepts.shape or values.ndim != 1:
-        raise ValueError(f"values and concepts must be 1-D of equal length, got {values.shape} and {concepts.shape}")
-    per = pd.Series(values).groupby(concepts).mean().to_numpy()
-    if per.size < 2:
-        raise ValueError(f"need at least 2 concepts, got {per.size}")
-    est = stats.t_interval(per, unit="concepts")
-    return est.estimate, est.se
 
 
 def statistics(result: WorldResult) -> dict[str, float]:
