@@ -490,3 +490,18 @@ def test_noisy_helpers_refuse_bad_input():
         nc.noise_curve(0, (0.0,), result=_noisy_result(seed=1))
     cfg = nc.noisy_config(5, 0.2)
     assert (cfg.seed, cfg.caption_noise, cfg.n_samples) == (5, 0.2, 40_000)
+
+
+@pytest.mark.parametrize("profile", ["ci", "lab"])
+def test_noisy_ood_drop_holds_over_the_records_held_out_worlds(profile):
+    """The OOD inheritance (claim 1) is about the average world: one world's concepts leave
+    its interval too wide, so the record decides it, over all its held-out worlds."""
+    from uim_utils.chapters import noisy as nc
+    from uim_utils.records import load_record, population_interval
+
+    record = load_record(nc.SPEC, profile)
+    claim = nc.SPEC.get("1")
+    values = record.table.set_index("seed").loc[record.heldout_seeds, claim.statistic].to_numpy(dtype=float)
+    assert len(values) >= 20
+    result = claim.decide(population_interval(claim, values))
+    assert result.passed, result

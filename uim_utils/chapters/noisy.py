@@ -311,7 +311,7 @@ def audit_corpus(lm: Any, corpus: Any, n: int, seed: int) -> dict[str, np.ndarra
     A logistic-regression probe predicts the concept each caption names from the image;
     its out-of-sample probabilities (5-fold ``cross_val_predict``) give each pair a label
     quality score (``cleanlab.rank.get_label_quality_scores``, self-confidence) and the
-    label issues (``cleanlab.filter.find_label_issues``).
+    label issues (``cleanlab.filter.find_label_issues``, in this process: ``n_jobs=1``).
     """
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
@@ -333,7 +333,7 @@ def audit_corpus(lm: Any, corpus: Any, n: int, seed: int) -> dict[str, np.ndarra
     probs = cross_val_predict(clf, feats, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed),
                               method="predict_proba")
     return {"quality": get_label_quality_scores(y, probs), "wrong": sample.table["noisy"].to_numpy(bool),
-            "flagged": find_label_issues(y, probs)}
+            "flagged": find_label_issues(y, probs, n_jobs=1)}
 
 
 def statistics(result: WorldResult) -> dict[str, float]:
