@@ -23,7 +23,11 @@ compared with the same MLP trained with cross-entropy alone on the same views.
 
 :func:`run_world` pre-trains (or loads) and evaluates the models of one world;
 :func:`statistics` reduces the result to the claims' statistics, each with its
-standard error over the unit the claim is about (concepts, or the audited pairs).
+standard error over the unit the claim is about (concepts, or the audited pairs). The
+asserted claims of a run (the spectrum premise, the audit) are decided in its world;
+the OOD inheritance is about the average world (one world's concepts differ too much in
+what they have to lose for its interval to decide it), so the reproduction record
+decides it over its held-out worlds and a test asserts that verdict.
 
 Imports torch only inside the functions that need it (the appendix imports every
 chapter module).
@@ -108,10 +112,6 @@ SPEC = ClaimSet(
 over concepts or pairs); claim 1 is about the average world (one world's 100 concepts
 leave its interval too wide), so the reproduction record decides it over its held-out
 worlds; the others are exploratory."""
-
-HEADS = ("probe", "nmtune", "ce_only")
-"""Downstream heads on the frozen noisy encoder (the clean encoder gets the probe only)."""
-
 
 @dataclass
 class WorldResult:
