@@ -505,3 +505,21 @@ def test_noisy_ood_drop_holds_over_the_records_held_out_worlds(profile):
     assert len(values) >= 20
     result = claim.decide(population_interval(claim, values))
     assert result.passed, result
+
+
+def test_noisy_audit_corpus_scores_a_sample_deterministically():
+    from uim_utils.chapters import noisy as nc
+    from uim_utils.corpus import CorpusConfig, build_corpus
+    from uim_utils.models import create_lab_model
+    from uim_utils.world import ConceptWorld, WorldConfig
+
+    world = ConceptWorld(WorldConfig(n_concepts=4, seed=0))
+    corpus = build_corpus(world, CorpusConfig(n_samples=300, seed=0, caption_noise=0.2))
+    lm = create_lab_model("uim-tiny", seed=0)
+    a, b = nc.audit_corpus(lm, corpus, 120, seed=1), nc.audit_corpus(lm, corpus, 120, seed=1)
+    assert all(np.array_equal(a[k], b[k]) for k in ("quality", "wrong", "flagged"))
+    assert a["quality"].shape == a["wrong"].shape == a["flagged"].shape == (120,)
+    assert ((a["quality"] >= 0) & (a["quality"] <= 1)).all() and a["flagged"].dtype == bool
+    assert 0 < a["wrong"].sum() < 120  # the sample holds some of the corpus's wrong captions
+    with pytest.raises(ValueError, match="n"):
+        nc.audit_corpus(lm, corpus, 301, seed=1)
