@@ -115,7 +115,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import get_profile, lab
+from uim_utils import get_profile, lab, nmtune
 from uim_utils.book import glue
 from uim_utils.chapters import noisy
 from uim_utils.claims import show_verdicts
@@ -137,7 +137,8 @@ print(
 )
 
 # The reproduction record: the measurement repeated on held-out worlds
-REC = record_summary(noisy.SPEC, load_record(noisy.SPEC, "ci")).set_index("id")
+RECORD = P.pick(ci="ci", lab="lab")  # the record measured with this profile's sizes
+REC = record_summary(noisy.SPEC, load_record(noisy.SPEC, RECORD)).set_index("id")
 glue("rec_worlds", int(REC.loc["all", "worlds"]))
 for cid, key in (("1", "ood"), ("2", "top_share"), ("3", "entropy"), ("4", "id"),
                  ("5", "transfer"), ("6", "auc"), ("7", "nmtune_gain"),
@@ -150,6 +151,9 @@ glue("n_pairs", lab.N_PAIRS)
 glue("n_novel", noisy.N_NOVEL)
 glue("n_probe", noisy.N_PROBE[P.name])
 glue("n_audit", noisy.N_AUDIT[P.name])
+NMTUNE = nmtune.NMTuneConfig()  # the reference's defaults
+N_IMAGES = noisy.N_PROBE[P.name] * lab.N_CONCEPTS  # NMTune's training photos
+glue("nmtune_steps", N_IMAGES // NMTUNE.batch_size * NMTUNE.epochs)
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% [markdown]
@@ -241,10 +245,10 @@ plt.show()
 # above its threshold. The paper's main finding is reproduced: wrong captions cost the
 # frozen features their transfer to other styles.
 #
-# The ID accuracy also falls, by {glue:text}`id_change:+.3f` here and by
+# The ID accuracy changes by {glue:text}`id_change:+.3f` here and by
 # {glue:text}`rec_id_estimate:+.3f` [{glue:text}`rec_id_low:+.3f`,
-# {glue:text}`rec_id_high:+.3f`] on average over the record's worlds (claim 4), and so
-# does the transfer task: {glue:text}`rec_transfer_estimate:+.3f`
+# {glue:text}`rec_id_high:+.3f`] on average over the record's worlds (claim 4), and
+# the transfer task by {glue:text}`rec_transfer_estimate:+.3f`
 # [{glue:text}`rec_transfer_low:+.3f`, {glue:text}`rec_transfer_high:+.3f`] (claim 5).
 # In relative terms the OOD loss is the larger one: the clean model has much less OOD
 # accuracy to lose.
@@ -321,6 +325,8 @@ plt.show()
 
 # %%
 q, wrong = R.audit["quality"], R.audit["wrong"]
+glue("n_flagged", int(R.audit["flagged"].sum()))
+glue("n_wrong", int(wrong.sum()))
 fig, ax = plt.subplots(figsize=(7, 3.4))
 bins = np.linspace(0, 1, 41)
 ax.hist(q[~wrong], bins=bins, density=True, alpha=0.6,
@@ -340,9 +346,11 @@ plt.show()
 # perfectly (ROC AUC {glue:text}`audit_auc:.3f`; over the record's worlds
 # {glue:text}`rec_auc_estimate:.3f`). The flags catch {glue:text}`audit_recall:.0%` of
 # the wrong captions, but only {glue:text}`audit_precision:.0%` of the flagged pairs are
-# wrong: the probe on a small encoder is unsure of many right pairs too, and
-# `find_label_issues` flags every pair whose label it finds less likely than another.
-# The ranking is the useful output: a curator reads the lowest-scored pairs first.
+# wrong: `find_label_issues` flags {glue:text}`n_flagged:,` pairs where
+# {glue:text}`n_wrong:,` captions are wrong. Its estimate of how many labels are wrong
+# rests on the probe's confusion between concepts, and the probe on a small encoder
+# confuses many concepts even where the caption is right. The ranking is the useful
+# output: a curator reads the lowest-scored pairs first.
 #
 # ### NMTune on the frozen noisy encoder
 #
@@ -373,14 +381,15 @@ summary.round(3)
 # {glue:text}`rec_nmtune_cost_estimate:+.3f` [{glue:text}`rec_nmtune_cost_low:+.3f`,
 # {glue:text}`rec_nmtune_cost_high:+.3f`] (ID, claim 8). The mitigation is **not
 # reproduced**: the three regularisers do not raise OOD accuracy over the same MLP on
-# the same views, and they cost nothing in distribution either; they barely matter.
+# the same views, and they move ID accuracy by as little; at this scale they barely
+# matter.
 # Both MLPs also trail the plain linear probe in distribution by a wide margin (table):
-# with {glue:text}`n_probe` photos per concept the reference's ten epochs are only a
-# few dozen steps, too few to fit an MLP whose hidden layer is four times the feature
-# width, while the probe is fitted to convergence. The paper tunes on downstream sets
-# of thousands of images per class. At the lab's scale the cheapest fix of a noisy
-# encoder is a well-fitted linear head, and the better fix is the audit above, before
-# pre-training.
+# with {glue:text}`n_probe` photos per concept the reference's ten epochs are
+# {glue:text}`nmtune_steps` optimizer steps, too few to fit an MLP whose hidden layer is
+# four times the feature width, while the probe is fitted to convergence. The paper
+# tunes on downstream sets of thousands of images per class. At the lab's scale the
+# cheapest fix of a noisy encoder is a well-fitted linear head, and the better fix is
+# the audit above, before pre-training.
 
 # %% [markdown]
 # ## Checks
