@@ -59,14 +59,15 @@
 # (higher singular-value entropy; the largest ones lose their share). Their fix,
 # **NMTune**, keeps the encoder $f$ frozen and trains an MLP $h$ and a linear head $g$
 # on its features of two views of every training image, a weak one $x^w$ (a mild random
-# crop) and a strong one $x^s$ (the crop, then RandAugment):
+# crop) and a strong one $x^s$ (another random crop, then RandAugment):
 #
 # $$\mathcal{L} = \mathrm{CE}\big(g(h(f(x))), y\big)
-#   + \lambda_\text{mse}\,\big\|\overline{h(f(x^s))} - \overline{f(x^w)}\big\|^2
+#   + \lambda_\text{mse}\,\mathrm{MSE}\big(\overline{h(f(x^s))}, \overline{f(x^w)}\big)
 #   + \lambda_\text{cov}\,\tfrac{1}{d}\textstyle\sum_{i\ne j}\mathrm{Cov}(h)_{ij}^2
 #   - \lambda_\text{svd}\,\tfrac{1}{k}\sum_{i\le k}\sigma_i/\textstyle\sum_j\sigma_j ,$$
 #
-# where the cross-entropy runs over both views, bars are L2 normalisation (the tuned
+# where the cross-entropy runs over both views, MSE is the mean squared difference of
+# the entries, bars are L2 normalisation (the tuned
 # strong view must stay near the frozen weak view: keep what was learned), the
 # covariance term decorrelates the dimensions, and the last term raises the share of
 # the top-$k$ singular values (undo the spreading). We follow the authors' code
@@ -103,7 +104,8 @@ if "google.colab" in sys.modules:
 # seed (`UIM_SEED`). Pre-trained models are cached on disk (`UIM_CACHE`), keyed by
 # everything that determines them; the clean model of a world is the book's standard
 # clean model, shared with the other chapters. Every corpus has the lab's default
-# domain mix: 70% `photo` and 10% each of `sketch`, `noisy` and `recolor`. **ID** is
+# domain mix: {glue:text}`share_photo:.0%` `photo` and {glue:text}`share_other:.0%`
+# each of `sketch`, `noisy` and `recolor`. **ID** is
 # `photo`: the downstream probe is trained on photos and tested on fresh ones. **OOD**
 # is the other three domains: the same probe tested on their images.
 
@@ -119,7 +121,7 @@ from uim_utils import get_profile, lab, nmtune
 from uim_utils.book import glue
 from uim_utils.chapters import noisy
 from uim_utils.claims import show_verdicts
-from uim_utils.corpus import build_corpus
+from uim_utils.corpus import CorpusConfig, build_corpus
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 
@@ -151,6 +153,14 @@ glue("n_pairs", lab.N_PAIRS)
 glue("n_novel", noisy.N_NOVEL)
 glue("n_probe", noisy.N_PROBE[P.name])
 glue("n_audit", noisy.N_AUDIT[P.name])
+glue("n_concepts", lab.N_CONCEPTS)
+glue("epochs", lab.EPOCHS)
+MIX = CorpusConfig().domain_weights
+glue("share_photo", MIX["photo"])
+glue("share_other", MIX["sketch"])
+T = load_record(noisy.SPEC, RECORD).table  # per-world statistics of the record
+glue("rec_rel_ood", T["ood_drop"].mean() / T["clean_probe_ood"].mean())
+glue("rec_rel_id", -T["id_change"].mean() / T["clean_probe_id"].mean())
 NMTUNE = nmtune.NMTuneConfig()  # the reference's defaults
 N_IMAGES = noisy.N_PROBE[P.name] * lab.N_CONCEPTS  # NMTune's training photos
 glue("nmtune_steps", N_IMAGES // NMTUNE.batch_size * NMTUNE.epochs)
@@ -235,23 +245,25 @@ plt.show()
 # %% [markdown]
 # **Reading the curves.** With {glue:text}`rate:.0%` wrong captions the probe's OOD
 # accuracy changes from {glue:text}`clean_probe_ood:.3f` to
-# {glue:text}`noisy_probe_ood:.3f` in this world: a drop of {glue:text}`ood_drop:.3f`
-# (standard error {glue:text}`ood_drop_se:.3f` over the concepts). One world's 100
-# concepts leave that interval wide, because concepts differ a lot in how much OOD
-# accuracy they have to lose, so claim 1 is about the *average* world and the record
-# decides it: over its {glue:text}`rec_worlds` held-out worlds the OOD drop averaged
+# {glue:text}`noisy_probe_ood:.3f` in this world: clean minus noisy is
+# {glue:text}`ood_drop:+.3f` (standard error {glue:text}`ood_drop_se:.3f` over the
+# concepts). One world's {glue:text}`n_concepts` concepts leave that interval wide,
+# because concepts differ a lot in how much OOD accuracy they have to lose, so claim 1
+# is about the *average* world and the record decides it: over its
+# {glue:text}`rec_worlds` held-out worlds the OOD drop averaged
 # {glue:text}`rec_ood_estimate:.3f` [{glue:text}`rec_ood_low:.3f`,
-# {glue:text}`rec_ood_high:.3f`], and a test of the book asserts that the interval lies
-# above its threshold. The paper's main finding is reproduced: wrong captions cost the
-# frozen features their transfer to other styles.
+# {glue:text}`rec_ood_high:.3f`], and a test of the book asserts that the interval
+# lies above its threshold. The paper's main finding is reproduced: wrong captions
+# cost the frozen features their transfer to other styles.
 #
 # The ID accuracy changes by {glue:text}`id_change:+.3f` here and by
 # {glue:text}`rec_id_estimate:+.3f` [{glue:text}`rec_id_low:+.3f`,
 # {glue:text}`rec_id_high:+.3f`] on average over the record's worlds (claim 4), and
 # the transfer task by {glue:text}`rec_transfer_estimate:+.3f`
 # [{glue:text}`rec_transfer_low:+.3f`, {glue:text}`rec_transfer_high:+.3f`] (claim 5).
-# In relative terms the OOD loss is the larger one: the clean model has much less OOD
-# accuracy to lose.
+# Relative to what the clean model had, the OOD loss is the larger one: on average over
+# the record's worlds the noise cost {glue:text}`rec_rel_ood:.0%` of the OOD accuracy
+# and {glue:text}`rec_rel_id:.0%` of the ID accuracy.
 
 # %% [markdown]
 # ## Interpret
@@ -288,10 +300,8 @@ plt.show()
 # {glue:text}`rec_entropy_estimate:.3f` [{glue:text}`rec_entropy_low:.3f`,
 # {glue:text}`rec_entropy_high:.3f`]). The standard errors come from a bootstrap over
 # concepts: the same resampled photos pass through both models. This is the premise of
-# NMTune, and it holds in the lab at slight noise. In the development worlds the
-# spectrum did not keep spreading with more noise: at 30% the entropy fell back below
-# the clean model's (the `lab` profile's curve above shows it), as if heavy noise
-# removed signal faster than it added stray directions. Spread-out features are not in
+# NMTune, and it holds in the lab at slight noise (Exercise 1 asks what heavier noise
+# does to it). Spread-out features are not in
 # themselves worse: a linear probe on photos can still separate the concepts. But the
 # extra directions are ones the probe may lean on, and on images of another style they
 # carry noise, not the concept.
@@ -304,7 +314,7 @@ plt.show()
 # transfer task tests exactly that and finds the same fall. The most likely reason is
 # scale: the paper's models see each image once among millions, and slight noise acts
 # as a regulariser there; a lab CLIP sees each of its {glue:text}`n_pairs:,` pairs
-# twice and is short of clean signal, not overfitted.
+# {glue:text}`epochs` times and is short of clean signal, not overfitted.
 
 # %% [markdown]
 # ## Mitigate
@@ -439,8 +449,9 @@ REC.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
 # ## Exercises
 #
 # 1. **Turn the dial.** Call `noisy.noise_curve(SEED, (0.0, 0.025, 0.05, 0.1, 0.2))`
-#    and plot ID, OOD and transfer accuracy against the rate. Is there any rate at which
-#    the ID accuracy rises? Repeat for `SEED + 1`.
+#    and plot ID, OOD and transfer accuracy and the singular-value entropy against the
+#    rate. Is there any rate at which the ID accuracy rises? Does the spectrum keep
+#    spreading as the noise grows? Repeat for `SEED + 1`.
 # 2. **Which concepts lose?** From `R.images`, compute each concept's OOD accuracy under
 #    the clean and the noisy model (`groupby("concept")`). Do the concepts the clean
 #    model knew best lose most? Plot one against the other.

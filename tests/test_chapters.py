@@ -448,9 +448,24 @@ def test_noisy_novel_concepts_are_new_cells():
     world = lab.standard_world(3)
     other, keep = nc.novel_concepts(world, 3)
     assert len(keep) == nc.N_NOVEL and len(set(keep.tolist())) == nc.N_NOVEL
-    taken = set(nc._cells(world))
-    assert not any(nc._cells(other)[i] in taken for i in keep)
+
+    def grid_cells(w):  # the prototype-grid cells, recomputed from the world's own draw
+        import itertools
+
+        from uim_utils import world as wm
+
+        grid = list(itertools.product(range(len(wm._LOBES)), range(len(wm._HOLES)), range(len(wm._ASPECTS)),
+                                      range(wm._N_HUES), range(len(wm._STRIPES))))
+        pick = np.random.default_rng(w.config.seed).choice(len(grid), size=w.n_concepts, replace=False)
+        return [grid[i] for i in pick]
+
+    taken = set(grid_cells(world))
+    assert not any(grid_cells(other)[i] in taken for i in keep)
     assert len(taken) == world.n_concepts  # concepts are distinct cells
+    # the chapter's reading of a concept's cell agrees with the grid it was drawn from
+    assert len(set(nc._cells(world))) == world.n_concepts
+    assert all((nc._cells(other)[i] in set(nc._cells(world))) == (grid_cells(other)[i] in taken)
+               for i in range(other.n_concepts))
     again = nc.novel_concepts(world, 3)
     assert np.array_equal(again[1], keep)
 
@@ -521,5 +536,5 @@ def test_noisy_audit_corpus_scores_a_sample_deterministically():
     assert a["quality"].shape == a["wrong"].shape == a["flagged"].shape == (120,)
     assert ((a["quality"] >= 0) & (a["quality"] <= 1)).all() and a["flagged"].dtype == bool
     assert 0 < a["wrong"].sum() < 120  # the sample holds some of the corpus's wrong captions
-    with pytest.raises(ValueError, match="n"):
+    with pytest.raises(ValueError, match="n must be"):
         nc.audit_corpus(lm, corpus, 301, seed=1)

@@ -186,3 +186,27 @@ def test_subset_keeps_rows_and_gets_its_own_fingerprint(world):
         full.subset(keep[:5])
     with pytest.raises(ValueError, match="selects no row"):
         full.subset(np.zeros(210, bool))
+
+
+def test_a_noisy_corpus_is_its_clean_corpus_with_only_the_wrong_captions_replaced(world):
+    """Wrong captions are drawn from their own stream: the same seed gives the same pairs,
+    the same other captions and the same order at any noise rate."""
+    clean = build_corpus(world, CorpusConfig(n_samples=1000, seed=7)).table
+    noisy = build_corpus(world, CorpusConfig(n_samples=1000, seed=7, caption_noise=0.2)).table
+    wrong = noisy["noisy"].to_numpy()
+    assert wrong.sum() == 200
+    for col in ("concept", "domain", "background", "render_seed", "sample_id"):
+        assert np.array_equal(clean[col].to_numpy(), noisy[col].to_numpy()), col
+    for col in ("caption", "caption_concept", "name_idx"):
+        assert np.array_equal(clean[col].to_numpy()[~wrong], noisy[col].to_numpy()[~wrong]), col
+    assert (noisy["caption_concept"].to_numpy()[wrong] != noisy["concept"].to_numpy()[wrong]).all()
+    assert (clean["caption"].to_numpy()[wrong] != noisy["caption"].to_numpy()[wrong]).all()
+
+
+def test_noisy_corpora_carry_the_noise_stream_in_their_fingerprint(world):
+    from uim_utils.corpus import NOISE_STREAM
+
+    clean = build_corpus(world, CorpusConfig(n_samples=100, seed=7))
+    noisy = build_corpus(world, CorpusConfig(n_samples=100, seed=7, caption_noise=0.1))
+    assert "caption_noise_stream" not in clean.fingerprint()  # clean models keep their cache keys
+    assert noisy.fingerprint()["caption_noise_stream"] == NOISE_STREAM

@@ -148,6 +148,12 @@ def concept_probabilities(n_concepts: int, zipf_exponent: float, rank_seed: int,
     return w / w.sum()
 
 
+NOISE_STREAM = 2
+"""Version of how wrong captions are drawn (2: from their own random stream); part of the
+fingerprint of a corpus with caption noise, so cached models of older noisy corpora are
+not reused."""
+
+
 def _largest_remainder(p: np.ndarray, n: int) -> np.ndarray:
     """Integer counts summing to ``n`` as close as possible to ``n * p``."""
     raw = p * n
@@ -198,7 +204,10 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> "Corpus":
     corrupt[order[n_noise + n_mis:n_noise + n_mis + n_cor]] = True
 
     caption_concept = concept.copy()
-    shift = rng.integers(1, k, n_noise)  # a uniformly random *other* concept
+    # A uniformly random *other* concept, drawn from a stream of its own: a noisy corpus
+    # is then its clean corpus (same seed) with only the chosen captions replaced (same
+    # pairs, same other captions, same order), so the two differ in the noise alone.
+    shift = np.random.default_rng([config.seed, 4]).integers(1, k, n_noise)
     caption_concept[noisy] = (concept[noisy] + shift) % k
     captions, name_idx = world.captions(caption_concept, domain, background, rng)
     captions = np.array(captions, dtype=object)
@@ -316,6 +325,10 @@ class Corpus:
         trained on it is never mistaken for one trained on the full corpus.
         """
         out: dict[str, Any] = {"world": self.world.to_dict(), "corpus": self.config.to_dict()}
+        if self.config.caption_noise > 0:
+            # Wrong captions come from their own stream since 2026-12-02: a model of a noisy
+            # corpus drawn before must never be loaded for one drawn now.
+            out["caption_noise_stream"] = NOISE_STREAM
         if self.selection is not None:
             out["selection"] = self.selection
         return out

@@ -7,7 +7,7 @@ follows the authors' code (Hhhhhhao/Noisy-Model-Learning, ``src/models/nml_tune.
 
 - **Two views of every training image.** A weak view (random resized crop, scale
   0.9-1, as the CLIP training transform of the wise-ft code base the reference builds
-  on) and a strong view (the same crop, then ``RandAugment(3, 5)``), both through the
+  on) and a strong view (another crop of the same kind, then ``RandAugment(3, 5)``), both through the
   frozen encoder (``encode_image``, unnormalised features ``f``).
 - **The MLP** ``h`` is ``Linear(d, 4d) -> BatchNorm1d -> ReLU -> Linear(4d, d)``, not
   residual by default (``mlp_with_res=False``); the classifier is a linear head on
