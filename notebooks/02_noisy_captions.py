@@ -117,7 +117,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import get_profile, lab, nmtune
+from uim_utils import get_profile, lab, nmtune, stats
 from uim_utils.book import glue
 from uim_utils.chapters import noisy
 from uim_utils.claims import show_verdicts
@@ -161,9 +161,12 @@ glue("share_other", MIX["sketch"])
 T = load_record(noisy.SPEC, RECORD).table  # per-world statistics of the record
 glue("rec_rel_ood", T["ood_drop"].mean() / T["clean_probe_ood"].mean())
 glue("rec_rel_id", -T["id_change"].mean() / T["clean_probe_id"].mean())
-NMTUNE = nmtune.NMTuneConfig()  # the reference's defaults
+VS_PROBE = stats.t_interval(T["nmtune_vs_probe"].to_numpy())  # NMTune minus probe, OOD
+for col in ("estimate", "low", "high"):
+    glue(f"rec_vs_probe_{col}", getattr(VS_PROBE, col))
+glue("rec_probe_id_gap", (T["noisy_probe_id"] - T["noisy_nmtune_id"]).mean())
 N_IMAGES = noisy.N_PROBE[P.name] * lab.N_CONCEPTS  # NMTune's training photos
-glue("nmtune_steps", N_IMAGES // NMTUNE.batch_size * NMTUNE.epochs)
+glue("nmtune_steps", nmtune.optimizer_steps(N_IMAGES))
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% [markdown]
@@ -390,16 +393,19 @@ summary.round(3)
 # {glue:text}`rec_nmtune_gain_high:+.3f`] (OOD, claim 7) and
 # {glue:text}`rec_nmtune_cost_estimate:+.3f` [{glue:text}`rec_nmtune_cost_low:+.3f`,
 # {glue:text}`rec_nmtune_cost_high:+.3f`] (ID, claim 8). The mitigation is **not
-# reproduced**: the three regularisers do not raise OOD accuracy over the same MLP on
-# the same views, and they move ID accuracy by as little; at this scale they barely
-# matter.
-# Both MLPs also trail the plain linear probe in distribution by a wide margin (table):
-# with {glue:text}`n_probe` photos per concept the reference's ten epochs are
-# {glue:text}`nmtune_steps` optimizer steps, too few to fit an MLP whose hidden layer is
-# four times the feature width, while the probe is fitted to convergence. The paper
-# tunes on downstream sets of thousands of images per class. At the lab's scale the
-# cheapest fix of a noisy encoder is a well-fitted linear head, and the better fix is
-# the audit above, before pre-training.
+# reproduced**: the three regularisers did not raise OOD accuracy over the same MLP on
+# the same views (the interval lies at or below zero), and they moved ID accuracy by
+# about as much. Both MLPs trail the plain linear probe
+# in distribution, NMTune by {glue:text}`rec_probe_id_gap:.2f` on average over the
+# record's worlds: with {glue:text}`n_probe` photos per concept the reference's ten
+# epochs are {glue:text}`nmtune_steps` optimizer steps, too few to fit an MLP whose
+# hidden layer is four times the feature width, while the probe is fitted to
+# convergence (the paper tunes on the full training sets of its downstream tasks). Out
+# of distribution, the criterion NMTune was made for, NMTune and the probe are close:
+# NMTune minus the probe averaged {glue:text}`rec_vs_probe_estimate:+.3f`
+# [{glue:text}`rec_vs_probe_low:+.3f`, {glue:text}`rec_vs_probe_high:+.3f`], while in
+# distribution the probe is far ahead. At the lab's scale a well-fitted linear head is
+# the better choice, and the better fix of all is the audit above, before pre-training.
 
 # %% [markdown]
 # ## Checks
@@ -442,9 +448,9 @@ REC.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
 #   pre-training concepts or on new ones: the lab's CLIPs are short of clean signal.
 # - Confident learning on a probe's out-of-sample probabilities ranks wrong captions
 #   far below right ones; its hard flags catch most of them but flag many right pairs.
-# - NMTune, trained as its authors' code does, ties the same MLP trained with
-#   cross-entropy alone on the same views, and both trail a linear probe at the lab's
-#   downstream sizes.
+# - NMTune, trained as its authors' code does, does not beat the same MLP trained with
+#   cross-entropy alone on the same views, and both trail a linear probe in distribution
+#   at the lab's downstream sizes.
 #
 # ## Exercises
 #

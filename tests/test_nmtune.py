@@ -150,3 +150,13 @@ def test_views_are_shared_by_encoders_and_heads(task):
         fit_on_views(va, y[:-1], cfg)
     with pytest.raises(ValueError, match="features must be"):
         on_views.predict_features(np.zeros((3, 2)))
+
+
+def test_optimizer_steps_counts_full_batches():
+    from uim_utils.nmtune import optimizer_steps
+
+    assert optimizer_steps(1000) == 7 * 10  # 1000 // 128 full batches, ten epochs
+    assert optimizer_steps(127) == 0
+    assert optimizer_steps(300, NMTuneConfig(batch_size=100, epochs=3)) == 9
+    with pytest.raises(ValueError, match="n_images"):
+        optimizer_steps(-1)

@@ -466,7 +466,7 @@ def _fit(views: ViewFeatures, y: np.ndarray, config: NMTuneConfig, n_classes: in
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     yt = torch.from_numpy(y)
     steps_per_epoch = len(y) // config.batch_size  # drop the ragged batch (BatchNorm and SVD need rows)
-    total_steps = steps_per_epoch * config.epochs
+    total_steps = optimizer_steps(len(y), config)
     history: list[dict[str, float]] = []
     step = 0
     for epoch in range(config.epochs):
@@ -506,6 +506,13 @@ def _step(net: NMTuneMLP, opt: torch.optim.Optimizer, f: torch.Tensor, y: torch.
     return out
 
 
+def optimizer_steps(n_images: int, config: NMTuneConfig = NMTuneConfig()) -> int:
+    """Optimizer steps of a fit on ``n_images`` training images: full batches per epoch
+    (the ragged last batch is dropped) times the epochs."""
+    check_int("n_images", n_images, 0)
+    return n_images // config.batch_size * config.epochs
+
+
 def with_seed(config: NMTuneConfig, seed: int) -> NMTuneConfig:
     """``config`` with another seed (of the head's initialisation, batches and views)."""
     check_int("seed", seed, 0)
@@ -513,5 +520,5 @@ def with_seed(config: NMTuneConfig, seed: int) -> NMTuneConfig:
 
 
 __all__ = ["CE_ONLY", "FittedNMTune", "GroupedRandAugment", "NMTuneConfig", "NMTuneMLP", "ViewFeatures",
-           "fit_nmtune", "fit_on_views", "make_views", "nmtune_terms", "off_diagonal", "view_features",
+           "fit_nmtune", "fit_on_views", "make_views", "nmtune_terms", "off_diagonal", "optimizer_steps", "view_features",
            "with_seed"]
