@@ -18,6 +18,8 @@ GLUED: dict[str, Any] = {}
 def glue(name: str, value: Any) -> Any:
     """Hand ``value`` to the book under ``name`` (not displayed) and return it.
 
+    A NumPy scalar is handed over as the Python number it holds.
+
     Raises
     ------
     ValueError
@@ -26,6 +28,10 @@ def glue(name: str, value: Any) -> Any:
     """
     if not isinstance(name, str) or not name.replace("_", "").isalnum():
         raise ValueError(f"glue name must be a non-empty identifier such as 'gap_mean', got {name!r}")
+    import numpy as np
+
+    if isinstance(value, np.generic):  # np.float64 would reach the page as 'np.float64(...)',
+        value = value.item()           # which a format spec such as :.3f cannot format
     GLUED[name] = value
     try:
         from myst_nb import glue as _glue
