@@ -13,6 +13,7 @@ asked for), so torch-free code such as the chapters' claims can read its setting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .corpus import Corpus, CorpusConfig, build_corpus
@@ -128,3 +129,33 @@ def clean_corpus(seed: int) -> tuple[ConceptWorld, Corpus]:
     """
     world = standard_world(seed)
     return world, build_corpus(world, CorpusConfig(n_samples=N_PAIRS, seed=seed))
+
+
+def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None],
+                   progress: bool = True) -> tuple[ConceptWorld, list[Corpus], list["PretrainResult"]]:
+    """World ``seed``'s models on the corpora ``configs`` describe, pre-trained (or loaded)
+    side by side with the standard recipe (:func:`clean_train_config`).
+
+    The chapters' common step: a flawed corpus of the world beside its clean one.
+
+    Parameters
+    ----------
+    seed : int
+        The base seed of the world.
+    configs : sequence of CorpusConfig or None
+        One corpus per model; ``None`` is the world's clean corpus (its standard clean
+        model, shared with the other chapters).
+    progress : bool
+        One progress bar over the missing models' training steps.
+
+    Returns
+    -------
+    world, corpora, results
+        The world, the corpora in the order of ``configs`` and their pre-training results.
+    """
+    from .pretrain import pretrain_many
+
+    world, clean = clean_corpus(seed)
+    corpora = [clean if c is None else build_corpus(world, c) for c in configs]
+    results = pretrain_many([(c, clean_train_config(seed)) for c in corpora], progress=progress) if corpora else []
+    return world, corpora, results

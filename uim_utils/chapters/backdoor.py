@@ -189,12 +189,8 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     check_int("seed", seed, 0, 2**32 - 1)
     from .. import poisoning as pz
     from ..corpus import CorpusConfig, build_corpus
-    from ..pretrain import pretrain_many
 
-    world, clean_corpus = lab.clean_corpus(seed)
-    corpus = build_corpus(world, poisoned_config(seed))
-    clean, poisoned = pretrain_many([(clean_corpus, lab.clean_train_config(seed)),
-                                     (corpus, lab.clean_train_config(seed))], progress=progress)
+    world, (_, corpus), (clean, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress)
     trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
     target = pz.pick_target(seed, N_CONCEPTS)
     configs = finetune_configs(seed)
@@ -306,14 +302,10 @@ def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progre
     if not doses or len(set(doses)) != len(doses):
         raise ValueError(f"doses must be distinct and non-empty, got {doses!r}")
     from .. import poisoning as pz
-    from ..corpus import build_corpus
-    from ..pretrain import pretrain_many
 
-    world, clean_corpus = lab.clean_corpus(seed)
+    world, _, models = lab.pretrain_world(seed, [None if d == 0 else poisoned_config(seed, d) for d in doses],
+                                          progress)
     target = pz.pick_target(seed, N_CONCEPTS)
-    jobs = [(clean_corpus if d == 0 else build_corpus(world, poisoned_config(seed, d)), lab.clean_train_config(seed))
-            for d in doses]
-    models = pretrain_many(jobs, progress=progress)
     test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed)
     rows = []
     with parallel.limited_threads():

@@ -156,18 +156,14 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     check_profile(profile, N_TEST)
     check_int("seed", seed, 0, 2**32 - 1)
     from .. import longtail as lt
-    from ..corpus import build_corpus
-    from ..pretrain import pretrain_many
 
-    world, clean_corpus = lab.clean_corpus(seed)
-    corpus = build_corpus(world, long_tail_config(seed))
+    world, (clean_corpus, corpus), (model_u, model_lt) = lab.pretrain_world(seed, [None, long_tail_config(seed)],
+                                                                             progress)
     with tempfile.TemporaryDirectory(prefix="uim_long_tail_") as tmp:
         per_name, per_concept = lt.count_concept_mentions(corpus.to_parquet(Path(tmp) / "corpus.parquet"),
                                                           world.names)
     count = per_concept["count"].to_numpy()
     real_names = lt.most_frequent_names(per_name, fallback=world.classnames)
-    model_u, model_lt = pretrain_many([(clean_corpus, lab.clean_train_config(seed)),
-                                       (corpus, lab.clean_train_config(seed))], progress=progress)
     with parallel.limited_threads():  # evaluation repeats exactly, whatever the machine
         return _evaluate(seed, profile, world, model_lt, model_u.model, count, per_name, real_names,
                          np.bincount(clean_corpus.table["caption_concept"], minlength=N_CONCEPTS))

@@ -222,13 +222,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     """
     check_profile(profile, N_TEST)
     check_int("seed", seed, 0, 2**32 - 1)
-    from ..corpus import build_corpus
-    from ..pretrain import pretrain_many
-
-    world, clean_corpus = lab.clean_corpus(seed)
-    noisy_corpus = build_corpus(world, noisy_config(seed))
-    clean, noisy = pretrain_many([(clean_corpus, lab.clean_train_config(seed)),
-                                  (noisy_corpus, lab.clean_train_config(seed))], progress=progress)
+    world, (_, noisy_corpus), (clean, noisy) = lab.pretrain_world(seed, [None, noisy_config(seed)], progress)
     tasks = downstream_tasks(world, seed, profile)
     # One thread per job (the numbers do not depend on the machine); the audit runs on a
     # second thread beside the probes and NMTune, so both cores work.
@@ -405,8 +399,6 @@ def noise_curve(seed: int, rates: tuple[float, ...], profile: str = "ci", progre
         and :data:`RATE`) are read from it rather than evaluated again.
     """
     from .. import evaluate as ev
-    from ..corpus import build_corpus
-    from ..pretrain import pretrain_many
 
     check_profile(profile, N_TEST)
     rates = tuple(float(r) for r in rates)
@@ -417,11 +409,9 @@ def noise_curve(seed: int, rates: tuple[float, ...], profile: str = "ci", progre
     if result is not None and result.seed != seed:
         raise ValueError(f"result is of world {result.seed}, not of world {seed}")
     known = {} if result is None else {0.0: "clean", RATE: "noisy"}
-    world, clean_corpus = lab.clean_corpus(seed)
     todo = [r for r in rates if r not in known]
-    jobs = [(clean_corpus if r == 0 else build_corpus(world, noisy_config(seed, r)), lab.clean_train_config(seed))
-            for r in todo]
-    models = dict(zip(todo, (m.model for m in pretrain_many(jobs, progress=progress)))) if jobs else {}
+    world, _, trained = lab.pretrain_world(seed, [None if r == 0 else noisy_config(seed, r) for r in todo], progress)
+    models = {r: m.model for r, m in zip(todo, trained)}
     tasks = downstream_tasks(world, seed, profile) if todo else None
     rows = []
     with parallel.limited_threads():
