@@ -204,7 +204,7 @@ print(f"pre-training times: {trained}" if trained else "all models loaded from c
 # clean model: the negative control.
 
 # %%
-DR = backdoor.dose_response(SEED, DOSES, P.name, progress=True)
+DR = backdoor.dose_response(SEED, DOSES, P.name, progress=True, result=R)
 fig, ax = plt.subplots(figsize=(7.5, 4))
 x = np.arange(len(DR))
 CURVES = (("asr", "attack success (triggered images)", "tab:red", "o-"),

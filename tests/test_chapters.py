@@ -364,6 +364,21 @@ def test_backdoor_claims_hold_with_a_backdoor_and_fail_without():
     assert bd.SPEC.verdicts(erased).set_index("id").loc["6", "verdict"] == FAILS
 
 
+def test_backdoor_dose_response_reads_the_worlds_two_models_from_its_result():
+    from uim_utils.chapters import backdoor as bd
+    from uim_utils.stats import concept_mean_se
+
+    result = _backdoor_result(asr_poisoned=1.0)
+    curve = bd.dose_response(0, (bd.DOSE, 0), result=result)  # nothing to train or evaluate
+    concepts = result.images["concept"].to_numpy()
+    for row, name in zip(curve.itertuples(), ("poisoned", "clean")):
+        assert (row.asr, row.asr_se) == concept_mean_se(result.images[f"{name}_asr"].to_numpy(), concepts)
+        assert (row.acc, row.acc_se) == concept_mean_se(result.images[f"{name}_acc"].to_numpy(), concepts)
+    assert list(curve["dose"]) == [bd.DOSE, 0] and list(curve["asr"]) == [1.0, 0.0]
+    with pytest.raises(ValueError, match="result is of world 1, not of world 0"):
+        bd.dose_response(0, (0,), result=_backdoor_result(seed=1))
+
+
 def test_backdoor_helpers_refuse_bad_input():
     from uim_utils.chapters import backdoor as bd
 

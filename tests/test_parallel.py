@@ -56,6 +56,39 @@ def test_resolve_workers(monkeypatch):
             parallel.resolve_workers(bad, 5)
 
 
+def _pid_and_steps(steps):
+    import os
+
+    for _ in range(steps):
+        parallel.count_step()
+    return os.getpid()
+
+
+def test_a_worker_pool_keeps_its_processes_over_calls(monkeypatch):
+    import os
+
+    monkeypatch.delenv(parallel.WORKER_ENV, raising=False)
+    with parallel.WorkerPool(2) as pool:
+        first = parallel.run_in_workers(_pid_and_steps, [(3,), (4,)], 2, 7, "first", progress=False, pool=pool)
+        assert pool.counter.value == 7  # every job's steps counted
+        second = parallel.run_in_workers(_pid_and_steps, [(1,), (1,)], 2, 2, "second", progress=False, pool=pool)
+        assert pool.counter.value == 2  # counted afresh for each call
+    assert os.getpid() not in first
+    assert set(second) <= set(first) and len(set(first)) <= 2  # the same processes, not new ones
+
+
+def test_worker_pool_rules(monkeypatch):
+    with pytest.raises(ValueError, match="workers must be an int >= 1, got 0"):
+        parallel.WorkerPool(0)
+    monkeypatch.delenv(parallel.WORKER_ENV, raising=False)
+    monkeypatch.setenv("UIM_WORKERS", "1")
+    with parallel.worker_pool(2) as pool:
+        assert pool is None  # one worker: run here
+    monkeypatch.setenv("UIM_WORKERS", "2")
+    with parallel.worker_pool(2) as pool:
+        assert isinstance(pool, parallel.WorkerPool) and pool.workers == 2
+
+
 _ORPHAN_PARENT = r"""
 import os, sys, time
 from uim_utils import parallel

@@ -125,6 +125,17 @@ def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
     assert all(r.cache_hit for r in again) and _same(again[1], alone[1])
 
 
+def test_pretrain_many_in_a_shared_pool_equals_pretrain_alone(corpus, tmp_cache):
+    from uim_utils.parallel import WorkerPool
+
+    other = TrainConfig(**{**CFG.__dict__, "seed": 2})
+    alone = [pretrain(corpus, c, use_cache=False, progress=False) for c in (CFG, other)]
+    with WorkerPool(2) as pool:
+        many = pretrain_many([(corpus, CFG), (corpus, other)], progress=False, pool=pool)
+    assert [r.cache_hit for r in many] == [False, False]
+    assert _same(many[0], alone[0]) and _same(many[1], alone[1])
+
+
 def test_pretrain_many_rejects_a_bad_job(corpus):
     with pytest.raises(ValueError, match="job 1 must be a \\(Corpus, TrainConfig\\) pair"):
         pretrain_many([(corpus, CFG), (CFG, corpus)], progress=False)

@@ -21,6 +21,7 @@ from .validate import check_int
 from .world import ConceptWorld, WorldConfig
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .parallel import WorkerPool
     from .pretrain import PretrainResult, TrainConfig
 
 N_CONCEPTS = 100
@@ -131,8 +132,8 @@ def clean_corpus(seed: int) -> tuple[ConceptWorld, Corpus]:
     return world, build_corpus(world, CorpusConfig(n_samples=N_PAIRS, seed=seed))
 
 
-def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None],
-                   progress: bool = True) -> tuple[ConceptWorld, list[Corpus], list["PretrainResult"]]:
+def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None], progress: bool = True,
+                   pool: "WorkerPool | None" = None) -> tuple[ConceptWorld, list[Corpus], list["PretrainResult"]]:
     """World ``seed``'s models on the corpora ``configs`` describe, pre-trained (or loaded)
     side by side with the standard recipe (:func:`clean_train_config`).
 
@@ -147,6 +148,8 @@ def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None],
         model, shared with the other chapters).
     progress : bool
         One progress bar over the missing models' training steps.
+    pool : WorkerPool, optional
+        Train in these worker processes (:func:`uim_utils.pretrain.pretrain_many`).
 
     Returns
     -------
@@ -157,5 +160,6 @@ def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None],
 
     world, clean = clean_corpus(seed)
     corpora = [clean if c is None else build_corpus(world, c) for c in configs]
-    results = pretrain_many([(c, clean_train_config(seed)) for c in corpora], progress=progress) if corpora else []
+    results = pretrain_many([(c, clean_train_config(seed)) for c in corpora], progress=progress,
+                            pool=pool) if corpora else []
     return world, corpora, results

@@ -166,8 +166,54 @@ def count_step() -> None:
             _STEP_COUNTER.value += 1
 
 
+class WorkerPool:
+    """Spawned worker processes of one thread, kept for several :func:`run_in_workers` calls.
+
+    Starting a worker costs seconds (it imports torch and open_clip afresh); a chapter
+    that trains models and then fine-tunes them pays it once with one pool. Processes
+    start at the first job. Use as a context manager (the workers end on exit), and run
+    one :func:`run_in_workers` call at a time on it (they share its step counter).
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes, at least 1.
+    """
+
+    def __init__(self, workers: int) -> None:
+        if type(workers) is not int or workers < 1:
+            raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+        ctx = get_context("spawn")
+        self.workers = workers
+        self.counter = ctx.Value("q", 0)
+        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_counting_worker,
+                                            initargs=(self.counter,))
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the worker processes (after their running jobs)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int) -> Iterator[WorkerPool | None]:
+    """A :class:`WorkerPool` of :func:`worker_count` ``(jobs)`` processes, or None where that
+    count is 1 (inside a worker, where workers cannot start, ``UIM_WORKERS=1``)."""
+    n = worker_count(jobs)
+    if n == 1:
+        yield None
+        return
+    with WorkerPool(n) as pool:
+        yield pool
+
+
 def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], workers: int, total_steps: int,
-                   desc: str, progress: bool = True) -> list[Any]:
+                   desc: str, progress: bool = True, pool: WorkerPool | None = None) -> list[Any]:
     """``[fn(*job) for job in jobs]``, computed in ``workers`` spawned processes of one thread.
 
     ``fn`` must be importable (a module-level function) and its arguments picklable; it
@@ -179,32 +225,38 @@ def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], work
     fn : callable
     jobs : sequence of argument tuples
     workers : int
-        Worker processes, at least 1.
+        Worker processes, at least 1 (ignored with ``pool``: its own).
     total_steps : int
         Steps the jobs will count in all (the bar's total).
     desc : str
         The progress bar's label.
     progress : bool
+    pool : WorkerPool, optional
+        Run in these (running or to be started) processes instead of new ones.
     """
-    if type(workers) is not int or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if pool is None:
+        with WorkerPool(workers) as own:
+            return run_in_workers(fn, jobs, workers, total_steps, desc, progress, pool=own)
     from tqdm.auto import tqdm
 
-    ctx = get_context("spawn")
-    counter = ctx.Value("q", 0)
+    counter = pool.counter
+    with counter.get_lock():
+        counter.value = 0
     bar = tqdm(total=total_steps, desc=desc, disable=not progress, leave=False)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_counting_worker,
-                             initargs=(counter,)) as pool:
-        futures = [pool.submit(fn, *job) for job in jobs]
-        pending = set(futures)
+    futures = [pool.executor.submit(fn, *job) for job in jobs]
+    pending = set(futures)
+    try:
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             for fut in done:
                 fut.result()  # re-raise a worker's error here
             bar.n = counter.value
             bar.refresh()
-    bar.close()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        bar.close()
     return [fut.result() for fut in futures]
 
 
-__all__ = ["THREADS", "WORKER_ENV", "can_spawn", "count_step", "in_worker", "resolve_workers", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count"]
+__all__ = ["THREADS", "WORKER_ENV", "WorkerPool", "can_spawn", "count_step", "in_worker", "resolve_workers", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count", "worker_pool"]

@@ -336,7 +336,8 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
 
 
 def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequence[FinetuneConfig],
-                  progress: bool = True, workers: int | None = None) -> list[LoadedModel]:
+                  progress: bool = True, workers: int | None = None,
+                  pool: parallel.WorkerPool | None = None) -> list[LoadedModel]:
     """:func:`finetune` with each of ``configs``, the missing runs side by side in workers.
 
     Each worker loads the base model from the pre-training cache (``base_key``), so the
@@ -354,34 +355,37 @@ def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequen
         One progress bar over the missing runs' steps.
     workers : int, optional
         Default :func:`uim_utils.parallel.worker_count` of the missing runs.
+    pool : WorkerPool, optional
+        Train in these worker processes (their count replaces ``workers``), e.g. the
+        pool that pre-trained ``lm``.
     """
     configs = list(configs)
-    missing, n_workers = _finetune_plan(base_key, clean, configs, workers)
+    missing, n_workers = _finetune_plan(base_key, clean, configs, workers, pool)
     if len(missing) > 1 and n_workers > 1:
         total = sum(len(clean) // configs[i].batch_size * configs[i].epochs for i in missing)
         parallel.run_in_workers(_finetune_in_worker, [(lm.name, base_key, clean, configs[i]) for i in missing],
                                 n_workers, total, f"fine-tuning {len(missing)} models ({n_workers} processes)",
-                                progress)
+                                progress, pool)
     return [finetune(lm, base_key, clean, c, progress=progress) for c in configs]
 
 
-def _finetune_plan(base_key: str, clean: Corpus, configs: list[FinetuneConfig],
-                   workers: int | None) -> tuple[list[int], int]:
+def _finetune_plan(base_key: str, clean: Corpus, configs: list[FinetuneConfig], workers: int | None,
+                   pool: parallel.WorkerPool | None = None) -> tuple[list[int], int]:
     """Which of ``configs`` are not cached yet, and how many worker processes would train them."""
     if not configs or not all(isinstance(c, FinetuneConfig) for c in configs):
         raise ValueError(f"configs must be a non-empty sequence of FinetuneConfig, got {configs!r:.80}")
     missing = cache.missing_keys(CACHE_NAMESPACE, [finetune_key(base_key, clean, c) for c in configs])
-    return missing, parallel.resolve_workers(workers, len(missing))
+    return missing, pool.workers if pool is not None else parallel.resolve_workers(workers, len(missing))
 
 
 def finetune_in_workers(base_key: str, clean: Corpus, configs: Sequence[FinetuneConfig],
-                        workers: int | None = None) -> bool:
+                        workers: int | None = None, pool: parallel.WorkerPool | None = None) -> bool:
     """Whether :func:`finetune_many` with these arguments trains in worker processes.
 
     Only then does this process stay idle while it runs (free to evaluate other models
     on a thread); if it trains here, it trains here alone.
     """
-    missing, n_workers = _finetune_plan(base_key, clean, list(configs), workers)
+    missing, n_workers = _finetune_plan(base_key, clean, list(configs), workers, pool)
     return len(missing) > 1 and n_workers > 1
 
 

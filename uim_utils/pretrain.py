@@ -158,6 +158,7 @@ def pretrain_many(
     jobs: Sequence[tuple[Corpus, TrainConfig]],
     progress: bool = True,
     workers: int | None = None,
+    pool: parallel.WorkerPool | None = None,
 ) -> list[PretrainResult]:
     """Pre-train (or load) several lab CLIPs, side by side in worker processes.
 
@@ -174,6 +175,9 @@ def pretrain_many(
     workers : int, optional
         Worker processes; default :func:`uim_utils.parallel.worker_count` of the missing
         models (1 trains them here, one after the other).
+    pool : WorkerPool, optional
+        Train in these worker processes (their count replaces ``workers``), e.g. a pool
+        the caller goes on using after pre-training.
 
     Returns
     -------
@@ -187,13 +191,13 @@ def pretrain_many(
             raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
     missing = cache.missing_keys(CACHE_NAMESPACE, keys)
-    n_workers = parallel.resolve_workers(workers, len(missing))
+    n_workers = pool.workers if pool is not None else parallel.resolve_workers(workers, len(missing))
     trained: set[str] = set()
     if len(missing) > 1 and n_workers > 1:
         todo = [jobs[i] for i in missing]
         parallel.run_in_workers(_pretrain_in_worker, todo, n_workers,
                                 sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in todo),
-                                f"pre-training {len(todo)} models ({n_workers} processes)", progress)
+                                f"pre-training {len(todo)} models ({n_workers} processes)", progress, pool)
         trained = {keys[i] for i in missing}
     results = []
     for (corpus, cfg), key in zip(jobs, keys):

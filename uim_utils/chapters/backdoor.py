@@ -190,27 +190,30 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     from .. import poisoning as pz
     from ..corpus import CorpusConfig, build_corpus
 
-    world, (_, corpus), (clean, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress)
-    trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
-    target = pz.pick_target(seed, N_CONCEPTS)
-    configs = finetune_configs(seed)
-    sets = evaluation_sets(world, target, seed, profile)
+    with parallel.worker_pool(2) as pool:  # started once: pre-training, then fine-tuning
+        world, (_, corpus), (clean, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress,
+                                                                   pool)
+        trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
+        target = pz.pick_target(seed, N_CONCEPTS)
+        configs = finetune_configs(seed)
+        sets = evaluation_sets(world, target, seed, profile)
 
-    def evaluate_pretrained() -> tuple[pd.DataFrame, np.ndarray]:
-        with parallel.limited_threads():  # evaluation repeats exactly, whatever the machine
-            return (evaluate_models({"clean": clean.model, "poisoned": poisoned.model}, world, *sets, seed),
-                    pz.pair_agreement(clean.model, corpus))
+        def evaluate_pretrained() -> tuple[pd.DataFrame, np.ndarray]:
+            with parallel.limited_threads():  # evaluation repeats exactly, whatever the machine
+                return (evaluate_models({"clean": clean.model, "poisoned": poisoned.model}, world, *sets, seed),
+                        pz.pair_agreement(clean.model, corpus))
 
-    if pz.finetune_in_workers(poisoned.key, trusted, configs):
-        # The fine-tuning runs in worker processes and this one waits: evaluate the two
-        # pre-trained models and audit the corpus meanwhile (same numbers, sooner).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            first = pool.submit(evaluate_pretrained)
+        if pz.finetune_in_workers(poisoned.key, trusted, configs, pool=pool):
+            # The fine-tuning runs in the worker processes and this one waits: evaluate the
+            # two pre-trained models and audit the corpus meanwhile (same numbers, sooner).
+            with ThreadPoolExecutor(max_workers=1) as threads:
+                first = threads.submit(evaluate_pretrained)
+                tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=progress,
+                                         pool=pool)
+                images, scores = first.result()
+        else:
             tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=progress)
-            images, scores = first.result()
-    else:
-        tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=progress)
-        images, scores = evaluate_pretrained()
+            images, scores = evaluate_pretrained()
     with parallel.limited_threads():
         rest = evaluate_models(dict(zip(MODELS[2:], tuned)), world, *sets, seed)
     histories = {name: float(r.history["seconds"]) for name, r in (("clean", clean), ("poisoned", poisoned))
@@ -290,28 +293,57 @@ CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 1})
 """One world per run in every profile (two pre-trained and two fine-tuned models each)."""
 
 
-def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progress: bool = False) -> pd.DataFrame:
+def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progress: bool = False,
+                  result: WorldResult | None = None) -> pd.DataFrame:
     """Zero-shot attack success and clean accuracy of world ``seed``'s models poisoned at ``doses``.
 
     Dose 0 is the world's clean model; every other dose pre-trains (or loads) a model on
     :func:`poisoned_config` with that dose, side by side. One row per dose: ``dose``,
     ``asr``, ``asr_se``, ``acc``, ``acc_se`` (standard errors over the non-target concepts).
+
+    Parameters
+    ----------
+    seed : int
+    doses : tuple of int
+        Distinct poison doses (0 to :data:`uim_utils.lab.N_PAIRS`).
+    profile : str
+        Test-set sizes, as :func:`run_world`.
+    progress : bool
+    result : WorldResult, optional
+        :func:`run_world`'s result of the same world and profile: its two pre-trained
+        models (doses 0 and :data:`DOSE`) are read from it rather than evaluated again.
     """
     check_profile(profile, N_TEST)
     doses = tuple(int(d) for d in doses)
     if not doses or len(set(doses)) != len(doses):
         raise ValueError(f"doses must be distinct and non-empty, got {doses!r}")
+    for d in doses:
+        poisoned_config(seed, d)  # validates seed and dose
+    if result is not None and result.seed != seed:
+        raise ValueError(f"result is of world {result.seed}, not of world {seed}")
     from .. import poisoning as pz
 
-    world, _, models = lab.pretrain_world(seed, [None if d == 0 else poisoned_config(seed, d) for d in doses],
+    known = {} if result is None else {0: "clean", DOSE: "poisoned"}
+    todo = [d for d in doses if d not in known]
+    world, _, models = lab.pretrain_world(seed, [None if d == 0 else poisoned_config(seed, d) for d in todo],
                                           progress)
+    trained = dict(zip(todo, models))
     target = pz.pick_target(seed, N_CONCEPTS)
-    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed)
+    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed) if todo else None
     rows = []
     with parallel.limited_threads():
-        for d, r in zip(doses, models):
-            clean_pred, trig_pred = pz.zero_shot_predict(r.model, world.classnames, [test.clean, test.triggered])
-            asr, asr_se = concept_mean_se(pz.attack_success(trig_pred, target), test.labels)
-            acc, acc_se = concept_mean_se((clean_pred == test.labels).astype(float), test.labels)
+        for d in doses:
+            if d in known:
+                assert result is not None
+                im, name = result.images, known[d]
+                asr_hits, correct, labels = im[f"{name}_asr"], im[f"{name}_acc"], im["concept"].to_numpy()
+            else:
+                assert test is not None
+                clean_pred, trig_pred = pz.zero_shot_predict(trained[d].model, world.classnames,
+                                                             [test.clean, test.triggered])
+                asr_hits, correct = pz.attack_success(trig_pred, target), (clean_pred == test.labels).astype(float)
+                labels = test.labels
+            asr, asr_se = concept_mean_se(np.asarray(asr_hits, float), labels)
+            acc, acc_se = concept_mean_se(np.asarray(correct, float), labels)
             rows.append({"dose": d, "asr": asr, "asr_se": asr_se, "acc": acc, "acc_se": acc_se})
     return pd.DataFrame(rows)
