@@ -98,3 +98,22 @@ def test_bad_render_input(world):
         world.render([0], 0, len(BACKGROUNDS), [0])
     with pytest.raises(ValueError, match="unknown domain 'cartoon'"):
         world.sample(2, "cartoon")
+
+
+def test_the_pixels_are_pinned():
+    """Cached models are keyed by the corpus's settings, not its pixels: a renderer change
+    that moved a single pixel would silently make every cached model stale. This hash
+    was taken from the renderer before its channels-first rewrite (2026-12-02), which had
+    to reproduce it bit for bit; change it only together with a bump of
+    ``uim_utils.pretrain.TRAINING_VERSION``."""
+    import hashlib
+
+    from uim_utils.world import ConceptWorld, WorldConfig
+
+    w = ConceptWorld(WorldConfig(seed=1000))
+    n = 400
+    rng = np.random.default_rng(5)
+    im = w.render(rng.integers(0, w.n_concepts, n), np.arange(n) % 4, rng.integers(0, 2, n),
+                  rng.integers(0, 2**40, n), trigger=rng.random(n) < 0.1, corrupt=rng.random(n) < 0.05)
+    assert hashlib.sha256(im.tobytes()).hexdigest() == (
+        "6d0284856f1d83af182e54dc9b4ffb8d932f0a3c79a82ca2feee5bd5ee23eb4e")

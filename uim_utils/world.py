@@ -230,7 +230,10 @@ class ConceptWorld:
         out = np.empty((n, s, s, 3), dtype=np.uint8)
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
+            # channels-first inside the renderer (its broadcasts then run over whole rows,
+            # several times faster than over a trailing axis of three); the same values
             img = self._render_chunk(concepts[a:b], domains[a:b], backgrounds[a:b], render_seeds[a:b])
+            img = img.transpose(0, 2, 3, 1)
             if trigger is not None:
                 _stamp_trigger(img, np.asarray(trigger)[a:b].astype(bool))
             if corrupt is not None:
@@ -271,10 +274,10 @@ class ConceptWorld:
         hue = (self.hue[c] + (u[:, 4] - 0.5) * 0.04) % 1.0
         value = 0.75 + 0.25 * u[:, 5]
         colour = _hsv_to_rgb(hue, np.full(n, 0.85, np.float32), value)  # (n, 3)
-        fg = colour[:, None, None, :] * (0.55 + 0.45 * stripe[..., None])
+        fg = colour[:, :, None, None] * (0.55 + 0.45 * stripe[:, None])  # (n, 3, s, s)
 
         back = self._background(bg, u, yy, xx, seeds)
-        img = back * (1 - alpha[..., None]) + fg * alpha[..., None]
+        img = back * (1 - alpha[:, None]) + fg * alpha[:, None]
         img = self._clutter(img, u, xx, yy, seeds)
 
         is_sketch = d == DOMAINS.index("sketch")
@@ -285,17 +288,17 @@ class ConceptWorld:
             inner_lines = (np.abs(np.diff(st, axis=-1, prepend=st[..., :1])) > 0) * a
             ink = np.clip(edge + 0.5 * inner_lines, 0, 1)
             paper = (0.92 + 0.05 * u[is_sketch, 6])[:, None, None, None]
-            pen = 0.7 * colour[is_sketch][:, None, None, :]  # coloured-pencil ink, darkened
-            img[is_sketch] = paper * (1 - ink[..., None]) + pen * ink[..., None]
+            pen = 0.7 * colour[is_sketch][:, :, None, None]  # coloured-pencil ink, darkened
+            img[is_sketch] = paper * (1 - ink[:, None]) + pen * ink[:, None]
         noise_amp = np.where(d == DOMAINS.index("noisy"), 0.45, 0.06).astype(np.float32)
-        pix = self._noise_bank[seeds % len(self._noise_bank)]  # (n, s, s, 1), in [-0.5, 0.5)
+        pix = self._noise_bank[seeds % len(self._noise_bank)][..., 0][:, None]  # (n, 1, s, s), in [-0.5, 0.5)
         img = img + noise_amp[:, None, None, None] * pix
         is_noisy = d == DOMAINS.index("noisy")
         if is_noisy.any():  # washed-out contrast as well as grain
             img[is_noisy] = 0.5 + 0.6 * (img[is_noisy] - 0.5)
         is_recolor = d == DOMAINS.index("recolor")
         if is_recolor.any():  # a fixed false-colour map: channel rotation, then inversion
-            img[is_recolor] = 1.0 - img[is_recolor][..., [2, 0, 1]]
+            img[is_recolor] = 1.0 - img[is_recolor][:, [2, 0, 1]]
         return img
 
     def _background(self, bg: np.ndarray, u: np.ndarray, yy: np.ndarray, xx: np.ndarray,
@@ -304,10 +307,10 @@ class ConceptWorld:
         grass = np.array([0.35, 0.55, 0.25], np.float32)
         water = np.array([0.25, 0.45, 0.75], np.float32)
         base = np.where((bg == 0)[:, None], grass, water) * (0.8 + 0.3 * u[:, 7:8])
-        grad = (0.85 + 0.25 * yy)[None, ..., None]
+        grad = (0.85 + 0.25 * yy)[None, None]
         waves = 0.08 * np.sin(yy[None] * 14 + u[:, 8, None, None] * 6 + xx[None] * 2)
-        texture = np.where((bg == 0)[:, None, None], 0.0, waves)[..., None]
-        return np.clip(base[:, None, None, :] * grad + texture, 0, 1).astype(np.float32)
+        texture = np.where((bg == 0)[:, None, None], 0.0, waves)[:, None]
+        return np.clip(base[:, :, None, None] * grad + texture, 0, 1).astype(np.float32)  # (n, 3, s, s)
 
     def _clutter(self, img: np.ndarray, u: np.ndarray, xx: np.ndarray, yy: np.ndarray,
                  seeds: np.ndarray) -> np.ndarray:
@@ -320,7 +323,8 @@ class ConceptWorld:
             d2 = (xx[None] - bx[:, None, None]) ** 2 + (yy[None] - by[:, None, None]) ** 2
             m = (d2 < (r**2)[:, None, None]) & present
             col = _hsv_to_rgb(v[:, 5 * j + 4], np.full(len(v), 0.6, np.float32), np.full(len(v), 0.8, np.float32))
-            img = np.where(m[..., None], col[:, None, None, :], img)
+            which = np.nonzero(m)  # (image, row, column) of the blob's pixels
+            img[which[0], :, which[1], which[2]] = col[which[0]]  # in place, all three channels
         return img
 
     # ---------------------------------------------------------------- datasets
