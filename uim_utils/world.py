@@ -323,8 +323,7 @@ class ConceptWorld:
             d2 = (xx[None] - bx[:, None, None]) ** 2 + (yy[None] - by[:, None, None]) ** 2
             m = (d2 < (r**2)[:, None, None]) & present
             col = _hsv_to_rgb(v[:, 5 * j + 4], np.full(len(v), 0.6, np.float32), np.full(len(v), 0.8, np.float32))
-            which = np.nonzero(m)  # (image, row, column) of the blob's pixels
-            img[which[0], :, which[1], which[2]] = col[which[0]]  # in place, all three channels
+            np.copyto(img, col[:, :, None, None], where=m[:, None])  # in place, all three channels
         return img
 
     # ---------------------------------------------------------------- datasets
