@@ -1,5 +1,7 @@
 """The shared argument checks: each names the bad value and its allowed range."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,20 @@ def test_check_float_and_rate() -> None:
     for bad in (1.5, -0.1, float("nan"), True, "a"):
         with pytest.raises(ValueError, match="rate must be"):
             check_rate("rate", bad)
+
+
+@pytest.mark.parametrize("bad", [-1, -0.5, float("nan"), float("inf"), True, "1", None])
+def test_check_nonnegative_names_the_bad_value(bad):
+    from uim_utils.validate import check_nonnegative
+
+    with pytest.raises(ValueError, match=f"w must be a finite number >= 0, got {re.escape(repr(bad))}"):
+        check_nonnegative("w", bad)
+
+
+def test_check_nonnegative_accepts_zero_and_numpy_numbers():
+    import numpy as np
+
+    from uim_utils.validate import check_nonnegative
+
+    for ok in (0, 0.0, 2, 1e-3, np.float32(0.5), np.int64(3)):
+        check_nonnegative("w", ok)

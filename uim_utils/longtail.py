@@ -42,7 +42,7 @@ from scipy import optimize, special, stats
 
 from .evaluate import accuracy, paired_gain
 from .models import LoadedModel, WildModeUnavailable
-from .validate import check_int
+from .validate import check_int, check_nonnegative
 
 METRICS_URL = ("https://raw.githubusercontent.com/shubhamprshr27/NeglectedTailsVLM/main/"
                "analysis/laion/{dataset}/metrics-LAION400M.json")
@@ -592,8 +592,7 @@ def adjust_logits(logits: np.ndarray, prior: np.ndarray, tau: float = 1.0) -> np
         raise ValueError(f"prior shape {prior.shape} does not match {logits.shape[1]} classes")
     if (prior <= 0).any() or not np.isclose(prior.sum(), 1.0, atol=1e-6):
         raise ValueError(f"prior must be positive and sum to 1, got sum {prior.sum()!r}, min {prior.min()!r}")
-    if not np.isfinite(tau) or tau < 0:
-        raise ValueError(f"tau must be a finite number >= 0, got {tau!r}")
+    check_nonnegative("tau", tau)
     return logits - tau * np.log(prior)
 
 

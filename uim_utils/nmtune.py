@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from . import parallel
 from .models import LAB_MEAN, LAB_STD, LoadedModel, lab_to_tensor
 from .pretrain import cosine_lr
-from .validate import check_int
+from .validate import check_int, check_nonnegative
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ class NMTuneConfig:
 
     def __post_init__(self) -> None:
         for name in ("mse_weight", "cov_weight", "svd_weight", "weight_decay", "residual_scale"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+            check_nonnegative(name, getattr(self, name))
         for name, lo in (("top_k", 1), ("mlp_ratio", 1), ("mlp_layers", 1), ("randaugment_ops", 0),
                          ("randaugment_magnitude", 0), ("epochs", 1), ("batch_size", 2), ("warmup_steps", 0),
                          ("seed", 0)):

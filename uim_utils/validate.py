@@ -26,6 +26,13 @@ def check_float(name: str, value: object, lo: float, hi: float) -> None:
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
 
 
+def check_nonnegative(name: str, value: object) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number (not a bool) ``>= 0``."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    if not ok or not np.isfinite(value) or value < 0:  # type: ignore[operator, arg-type]
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
 def check_rate(name: str, value: object) -> None:
     """Raise ``ValueError`` unless ``value`` is a rate in ``[0, 1]``."""
     check_float(name, value, 0.0, 1.0)
