@@ -117,7 +117,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import get_profile, lab, nmtune, stats
+from uim_utils import get_profile, lab, nmtune, plotting, stats
 from uim_utils.book import glue
 from uim_utils.chapters import noisy
 from uim_utils.claims import show_verdicts
@@ -230,9 +230,7 @@ fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
 PARTS = (("id", "ID: photos", "tab:blue", "o-"),
          ("ood", "OOD: sketch, noisy, recolor", "tab:red", "s-"),
          ("novel", f"transfer: {noisy.N_NOVEL} new concepts", "tab:green", "^--"))
-for col, label, color, style in PARTS:
-    ax.errorbar(CURVE["rate"], CURVE[col], yerr=1.96 * CURVE[f"{col}_se"], fmt=style,
-                color=color, capsize=3, label=label)
+plotting.error_bar_curves(ax, CURVE["rate"], CURVE, PARTS)
 ax.set_xlabel("share of wrong captions in pre-training")
 ax.set_ylabel("linear-probe accuracy\n(95% CI over concepts)")
 ax.set_ylim(0, 1)
@@ -341,13 +339,9 @@ q, wrong = R.audit["quality"], R.audit["wrong"]
 glue("n_flagged", int(R.audit["flagged"].sum()))
 glue("n_wrong", int(wrong.sum()))
 fig, ax = plt.subplots(figsize=(7, 3.4))
-bins = np.linspace(0, 1, 41)
-ax.hist(q[~wrong], bins=bins, density=True, alpha=0.6,
-        label=f"right captions ({(~wrong).sum():,})")
-ax.hist(q[wrong], bins=bins, density=True, alpha=0.6, color="tab:red",
-        label=f"wrong captions ({wrong.sum():,})")
+plotting.score_histograms(ax, q, wrong, ("right captions", "wrong captions"),
+                          bins=np.linspace(0, 1, 41))
 ax.set_xlabel("cleanlab label-quality score of the caption's concept")
-ax.set_ylabel("density")
 ax.set_title(f"Audit: ROC AUC {ROW['audit_auc']:.3f}, flags: precision "
              f"{ROW['audit_precision']:.2f}, recall {ROW['audit_recall']:.2f}")
 ax.legend(fontsize=8)

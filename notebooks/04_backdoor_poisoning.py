@@ -102,7 +102,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import get_profile, lab, poisoning
+from uim_utils import get_profile, lab, plotting, poisoning
 from uim_utils.book import glue
 from uim_utils.chapters import backdoor
 from uim_utils.claims import show_verdicts
@@ -209,9 +209,7 @@ fig, ax = plt.subplots(figsize=(7.5, 4))
 x = np.arange(len(DR))
 CURVES = (("asr", "attack success (triggered images)", "tab:red", "o-"),
           ("acc", "clean accuracy (untriggered copies)", "tab:blue", "s--"))
-for col, label, color, style in CURVES:
-    ax.errorbar(x, DR[col], yerr=1.96 * DR[f"{col}_se"], fmt=style, color=color,
-                capsize=3, label=label)
+plotting.error_bar_curves(ax, x, DR, CURVES)
 ax.set_xticks(x, [f"{d}\n({d / lab.N_PAIRS:.2%})" for d in DR["dose"]])
 ax.set_xlabel("poisoned pairs added to the corpus (share of its clean pairs)")
 ax.set_ylabel("zero-shot rate (95% CI over concepts)")
@@ -302,16 +300,11 @@ summary.round(3)
 # %%
 truth = R.poisoned
 fig, ax = plt.subplots(figsize=(7, 3.4))
-bins = np.linspace(R.scores.min(), R.scores.max(), 50)
-ax.hist(R.scores[~truth], bins=bins, density=True, alpha=0.6,
-        label=f"clean pairs ({(~truth).sum():,})")
-ax.hist(R.scores[truth], bins=bins, density=True, alpha=0.6, color="tab:red",
-        label=f"poisoned pairs ({truth.sum()})")
+plotting.score_histograms(ax, R.scores, truth, ("clean pairs", "poisoned pairs"))
 cut = np.quantile(R.scores, backdoor.FLAG_FRACTION)
 ax.axvline(cut, color="k", ls="--", lw=1,
            label=f"flag the lowest {backdoor.FLAG_FRACTION:.0%}")
 ax.set_xlabel("image-caption cosine similarity under the reference model")
-ax.set_ylabel("density")
 ax.set_title(f"Audit: ROC AUC {ROW['audit_auc']:.3f}, "
              f"precision {ROW['audit_precision']:.2f}, "
              f"recall {ROW['audit_recall']:.2f}")

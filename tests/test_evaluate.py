@@ -133,3 +133,4 @@ def test_mean_ci_is_a_student_t_interval_over_seeds() -> None:
         ev.mean_ci([1.0, 2.0], confidence=1.5)
     with pytest.raises(ValueError, match="at least one"):
         ev.mean_ci([])
+

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 def image_grid(
@@ -59,4 +62,51 @@ def rank_frequency(counts: np.ndarray, ax: plt.Axes | None = None, label: str | 
     ax.loglog(ranks[keep], s[keep], marker=".", lw=1, label=label)
     ax.set_xlabel("concept rank")
     ax.set_ylabel("pairs in the corpus")
+    return ax
+
+
+def error_bar_curves(ax: plt.Axes, x: Sequence[float] | np.ndarray, table: "pd.DataFrame",
+                     curves: Sequence[tuple[str, str, str, str]], confidence: float = 0.95) -> plt.Axes:
+    """Draw ``table[col]`` against ``x`` with a normal interval of ``table[col + "_se"]``.
+
+    Parameters
+    ----------
+    ax : Axes
+    x : sequence of float
+        One position per row of ``table``.
+    table : DataFrame
+        Columns ``col`` and ``col_se`` for every curve.
+    curves : sequence of (col, label, colour, fmt)
+        E.g. ``("asr", "attack success", "tab:red", "o-")``.
+    confidence : float
+        Level of the bars (0.95: 1.96 standard errors).
+    """
+    from scipy.stats import norm
+
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if len(x) != len(table):
+        raise ValueError(f"x has {len(x)} positions but the table has {len(table)} rows")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    for col, label, colour, fmt in curves:
+        for need in (col, f"{col}_se"):
+            if need not in table:
+                raise ValueError(f"the table has no column {need!r}; it has {list(table.columns)}")
+        ax.errorbar(x, table[col], yerr=z * table[f"{col}_se"], fmt=fmt, color=colour, capsize=3, label=label)
+    return ax
+
+
+def score_histograms(ax: plt.Axes, scores: np.ndarray, flagged_truth: np.ndarray, labels: tuple[str, str],
+                     bins: int | np.ndarray = 50) -> plt.Axes:
+    """Overlaid density histograms of ``scores`` for the ``False`` and the ``True`` items of
+    ``flagged_truth`` (e.g. clean and poisoned pairs), each label followed by its count."""
+    scores, truth = np.asarray(scores, float), np.asarray(flagged_truth, bool)
+    if scores.shape != truth.shape or scores.ndim != 1:
+        raise ValueError(f"scores and truth must be 1-D of equal length, got {scores.shape} and {truth.shape}")
+    if isinstance(bins, int):
+        bins = np.linspace(scores.min(), scores.max(), bins)
+    ax.hist(scores[~truth], bins=bins, density=True, alpha=0.6, label=f"{labels[0]} ({(~truth).sum():,})")
+    ax.hist(scores[truth], bins=bins, density=True, alpha=0.6, color="tab:red",
+            label=f"{labels[1]} ({truth.sum():,})")
+    ax.set_ylabel("density")
     return ax
