@@ -102,7 +102,7 @@ import seaborn as sns
 
 from uim_utils import frequency as F
 from uim_utils import get_profile, lab
-from uim_utils.book import glue
+from uim_utils.book import glue, glue_record
 from uim_utils.chapters import longtail as LT
 from uim_utils.claims import show_verdicts
 from uim_utils.plotting import rank_frequency
@@ -119,22 +119,10 @@ sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
 REC = record_summary(LT.SPEC, load_record(LT.SPEC, "ci")).set_index("id")
-glue("rec_worlds", int(REC.loc["all", "worlds"]))
-for cid, key in (
-    ("1", "freq"),
-    ("3", "control"),
-    ("4", "zs_gap"),
-    ("5", "probe_gap"),
-    ("6", "real_renamed"),
-    ("6b", "real_tail"),
-    ("7", "real_all"),
-    ("8", "la_tail"),
-    ("9", "gla_tail"),
-):
-    for col in ("estimate", "low", "high"):
-        glue(f"rec_{key}_{col}", float(REC.loc[cid, col]))
-glue("rec_la_held", int(REC.loc["8", "held"]))
-glue("rec_renamed_held", int(REC.loc["6", "held"]))
+glue_record(REC, {
+    "1": "freq", "3": "control", "4": "zs_gap", "5": "probe_gap", "6": "real_renamed",
+    "6b": "real_tail", "7": "real_all", "8": "la_tail", "9": "gla_tail",
+})
 glue("rec_probe_share", float(REC.loc["5", "estimate"] / REC.loc["4", "estimate"]))
 
 # %% [markdown]
@@ -550,7 +538,7 @@ mit.round(3)
 # learnt, while a synonym may have been seen more. Over the record's held-out worlds,
 # the renamed concepts gained {glue:text}`rec_real_renamed_estimate:+.3f`
 # [{glue:text}`rec_real_renamed_low:.3f`, {glue:text}`rec_real_renamed_high:.3f`]
-# (beyond their world's noise in {glue:text}`rec_renamed_held` of the
+# (beyond their world's noise in {glue:text}`rec_real_renamed_held` of the
 # {glue:text}`rec_worlds` worlds; claim 6 is exploratory because it fell short in one
 # world of an earlier confirmation, which the appendix records, and a rule asserted in
 # every world may not), the tail {glue:text}`rec_real_tail_estimate:+.3f`
@@ -567,7 +555,7 @@ mit.round(3)
 # {glue:text}`rec_la_tail_high:.3f`] (label-free) and
 # {glue:text}`rec_gla_tail_estimate:+.3f` [{glue:text}`rec_gla_tail_low:.3f`,
 # {glue:text}`rec_gla_tail_high:.3f`] (GLA) on average over the record's worlds; the
-# label-free gain cleared its world's interval in {glue:text}`rec_la_held` of the
+# label-free gain cleared its world's interval in {glue:text}`rec_la_tail_held` of the
 # {glue:text}`rec_worlds`. It can only remove the head's preference in the *decision*,
 # not the tail's weakness in the *text embedding*. Right: the prior the head inherited
 # against frequency (Spearman {glue:text}`prior_rho:.2f` in this world): where it is

@@ -118,7 +118,7 @@ import pandas as pd
 import seaborn as sns
 
 from uim_utils import get_profile, lab, nmtune, plotting, stats
-from uim_utils.book import glue
+from uim_utils.book import glue, glue_record
 from uim_utils.chapters import noisy
 from uim_utils.claims import show_verdicts
 from uim_utils.corpus import CorpusConfig, build_corpus
@@ -141,13 +141,10 @@ print(
 # The reproduction record: the measurement repeated on held-out worlds
 RECORD = P.pick(ci="ci", lab="lab")  # the record measured with this profile's sizes
 REC = record_summary(noisy.SPEC, load_record(noisy.SPEC, RECORD)).set_index("id")
-glue("rec_worlds", int(REC.loc["all", "worlds"]))
-for cid, key in (("1", "ood"), ("2", "top_share"), ("3", "entropy"), ("4", "id"),
-                 ("5", "transfer"), ("6", "auc"), ("7", "nmtune_gain"),
-                 ("8", "nmtune_cost")):
-    for col in ("estimate", "low", "high"):
-        glue(f"rec_{key}_{col}", float(REC.loc[cid, col]))
-    glue(f"rec_{key}_held", int(REC.loc[cid, "held"]))
+glue_record(REC, {
+    "1": "ood", "2": "top_share", "3": "entropy", "4": "id", "5": "transfer",
+    "6": "auc", "7": "nmtune_gain", "8": "nmtune_cost",
+})
 glue("rate", noisy.RATE)
 glue("n_pairs", lab.N_PAIRS)
 glue("n_novel", noisy.N_NOVEL)

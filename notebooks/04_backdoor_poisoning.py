@@ -103,7 +103,7 @@ import pandas as pd
 import seaborn as sns
 
 from uim_utils import get_profile, lab, plotting, poisoning
-from uim_utils.book import glue
+from uim_utils.book import glue, glue_record
 from uim_utils.chapters import backdoor
 from uim_utils.claims import show_verdicts
 from uim_utils.corpus import build_corpus
@@ -128,12 +128,10 @@ sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
 REC = record_summary(backdoor.SPEC, load_record(backdoor.SPEC, "ci")).set_index("id")
-glue("rec_worlds", int(REC.loc["all", "worlds"]))
-for cid, key in (("1", "backdoor"), ("3", "stealth"), ("4", "probe"), ("5", "auc"),
-                 ("6", "persist"), ("7", "cleanclip_gain"), ("8", "cleanclip_cost")):
-    for col in ("estimate", "low", "high"):
-        glue(f"rec_{key}_{col}", float(REC.loc[cid, col]))
-    glue(f"rec_{key}_held", int(REC.loc[cid, "held"]))
+glue_record(REC, {
+    "1": "backdoor", "3": "stealth", "4": "probe", "5": "auc", "6": "persist",
+    "7": "cleanclip_gain", "8": "cleanclip_cost",
+})
 glue("dose", backdoor.DOSE)
 glue("dose_share", backdoor.DOSE / lab.N_PAIRS)
 glue("n_pairs", lab.N_PAIRS)

@@ -17,3 +17,17 @@ def test_numpy_scalars_are_glued_as_python_numbers():
 def test_glue_names_must_be_citeable():
     with pytest.raises(ValueError, match="gap mean"):
         glue("gap mean", 1.0)
+
+
+def test_glue_record_glues_every_claim_of_a_summary():
+    import pandas as pd
+
+    from uim_utils.book import GLUED, glue_record
+
+    summary = pd.DataFrame({"worlds": [20, 20], "estimate": [0.5, None], "low": [0.4, None],
+                            "high": [0.6, None], "held": [19, 20]}, index=pd.Index(["1", "all"], name="id"))
+    glue_record(summary, {"1": "gap"})
+    assert GLUED["rec_worlds"] == 20 and GLUED["rec_gap_held"] == 19
+    assert (GLUED["rec_gap_estimate"], GLUED["rec_gap_low"], GLUED["rec_gap_high"]) == (0.5, 0.4, 0.6)
+    with pytest.raises(ValueError, match=r"the record summary has no claim \['7'\]"):
+        glue_record(summary, {"7": "other"})

@@ -39,3 +39,27 @@ def glue(name: str, value: Any) -> Any:
         return value
     _glue(name, value, display=False)
     return value
+
+
+def glue_record(summary: Any, keys: dict[str, str]) -> None:
+    """Glue a chapter's reproduction record for its prose.
+
+    ``summary`` is :func:`uim_utils.records.record_summary`'s table indexed by claim id;
+    ``keys`` maps claim ids to the names the prose cites. Glues ``rec_worlds`` (worlds
+    in the record) and, for every claim, ``rec_<key>_estimate``, ``_low``, ``_high``
+    (its mean over the worlds and interval) and ``rec_<key>_held`` (held-out runs in
+    which it held).
+
+    Raises
+    ------
+    ValueError
+        If ``summary`` lacks a claim of ``keys`` (naming it).
+    """
+    missing = [cid for cid in keys if cid not in summary.index]
+    if missing:
+        raise ValueError(f"the record summary has no claim {missing}; it has {list(summary.index)}")
+    glue("rec_worlds", int(summary.loc["all", "worlds"]))
+    for cid, key in keys.items():
+        for col in ("estimate", "low", "high"):
+            glue(f"rec_{key}_{col}", float(summary.loc[cid, col]))
+        glue(f"rec_{key}_held", int(summary.loc[cid, "held"]))
