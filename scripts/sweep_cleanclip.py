@@ -25,13 +25,13 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep import parse_seeds  # noqa: E402  (the one parser of seed lists)
+from sweep import parse_seeds
 
-from uim_utils import lab, parallel  # noqa: E402
-from uim_utils import poisoning as pz  # noqa: E402
-from uim_utils.chapters import backdoor  # noqa: E402
-from uim_utils.corpus import CorpusConfig, build_corpus  # noqa: E402
-from uim_utils.pretrain import pretrain_many  # noqa: E402
+from uim_utils import lab, parallel
+from uim_utils import poisoning as pz
+from uim_utils.chapters import backdoor
+from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.pretrain import pretrain_many
 
 
 def run_world(seed: int, grid: list[dict], n_test: int) -> list[dict]:

@@ -8,8 +8,9 @@ check that the problem is reported.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jupytext
 import nbformat

@@ -271,7 +271,7 @@ def test_internet_probe_passes_when_the_host_answers(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_HEAD(self):  # noqa: N802 - http.server naming
+        def do_HEAD(self):
             self.send_response(404)  # any answer, even an error, means "online"
             self.end_headers()
 

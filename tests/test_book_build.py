@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import book_checks as bc
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_URL = "https://github.com/uim-book/catastrophic-inheritance"

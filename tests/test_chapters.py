@@ -19,9 +19,8 @@ import pandas as pd
 import pytest
 
 from uim_utils import chapters
-from uim_utils.chapters import REGISTRY, Chapter, get_chapter, load_chapter_module, module_of
+from uim_utils.chapters import REGISTRY, Chapter, get_chapter, load_chapter_module, module_of, template
 from uim_utils.chapters import lab as lab_chapter
-from uim_utils.chapters import template
 from uim_utils.claims import FAILS, HOLDS
 from uim_utils.world import DOMAINS
 
@@ -116,7 +115,7 @@ def synthetic(seed, photo=0.6, other=0.3, untrained=None):
     trained = {d: (rng.random(K * N) < (photo if d == "photo" else other), labels) for d in DOMAINS}
     u = np.zeros(K * N, dtype=bool)
     u[rng.choice(K * N, K * N // 100 if untrained is None else int(untrained * K * N), replace=False)] = True
-    return trained, {d: (u, labels) for d in DOMAINS}
+    return trained, dict.fromkeys(DOMAINS, (u, labels))
 
 
 def test_lab_statistics_known_values():

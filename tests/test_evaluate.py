@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from uim_utils import evaluate as ev
-from uim_utils.models import LoadedModel, create_lab_model
+from uim_utils.models import create_lab_model
 
 
 def test_accuracy_and_per_class():

@@ -13,12 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import book_checks as bc
 import jupytext
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-import book_checks as bc
 
 ROOT = bc.ROOT
 TEMPLATE = ROOT / "notebooks" / "00_chapter_template"

@@ -173,7 +173,7 @@ def test_shipped_vocabulary_file_is_well_formed():
     import json
 
     ids = models.lab_vocab_ids()
-    assert ids == sorted(set(ids)) and 0 < ids[0] and ids[-1] < models.FULL_VOCAB_SIZE
+    assert ids == sorted(set(ids)) and ids[0] > 0 and ids[-1] < models.FULL_VOCAB_SIZE
     assert json.loads(models.LAB_VOCAB_PATH.read_text())["token_ids"] == ids
     assert len(ids) + 4 == models.LabTokenizer(LAB_CONTEXT).vocab_size == 3428
     base = models.base_tokenizer()

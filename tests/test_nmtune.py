@@ -5,8 +5,16 @@ import pytest
 import torch
 
 from uim_utils.models import create_lab_model, lab_to_tensor
-from uim_utils.nmtune import (CE_ONLY, GroupedRandAugment, NMTuneConfig, NMTuneMLP, fit_nmtune, make_views, nmtune_terms,
-                              off_diagonal)
+from uim_utils.nmtune import (
+    CE_ONLY,
+    GroupedRandAugment,
+    NMTuneConfig,
+    NMTuneMLP,
+    fit_nmtune,
+    make_views,
+    nmtune_terms,
+    off_diagonal,
+)
 from uim_utils.world import ConceptWorld, WorldConfig
 
 

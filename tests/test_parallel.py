@@ -15,9 +15,8 @@ def test_limited_threads_applies_and_restores():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", None])
 def test_limited_threads_rejects_bad_counts(bad):
-    with pytest.raises(ValueError, match="threads must be an int >= 1"):
-        with parallel.limited_threads(bad):
-            pass
+    with pytest.raises(ValueError, match="threads must be an int >= 1"), parallel.limited_threads(bad):
+        pass
 
 
 def test_worker_count_rules(monkeypatch):

@@ -10,10 +10,10 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from uim_utils import poisoning as PZ  # noqa: E402
-from uim_utils.corpus import CorpusConfig, build_corpus  # noqa: E402
-from uim_utils.models import WildModeUnavailable, create_lab_model, load_model  # noqa: E402
-from uim_utils.world import ConceptWorld, WorldConfig  # noqa: E402
+from uim_utils import poisoning as PZ
+from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.models import WildModeUnavailable, create_lab_model, load_model
+from uim_utils.world import ConceptWorld, WorldConfig
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,15 @@ import pytest
 
 from uim_utils import chapters
 from uim_utils.claims import Claim, ClaimSet
-from uim_utils.records import (SUMMARY_COLUMNS, describe_record, load_record, record_paths, record_summary,
-                               show_summary, write_record)
+from uim_utils.records import (
+    SUMMARY_COLUMNS,
+    describe_record,
+    load_record,
+    record_paths,
+    record_summary,
+    show_summary,
+    write_record,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = (

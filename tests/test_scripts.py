@@ -9,12 +9,8 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
-import pandas as pd
-import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-from uim_utils import evaluate as E
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -48,8 +48,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -550,7 +551,7 @@ def _verdict_style(verdict: str, asserted: bool) -> str:
     return ""
 
 
-def _base_style(df: pd.DataFrame, left: Sequence[str]) -> "Styler":
+def _base_style(df: pd.DataFrame, left: Sequence[str]) -> Styler:
     return (df.style.hide(axis="index")
             .format(precision=3, na_rep="")
             .set_properties(subset=list(left), **{"text-align": "left", "white-space": "normal"})
@@ -558,7 +559,7 @@ def _base_style(df: pd.DataFrame, left: Sequence[str]) -> "Styler":
                                {"selector": "td", "props": [("vertical-align", "top")]}]))
 
 
-def show_verdicts(verdicts: pd.DataFrame) -> "Styler":
+def show_verdicts(verdicts: pd.DataFrame) -> Styler:
     """A readable verdict table for a notebook (a pandas ``Styler``).
 
     Numbers are rounded to 3 decimals, the interval is shown as ``[low, high]``, the

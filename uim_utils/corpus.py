@@ -14,12 +14,12 @@ Parquet (captions and metadata, queryable with DuckDB or pandas) and read back e
 from __future__ import annotations
 
 import hashlib
-
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,7 +163,7 @@ def _largest_remainder(p: np.ndarray, n: int) -> np.ndarray:
     return counts
 
 
-def build_corpus(world: ConceptWorld, config: CorpusConfig) -> "Corpus":
+def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
     """Draw a corpus from ``world`` with the flaws set in ``config``.
 
     The number of pairs per concept is exactly the largest-remainder rounding of the
@@ -333,7 +333,7 @@ class Corpus:
             out["selection"] = self.selection
         return out
 
-    def subset(self, keep: np.ndarray) -> "Corpus":
+    def subset(self, keep: np.ndarray) -> Corpus:
         """The corpus restricted to the rows where ``keep`` is True (e.g. what a filter keeps).
 
         Parameters
@@ -404,7 +404,7 @@ class Corpus:
         return path
 
     @classmethod
-    def from_parquet(cls, path: str | Path) -> "Corpus":
+    def from_parquet(cls, path: str | Path) -> Corpus:
         """Read a corpus written by :meth:`to_parquet` (the world is rebuilt from its config)."""
         import pyarrow.parquet as pq
 

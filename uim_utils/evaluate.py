@@ -7,7 +7,8 @@ the same evaluation on a tiny lab CLIP and on a LAION checkpoint.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -51,9 +51,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -948,7 +949,7 @@ def check_real(verdicts: pd.DataFrame | None = None, data_dir: Path | str | None
 # --------------------------------------------------------------------------- plots
 
 
-def _axes(ax: "Axes | None") -> "Axes":
+def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -956,8 +957,8 @@ def _axes(ax: "Axes | None") -> "Axes":
     return plt.gca()
 
 
-def plot_long_tail(ax: "Axes | None" = None, dataset: str = "imagenet", pretraining: str = "laion400m",
-                   data_dir: Path | str | None = None) -> "Axes":
+def plot_long_tail(ax: Axes | None = None, dataset: str = "imagenet", pretraining: str = "laion400m",
+                   data_dir: Path | str | None = None) -> Axes:
     """Rank-frequency plot (log-log) of the concept counts of a benchmark's classes in a corpus.
 
     Classes with count 0 cannot be drawn on a log axis; their number is given in the
@@ -979,9 +980,9 @@ DEFAULT_CURVES: tuple[str, ...] = ("ViT-B-32/laion400m", "RN50/cc3m", "RN50/cc12
 """The models of :func:`plot_frequency_accuracy` (each with its own corpus's counts)."""
 
 
-def plot_frequency_accuracy(ax: "Axes | None" = None, dataset: str = "imagenet",
+def plot_frequency_accuracy(ax: Axes | None = None, dataset: str = "imagenet",
                             model_list: Sequence[str] = DEFAULT_CURVES, n_bins: int = 8,
-                            data_dir: Path | str | None = None) -> "Axes":
+                            data_dir: Path | str | None = None) -> Axes:
     """Per-class accuracy against log count, binned, with a t interval over each bin's classes.
 
     One curve per model, each with its own corpus's counts; the legend gives the
@@ -1003,8 +1004,8 @@ def plot_frequency_accuracy(ax: "Axes | None" = None, dataset: str = "imagenet",
     return ax
 
 
-def plot_paired_change(ax: "Axes | None" = None, dataset: str = "imagenet", arch: str = "RN50",
-                       pre_a: str = "cc3m", pre_b: str = "cc12m", data_dir: Path | str | None = None) -> "Axes":
+def plot_paired_change(ax: Axes | None = None, dataset: str = "imagenet", arch: str = "RN50",
+                       pre_a: str = "cc3m", pre_b: str = "cc12m", data_dir: Path | str | None = None) -> Axes:
     """Per class: change of log count against change of accuracy, ``pre_a`` -> ``pre_b``."""
     ax = _axes(ax)
     t = paired_table(dataset, arch, pre_a, pre_b, data_dir)

@@ -12,8 +12,8 @@ asked for), so torch-free code such as the chapters' claims can read its setting
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .corpus import Corpus, CorpusConfig, build_corpus
@@ -66,7 +66,7 @@ class CleanWorld:
 
     world: ConceptWorld
     corpus: Corpus
-    result: "PretrainResult"
+    result: PretrainResult
 
 
 def standard_world(seed: int, n_concepts: int = N_CONCEPTS) -> ConceptWorld:
@@ -75,7 +75,7 @@ def standard_world(seed: int, n_concepts: int = N_CONCEPTS) -> ConceptWorld:
     return ConceptWorld(WorldConfig(n_concepts=n_concepts, seed=seed))
 
 
-def clean_train_config(seed: int) -> "TrainConfig":
+def clean_train_config(seed: int) -> TrainConfig:
     """The training settings of the standard clean model of world ``seed``."""
     from .pretrain import TrainConfig
 
@@ -133,7 +133,7 @@ def clean_corpus(seed: int) -> tuple[ConceptWorld, Corpus]:
 
 
 def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None], progress: bool = True,
-                   pool: "WorkerPool | None" = None) -> tuple[ConceptWorld, list[Corpus], list["PretrainResult"]]:
+                   pool: WorkerPool | None = None) -> tuple[ConceptWorld, list[Corpus], list[PretrainResult]]:
     """World ``seed``'s models on the corpora ``configs`` describe, pre-trained (or loaded)
     side by side with the standard recipe (:func:`clean_train_config`).
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import open_clip

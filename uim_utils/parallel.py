@@ -189,7 +189,7 @@ class WorkerPool:
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_counting_worker,
                                             initargs=(self.counter,))
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -65,7 +66,7 @@ def rank_frequency(counts: np.ndarray, ax: plt.Axes | None = None, label: str | 
     return ax
 
 
-def error_bar_curves(ax: plt.Axes, x: Sequence[float] | np.ndarray, table: "pd.DataFrame",
+def error_bar_curves(ax: plt.Axes, x: Sequence[float] | np.ndarray, table: pd.DataFrame,
                      curves: Sequence[tuple[str, str, str, str]], confidence: float = 0.95) -> plt.Axes:
     """Draw ``table[col]`` against ``x`` with a normal interval of ``table[col + "_se"]``.
 

@@ -24,9 +24,9 @@ Mitigate
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -35,9 +35,9 @@ from . import cache, parallel
 from .corpus import Corpus
 from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head, zero_shot_logits
 from .models import LoadedModel, load_model
-from .pretrain import TrainConfig, pretrain_key, train_contrastive
-from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
+from .pretrain import TrainConfig, train_contrastive
 from .validate import check_int
+from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
 
 FINETUNE_VERSION = 2
 """Bump when :func:`finetune` changes in a way that changes the weights."""

@@ -28,9 +28,10 @@ import hashlib
 import io
 import json
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -379,7 +380,7 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     return out
 
 
-def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> "stats.Estimate":
+def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> stats.Estimate:
     """The mean of a claim's statistic over many worlds, with its interval.
 
     At the level the claim's rule reads; Student-t over worlds (Fisher z for a
@@ -391,7 +392,7 @@ def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.
     return stats.t_interval(values, confidence=claim.interval_confidence(confidence))
 
 
-def show_summary(summary: pd.DataFrame) -> "Styler":
+def show_summary(summary: pd.DataFrame) -> Styler:
     """A readable record summary for a notebook (a pandas ``Styler``).
 
     Numbers rounded to 3 decimals, statements in full, exploratory claims marked and in
@@ -449,7 +450,7 @@ def claim_bounds(claim: Claim) -> list[float]:
     return [-claim.margin] if claim.direction == "greater" else [claim.margin]
 
 
-def plot_record(spec: ClaimSet, record: Record, confidence: float = 0.95, ncols: int = 4) -> "Figure":
+def plot_record(spec: ClaimSet, record: Record, confidence: float = 0.95, ncols: int = 4) -> Figure:
     """One strip plot per claim: the statistic of every world, its interval, the rule's bound.
 
     Each dot is one world of the record; the black point and bar are the claim's own

@@ -214,7 +214,7 @@ def chapter_status(card: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def plot_card(card: pd.DataFrame, cards: tuple[Card, ...] = CARDS) -> "Figure":
+def plot_card(card: pd.DataFrame, cards: tuple[Card, ...] = CARDS) -> Figure:
     """One panel per measured chapter: each card claim's mean over worlds with its interval,
     and the bound(s) its rule compares it with (dashed). Effects are red, mitigations blue;
     a hollow marker is a claim that does not hold over the worlds."""

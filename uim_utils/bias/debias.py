@@ -7,7 +7,7 @@ pair together (``M`` is the mean outer product of their differences).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

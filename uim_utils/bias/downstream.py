@@ -8,8 +8,9 @@ and placebo flips, the P(work) gap and how much gender a probe can still recover
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def require_internet(what: str, url: str | None = None, timeout: float = 3.0) ->
             outcome["error"] = None
         except urllib.error.HTTPError:
             outcome["error"] = None  # the server answered: we are online
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             outcome["error"] = exc
 
     th = threading.Thread(target=probe, daemon=True)
@@ -311,7 +312,7 @@ def _local_hub_snapshot(repo: str) -> str | None:
         from huggingface_hub import snapshot_download
 
         return snapshot_download(repo, local_files_only=True)
-    except Exception:  # noqa: BLE001 - any failure means "not cached"
+    except Exception:
         return None
 
 

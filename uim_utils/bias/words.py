@@ -8,9 +8,10 @@ of the debiasing step and the word lists of the downstream task.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bias_word_lists.json"
 SET_KEYS: tuple[str, ...] = ("X", "Y", "A", "B")
