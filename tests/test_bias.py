@@ -51,7 +51,7 @@ class FakeEncoder(B.TextEncoder):
 
 # ----------------------------------------------------------------------------- WEAT maths
 def test_effect_size_known_value():
-    e1, e2, e3 = np.eye(3)
+    e1, e2, _ = np.eye(3)
     A, Bm = e1[None], e2[None]
     X = np.stack([e1, unit(1, 0, 1)])
     Y = np.stack([e2, unit(0, 1, 1)])

@@ -14,7 +14,15 @@ import pytest
 ROOT = bc.ROOT
 CHAPTERS = bc.toc_notebooks()
 # Keys that chapters cite; the lead and other chapters rely on exactly these names.
-REQUIRED_KEYS = ["chen2024catastrophic", "parashar2024neglected", "udandarao2024zeroshot", "zhu2023gla", "chen2024noisy", "caliskan2017semantics", "may2019seat", "bolukbasi2016man", "chuang2023debiasing", "gonen2019lipstick", "ravfogel2020inlp", "carlini2022poisoning", "bansal2023cleanclip", "verma2023effective", "kandpal2022deduplicating", "abbas2023semdedup", "ko2023membership", "fang2022data", "kumar2022finetuning", "wortsman2022robust", "zhang2022contrastive", "gadre2023datacomp", "radford2021clip", "ilharco2021openclip", "schuhmann2022laion5b", "reimers2019sbert", "northcutt2021confident", "bird2020fairlearn", "menon2021logit"]
+REQUIRED_KEYS = [
+    "chen2024catastrophic", "parashar2024neglected", "udandarao2024zeroshot", "zhu2023gla", "chen2024noisy",
+    "caliskan2017semantics", "may2019seat", "bolukbasi2016man", "chuang2023debiasing", "gonen2019lipstick",
+    "ravfogel2020inlp", "carlini2022poisoning", "bansal2023cleanclip", "verma2023effective",
+    "kandpal2022deduplicating", "abbas2023semdedup", "ko2023membership", "fang2022data",
+    "kumar2022finetuning", "wortsman2022robust", "zhang2022contrastive", "gadre2023datacomp",
+    "radford2021clip", "ilharco2021openclip", "schuhmann2022laion5b", "reimers2019sbert",
+    "northcutt2021confident", "bird2020fairlearn", "menon2021logit",
+]
 # A citation role: {cite:p}`key` or {cite:t}`key1,key2` (not the role named in prose).
 CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([\w:.-]+(?:\s*,\s*[\w:.-]+)*)`")
 

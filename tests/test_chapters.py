@@ -97,7 +97,8 @@ def test_template_checks_can_fail_without_imbalance():
     v = template.SPEC.verdicts(table).set_index("id")["verdict"]
     assert v[["1", "2", "4a", "4b"]].tolist() == [FAILS] * 4
     assert v["3"] == HOLDS  # the control is the same run as before: it still holds
-    with pytest.raises(AssertionError, match=r"(?s)4 asserted claim\(s\) do not hold.*claim 1 .*claim 2 .*claim 4a .*claim 4b"):
+    with pytest.raises(AssertionError,
+                       match=r"(?s)4 asserted claim\(s\) do not hold.*claim 1 .*claim 2 .*claim 4a .*claim 4b"):
         template.SPEC.check(table)
     # with a uniform prior logit adjustment changes nothing at all
     assert (table[["gain_balanced", "gain_tail", "change_head"]] == 0).all().all()
@@ -450,7 +451,8 @@ def test_noisy_claims_hold_with_the_effects_and_fail_without():
     table = run_worlds(lambda s: nc.statistics(_noisy_result(seed=s)), [0])
     nc.SPEC.check(table)
     for kwargs in ({"top_change": 0.0}, {"audit_signal": False}):
-        flat = run_worlds(lambda s: nc.statistics(_noisy_result(seed=s, **kwargs)), [0])
+        # the lambda runs at once, inside this iteration
+        flat = run_worlds(lambda s: nc.statistics(_noisy_result(seed=s, **kwargs)), [0])  # noqa: B023
         with pytest.raises(AssertionError):
             nc.SPEC.check(flat)
 

@@ -235,7 +235,8 @@ def test_test_each_world_known_answers() -> None:
     res = c.test_each_world([0.3, 0.12], [0.01, 0.02])
     assert [r.passed for r in res] == [True, False]
     est = res[1].estimate
-    assert (est.estimate, est.low, est.high, est.se) == pytest.approx((0.12, 0.12 - Z95 * 0.02, 0.12 + Z95 * 0.02, 0.02))
+    expected = (0.12, 0.12 - Z95 * 0.02, 0.12 + Z95 * 0.02, 0.02)
+    assert (est.estimate, est.low, est.high, est.se) == pytest.approx(expected)
     assert est.unit == "concepts" and est.confidence == pytest.approx(0.95)
     # equivalence reads the 90% interval (TOST): z = 1.645
     ctrl = Claim("3", "at chance", "excess", "equivalence", margin=0.03, within="concepts")

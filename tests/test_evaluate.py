@@ -90,7 +90,7 @@ def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
     small = rng.normal(3, 1, 50)
     big = rng.normal(3, 1, 2000)
     est, lo, hi = ev.bootstrap_ci(small, seed=0)
-    est2, lo2, hi2 = ev.bootstrap_ci(big, seed=0)
+    _, lo2, hi2 = ev.bootstrap_ci(big, seed=0)
     assert lo < est < hi and lo2 < 3 < hi2
     assert (hi2 - lo2) < (hi - lo) / 3
     assert ev.bootstrap_ci(small, seed=0) == (est, lo, hi)  # seeded
@@ -112,7 +112,7 @@ def test_paired_gain() -> None:
 
 
 def test_bootstrap_table_one_row_per_group_and_measure() -> None:
-    groups = {"a": {"acc": np.array([1.0, 0.0, 1.0, 1.0]), "asr": np.zeros(4) + [0, 0, 0, 1]},
+    groups = {"a": {"acc": np.array([1.0, 0.0, 1.0, 1.0]), "asr": np.array([0.0, 0.0, 0.0, 1.0])},
               "b": {"acc": np.ones(4) - [0, 1, 0, 0], "asr": np.array([1.0, 1.0, 0.0, 1.0])}}
     t = ev.bootstrap_table(groups, "model", n_boot=200, seed=1)
     assert list(t.columns) == ["model", "measure", "value", "lo", "hi"]

@@ -18,7 +18,7 @@ def test_lab_model_is_a_real_open_clip_clip():
     tok = lm.tokenizer(["a photo of a sovubu."])
     assert tok.shape == (1, 16)
     x = lab_to_tensor(np.zeros((2, 32, 32, 3), np.uint8))
-    img, txt, scale = lm.model(x, tok)
+    img, txt, _scale = lm.model(x, tok)
     assert img.shape == (2, 64) and txt.shape == (1, 64)
     assert torch.allclose(img.norm(dim=-1), torch.ones(2), atol=1e-5)
     assert 1_000_000 < models.count_parameters(lm.model) < 10_000_000
@@ -190,7 +190,7 @@ def test_uim_base_is_a_small_real_clip_on_the_compact_vocabulary():
     tok = lm.tokenizer(["a photo of a sovubu.", "a sketch of a kazomu."])
     x = lab_to_tensor(np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8))
     with torch.no_grad():
-        img, txt, scale = lm.model(x, tok)
+        img, txt, _scale = lm.model(x, tok)
     assert img.shape == (4, 64) and txt.shape == (2, 64)
     assert torch.allclose(img.norm(dim=-1), torch.ones(4), atol=1e-5)
     assert torch.allclose(txt.norm(dim=-1), torch.ones(2), atol=1e-5)

@@ -90,7 +90,8 @@ def test_grouped_randaugment_equals_a_loop_over_images():
     assert any(m < 0 for row in policy for _, m in row)  # signed operations get both signs
 
 
-@pytest.mark.parametrize("kwargs, word", [({"mse_weight": -1.0}, "mse_weight"), ({"crop_scale": (0.5, 0.2)}, "crop_scale"),
+@pytest.mark.parametrize("kwargs, word", [({"mse_weight": -1.0}, "mse_weight"),
+                                          ({"crop_scale": (0.5, 0.2)}, "crop_scale"),
                                           ({"batch_size": 1}, "batch_size"), ({"lr": 0.0}, "lr")])
 def test_bad_config_names_the_setting(kwargs, word):
     with pytest.raises(ValueError, match=word):

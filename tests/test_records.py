@@ -280,7 +280,7 @@ def test_sweep_refuses_bad_arguments(tmp_path: Path, monkeypatch, capsys) -> Non
              ([name, "--seeds", "0-3", "--workers", "0"], "--workers must be >= 1")]
     for argv, message in cases:
         with pytest.raises(SystemExit) as exc:
-            sweep.main(argv + ["--out", str(tmp_path)])
+            sweep.main([*argv, "--out", str(tmp_path)])
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
 

@@ -1,4 +1,5 @@
-"""The helper scripts (`make book`, `make sync`, the sweeps behind the chapters' seed tables) and the Makefile wiring."""
+"""The helper scripts (`make book`, `make sync`, the sweeps behind the chapters' seed tables) and the Makefile
+wiring."""
 
 from __future__ import annotations
 

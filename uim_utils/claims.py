@@ -417,7 +417,8 @@ class ClaimSet:
         if table.empty:
             raise ValueError(f"{self.chapter}: the per-world table is empty (no worlds)")
         if "seed" not in table.columns:
-            raise ValueError(f"{self.chapter}: the per-world table has no 'seed' column; columns: {list(table.columns)}")
+            raise ValueError(f"{self.chapter}: the per-world table has no 'seed' column; "
+                             f"columns: {list(table.columns)}")
         missing = [s for s in self.statistics if s not in table.columns]
         if missing:
             raise ValueError(f"{self.chapter}: the per-world table lacks the statistic column(s) {missing}; "

@@ -416,7 +416,8 @@ class Corpus:
             raw = (tbl.schema.metadata or {})[_PARQUET_META_KEY]
             fp = json.loads(raw)
         except KeyError:
-            raise ValueError(f"{path} is a Parquet file but not a uim_utils corpus (no dials in its metadata)") from None
+            raise ValueError(f"{path} is a Parquet file but not a uim_utils corpus "
+                             "(no dials in its metadata)") from None
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise ValueError(f"{path} is not a readable Parquet corpus ({exc})") from None
         world = ConceptWorld(WorldConfig(**fp["world"]))

@@ -254,7 +254,8 @@ def bootstrap_table(groups: Mapping[Any, Mapping[str, np.ndarray]], key: str,
     return pd.DataFrame(rows, columns=[key, "measure", "value", "lo", "hi"])
 
 
-def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95,
+                seed: int = 0) -> tuple[float, float, float]:
     """Accuracy with a bootstrap interval over test examples."""
     correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(float)
     return bootstrap_ci(correct, np.mean, confidence=confidence, seed=seed)

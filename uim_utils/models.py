@@ -198,7 +198,7 @@ def create_lab_model(name: str = "uim-tiny", seed: int = 0) -> LoadedModel:
     return LoadedModel(model, lab_tokenizer(name), None, name, "")
 
 
-class _quiet_open_clip:
+class _quiet_open_clip:  # noqa: N801 (a context manager named like the function it wraps)
     """Silence open_clip's INFO/WARNING logging inside a ``with`` block."""
 
     def __enter__(self) -> None:

@@ -30,6 +30,7 @@ baseline that isolates what the three terms add.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -120,7 +121,7 @@ class NMTuneMLP(torch.nn.Module):
         super().__init__()
         dims = [dim] + [config.mlp_ratio * dim] * config.mlp_layers + [dim]
         layers: list[torch.nn.Module] = []
-        for a, b in zip(dims[:-2], dims[1:-1]):
+        for a, b in itertools.pairwise(dims[:-1]):
             layers += [torch.nn.Linear(a, b), torch.nn.BatchNorm1d(b), torch.nn.ReLU()]
         layers.append(torch.nn.Linear(dims[-2], dims[-1]))
         self.mlp = torch.nn.Sequential(*layers)
@@ -518,5 +519,5 @@ def with_seed(config: NMTuneConfig, seed: int) -> NMTuneConfig:
 
 
 __all__ = ["CE_ONLY", "FittedNMTune", "GroupedRandAugment", "NMTuneConfig", "NMTuneMLP", "ViewFeatures",
-           "fit_nmtune", "fit_on_views", "make_views", "nmtune_terms", "off_diagonal", "optimizer_steps", "view_features",
-           "with_seed"]
+           "fit_nmtune", "fit_on_views", "make_views", "nmtune_terms", "off_diagonal", "optimizer_steps",
+           "view_features", "with_seed"]

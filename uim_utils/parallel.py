@@ -259,4 +259,5 @@ def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], work
     return [fut.result() for fut in futures]
 
 
-__all__ = ["THREADS", "WORKER_ENV", "WorkerPool", "can_spawn", "count_step", "in_worker", "resolve_workers", "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count", "worker_pool"]
+__all__ = ["THREADS", "WORKER_ENV", "WorkerPool", "can_spawn", "count_step", "in_worker", "resolve_workers",
+           "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count", "worker_pool"]

@@ -310,7 +310,8 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
     if not base_key:
         raise ValueError(f"base_key must name the pre-trained model's cache key, got {base_key!r}")
     if int(clean.table["poisoned"].sum()):
-        raise ValueError(f"the fine-tuning corpus must be clean, it has {int(clean.table['poisoned'].sum())} poisoned pairs")
+        raise ValueError(f"the fine-tuning corpus must be clean, it has {int(clean.table['poisoned'].sum())} "
+                         "poisoned pairs")
     key = finetune_key(base_key, clean, cfg)
     out = LoadedModel(copy.deepcopy(lm.model), lm.tokenizer, lm.preprocess, lm.name, lm.pretrained)
     if use_cache:

@@ -303,7 +303,6 @@ class ConceptWorld:
 
     def _background(self, bg: np.ndarray, u: np.ndarray, yy: np.ndarray, xx: np.ndarray,
                     seeds: np.ndarray) -> np.ndarray:
-        n = len(bg)
         grass = np.array([0.35, 0.55, 0.25], np.float32)
         water = np.array([0.25, 0.45, 0.75], np.float32)
         base = np.where((bg == 0)[:, None], grass, water) * (0.8 + 0.3 * u[:, 7:8])

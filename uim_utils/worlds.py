@@ -203,7 +203,7 @@ def window_verdicts(
 
 def full_windows(seeds: Sequence[int], n_worlds: int, base_seeds: Sequence[int] | None = None) -> list[int]:
     """The base seeds (default: every seed) whose whole window of worlds is in ``seeds``."""
-    have = set(int(s) for s in seeds)
+    have = {int(s) for s in seeds}
     cands = sorted(have) if base_seeds is None else [int(b) for b in base_seeds]
     return [b for b in cands if all(s in have for s in world_seeds(b, n_worlds))]
 

@@ -105,7 +105,8 @@ SPEC = ClaimSet(
                    f"clean ones by image-caption agreement (ROC AUC above {MIN_AUC})",
               statistic="audit_auc", kind="effect", threshold=MIN_AUC, within="pairs"),
         Claim("6", f"Persistence: after a light clean fine-tune with the CLIP loss ({N_CLEAN_FT:,} pairs, "
-                   f"{FT_EPOCHS} epoch{'s' if FT_EPOCHS > 1 else ''}) the attack success rate stays above {MIN_ASR:.1f}",
+                   f"{FT_EPOCHS} epoch{'s' if FT_EPOCHS > 1 else ''}) the attack success rate stays above "
+                   f"{MIN_ASR:.1f}",
               statistic="persist_clip", kind="effect", threshold=MIN_ASR, within="concepts"),
         Claim("7", "Mitigate (CleanCLIP): the same fine-tune with CleanCLIP's in-modal terms leaves a lower "
                    "attack success rate than the CLIP loss alone",

@@ -270,7 +270,7 @@ def evaluate_models(models: dict[str, Any], tasks: Tasks, seed: int) -> tuple[pd
         for head, cfg in (("nmtune", config), ("ce_only", nm.with_seed(nm.CE_ONLY, seed))):
             fitted = nm.fit_on_views(views, tasks.train[1], cfg, n_classes=n_classes)
             correct = [fitted.predict_features(f) == y for f, (_, y) in zip(tests, tasks.tests.values())]
-            out[f"{name}_{head}"] = np.concatenate(correct + [np.full(len(tasks.novel_test[1]), np.nan)])
+            out[f"{name}_{head}"] = np.concatenate([*correct, np.full(len(tasks.novel_test[1]), np.nan)])
     return out, photo_feats
 
 
@@ -322,7 +322,7 @@ def audit_corpus(lm: Any, corpus: Any, n: int, seed: int) -> dict[str, np.ndarra
     sample = corpus.subset(keep)
     feats = ev.encode_images(lm, sample.images, normalize=False)
     given = sample.table["caption_concept"].to_numpy()
-    classes, y = np.unique(given, return_inverse=True)
+    _, y = np.unique(given, return_inverse=True)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
     probs = cross_val_predict(clf, feats, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed),
                               method="predict_proba")
