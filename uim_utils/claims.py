@@ -243,6 +243,7 @@ class Claim:
         """Apply the claim's rule (its kind, threshold or margin, direction) to an interval."""
         if self.kind == "effect":
             return stats.effect_test(est, threshold=self.threshold, direction=self.direction)
+        assert self.margin is not None  # __post_init__: margin claims have one
         if self.kind == "equivalence":
             return stats.equivalence_test(est, self.margin)
         return stats.non_inferiority_test(est, self.margin, direction=self.direction)

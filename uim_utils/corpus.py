@@ -210,18 +210,18 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
     shift = np.random.default_rng([config.seed, 4]).integers(1, k, n_noise)
     caption_concept[noisy] = (concept[noisy] + shift) % k
     captions, name_idx = world.captions(caption_concept, domain, background, rng)
-    captions = np.array(captions, dtype=object)
+    caption_array = np.array(captions, dtype=object)
     if n_mis > 1:
         idx = np.flatnonzero(misaligned)
         rolled = np.roll(idx, 1)  # a cyclic swap: no pair keeps its own caption
-        captions[idx] = captions[rolled]
+        caption_array[idx] = caption_array[rolled]
         caption_concept[idx] = caption_concept[rolled]
         name_idx[idx] = name_idx[rolled]
 
     table = pd.DataFrame({
         "sample_id": np.arange(n),
         "concept": concept,
-        "caption": captions,
+        "caption": caption_array,
         "caption_concept": caption_concept,
         "name_idx": name_idx,
         "domain": domain,

@@ -166,7 +166,7 @@ def linear_probe(
     return clf, [clf.predict(t) for t in tests]
 
 
-def spectrum_stats(features: np.ndarray, top_k: int = 5) -> dict[str, object]:
+def spectrum_stats(features: np.ndarray, top_k: int = 5) -> dict[str, Any]:
     """Singular-value statistics of a feature matrix (Chen et al., ICLR 2024).
 
     Features are centred. Returns the singular values, the entropy of the normalised

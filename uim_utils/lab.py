@@ -35,7 +35,7 @@ EPOCHS = 2
 LR = 6e-3
 """Peak learning rate of the standard clean model (chosen on development seeds 0-9)."""
 
-LONG_TAIL = {"zipf_exponent": 1.6, "zipf_offset": 5.0}
+LONG_TAIL: dict[str, Any] = {"zipf_exponent": 1.6, "zipf_offset": 5.0}
 """The standard long-tailed corpus dials (``CorpusConfig(**LONG_TAIL, ...)``), for chapters
 built on the standard world.
 

@@ -32,9 +32,10 @@ import os
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -725,9 +726,9 @@ class WildResult:
 def wild_pipeline(
     lm: LoadedModel,
     metrics: pd.DataFrame,
-    test_images: object,
+    test_images: np.ndarray | Iterable[Any],
     test_labels: np.ndarray,
-    unlabelled_images: object,
+    unlabelled_images: np.ndarray | Iterable[Any],
     n_group: int = 20,
     templates: Sequence[str] | None = None,
     batch_size: int = 256,

@@ -32,6 +32,11 @@ FULL_VOCAB_SIZE = 49408
 LAB_MODELS: tuple[str, ...] = tuple(sorted(p.stem for p in _CONFIG_DIR.glob("*.json")))
 """Names of the tiny lab CLIP configurations shipped with uim_utils."""
 
+ClipModel = Any
+"""An ``open_clip`` CLIP (``CLIP`` or ``CustomTextCLIP``). open_clip ships no type
+information, so this is ``Any`` for mypy; ``torch.nn.Module`` would hide its
+``encode_image``, ``encode_text`` and ``logit_scale``."""
+
 LAB_MEAN = (0.5, 0.5, 0.5)
 LAB_STD = (0.25, 0.25, 0.25)
 _registered = False
@@ -66,7 +71,7 @@ class LoadedModel:
         What was loaded (``pretrained`` is ``""`` for a random init).
     """
 
-    model: torch.nn.Module
+    model: ClipModel
     tokenizer: Callable[..., torch.Tensor]
     preprocess: Callable[[Any], torch.Tensor] | None
     name: str

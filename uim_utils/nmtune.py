@@ -90,10 +90,10 @@ class NMTuneConfig:
     def __post_init__(self) -> None:
         for name in ("mse_weight", "cov_weight", "svd_weight", "weight_decay", "residual_scale"):
             check_nonnegative(name, getattr(self, name))
-        for name, lo in (("top_k", 1), ("mlp_ratio", 1), ("mlp_layers", 1), ("randaugment_ops", 0),
-                         ("randaugment_magnitude", 0), ("epochs", 1), ("batch_size", 2), ("warmup_steps", 0),
-                         ("seed", 0)):
-            check_int(name, getattr(self, name), lo)
+        for name, least in (("top_k", 1), ("mlp_ratio", 1), ("mlp_layers", 1), ("randaugment_ops", 0),
+                            ("randaugment_magnitude", 0), ("epochs", 1), ("batch_size", 2), ("warmup_steps", 0),
+                            ("seed", 0)):
+            check_int(name, getattr(self, name), least)
         lo, hi = self.crop_scale
         if not 0 < lo <= hi <= 1:
             raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale!r}")

@@ -34,7 +34,7 @@ import torch
 from . import cache, parallel
 from .corpus import Corpus
 from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head, zero_shot_logits
-from .models import LoadedModel, load_model
+from .models import ClipModel, LoadedModel, load_model
 from .pretrain import TrainConfig, train_contrastive
 from .validate import check_int
 from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
@@ -234,7 +234,7 @@ def cleanclip_extra_loss(aug_tokens: torch.Tensor, weight: float,
         raise ValueError(f"weight must be positive, got {weight!r}")
     loss_fn = open_clip.ClipLoss()
 
-    def extra(model: torch.nn.Module, x: torch.Tensor, tok: torch.Tensor, idx: np.ndarray,
+    def extra(model: ClipModel, x: torch.Tensor, tok: torch.Tensor, idx: np.ndarray,
               img: torch.Tensor | None = None, txt: torch.Tensor | None = None) -> torch.Tensor:
         # ``img``/``txt``: the batch's normalised features from the CLIP forward pass of
         # the same step (train_contrastive passes them); encoded here only if absent.

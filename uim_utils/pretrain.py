@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from . import cache, parallel
 from .corpus import Corpus
-from .models import LAB_MODELS, LoadedModel, create_lab_model, lab_to_tensor
+from .models import LAB_MODELS, ClipModel, LoadedModel, create_lab_model, lab_to_tensor
 from .validate import check_int
 
 TRAINING_VERSION = 2
@@ -215,7 +215,8 @@ def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """AdamW groups: decay on matrices only (not gains, biases, embeddings' scale)."""
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
@@ -281,7 +282,7 @@ def train_contrastive(
 
 
 def _train_loop(
-    model: torch.nn.Module,
+    model: ClipModel,
     images: np.ndarray,
     tokens: torch.Tensor,
     cfg: TrainConfig,

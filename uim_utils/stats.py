@@ -400,7 +400,7 @@ def cluster_bootstrap(
     mult = _multiplicities(rng, k, n_boot)
     if statistic is np.mean:
         sums = np.bincount(codes, weights=v, minlength=k)
-        counts = np.bincount(codes, minlength=k).astype(np.float64)
+        counts: np.ndarray = np.bincount(codes, minlength=k).astype(np.float64)
         boot = (mult @ sums) / (mult @ counts)
     else:
         order = np.argsort(codes, kind="stable")

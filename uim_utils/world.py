@@ -190,7 +190,7 @@ class ConceptWorld:
     def render(
         self,
         concepts: np.ndarray,
-        domains: np.ndarray,
+        domains: np.ndarray | int,
         backgrounds: np.ndarray,
         render_seeds: np.ndarray,
         trigger: np.ndarray | None = None,
@@ -203,7 +203,7 @@ class ConceptWorld:
         ----------
         concepts, domains, backgrounds : array of int, shape (N,)
             Concept index, domain index into :data:`DOMAINS`, background index into
-            :data:`BACKGROUNDS`.
+            :data:`BACKGROUNDS`. ``domains`` may be one int for all samples.
         render_seeds : array of int, shape (N,)
             Per-sample seed of all within-class variation.
         trigger : array of bool, optional
@@ -378,7 +378,7 @@ def _make_names(rng: np.random.Generator, k: int, n_names: int) -> list[list[str
     seen: set[str] = set()
     names: list[list[str]] = []
     for _ in range(k):
-        row = []
+        row: list[str] = []
         while len(row) < n_names:
             w = "".join(rng.choice(syll, size=int(rng.integers(NAME_LENGTHS[0], NAME_LENGTHS[-1] + 1))))
             if w not in seen:

@@ -246,7 +246,7 @@ def bootstrap_mean_ci(
     return float(v.mean()), float(lo), float(hi)
 
 
-def placebo_flips(pred_m: np.ndarray, pred_f: np.ndarray, groups: Sequence[Any]) -> np.ndarray:
+def placebo_flips(pred_m: np.ndarray, pred_f: np.ndarray, groups: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Flips under a *same-gender* swap: the placebo for :func:`counterfactual_flips`.
 
     Within each group (rows that share an activity), each male subject's prediction is

@@ -199,7 +199,7 @@ class SentenceTransformerEncoder(TextEncoder):
             normalize_embeddings=True, show_progress_bar=progress,
         )
 
-    def _tokenize(self) -> Callable[[str], list[str]]:
+    def _tokenize(self) -> tuple[Callable[[str], list[str]], str]:
         if self._tok is None:
             local = Path(self.source) / "tokenizer.json"
             if self._model is None and local.is_file():

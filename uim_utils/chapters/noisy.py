@@ -421,6 +421,7 @@ def noise_curve(seed: int, rates: tuple[float, ...], profile: str = "ci", progre
                 name = known[r]
                 rows.append(_curve_row(r, result.images, f"{name}_probe", result.spectra[name]))
                 continue
+            assert tasks is not None  # made above whenever a rate is to do
             images, feats = evaluate_models({"model": models[r]}, tasks, seed)
             rows.append(_curve_row(r, images, "model_probe", ev.spectrum_stats(feats["model"])))
     return pd.DataFrame(rows)
