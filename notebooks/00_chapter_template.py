@@ -94,7 +94,7 @@ from tqdm.auto import tqdm
 
 from uim_utils import get_profile
 from uim_utils.book import glue
-from uim_utils.chapters import template as T
+from uim_utils.chapters import template
 from uim_utils.claims import show_verdicts
 from uim_utils.stats import pooled_correlation, t_interval
 from uim_utils.worlds import run_worlds
@@ -102,15 +102,16 @@ from uim_utils.worlds import run_worlds
 P = get_profile()
 # Worlds behind every interval (one world = one seed), and the dial: the
 # head-to-tail count ratio.
-N_WORLDS = T.CHAPTER.worlds(P.name)
+N_WORLDS = template.CHAPTER.worlds(P.name)
 RATIOS = P.pick(ci=[1, 10, 50], lab=[1, 2, 5, 10, 20, 50, 100])
 SEEDS = P.seeds(N_WORLDS)
 # Fixed in advance (uim_utils.chapters.template): the ratio of the main
 # experiment, the largest class's count, the head/tail group size and the
 # logit-adjustment strength set by the theory.
-RATIO, N_MAX, N_GROUP, TAU = T.RATIO, T.N_MAX, T.N_GROUP, T.TAU
-N_CLASSES = T.N_CLASSES
-X_ALL, Y_ALL = T.digits()
+RATIO, N_MAX = template.RATIO, template.N_MAX
+N_GROUP, TAU = template.N_GROUP, template.TAU
+N_CLASSES = template.N_CLASSES
+X_ALL, Y_ALL = template.digits()
 print(f"profile={P.name}, base seed={P.seed}: worlds {SEEDS[0]}-{SEEDS[-1]}, "
       f"ratios {RATIOS}")
 print(f"digits: {len(X_ALL)} images of 8x8 pixels, {N_CLASSES} classes")
@@ -120,7 +121,7 @@ print(f"digits: {len(X_ALL)} images of 8x8 pixels, {N_CLASSES} classes")
 # (the `Checks` cell decides each by its rule):
 
 # %%
-T.SPEC.describe().style
+template.SPEC.describe().style
 
 
 # %% [markdown]
@@ -139,8 +140,8 @@ T.SPEC.describe().style
 # worlds (`scripts/sweep.py`) run the same code. Their documentation:
 
 # %%
-help(T.pretrain)
-help(T.evaluate)
+help(template.pretrain)
+help(template.evaluate)
 
 
 def mean_ci(values) -> tuple[float, float, float]:
@@ -171,10 +172,10 @@ def log_axis(ax, axis: str, ticks) -> None:
 # and concept frequency in LAION.
 
 # %%
-runs = {(seed, ratio): T.pretrain(seed, ratio)
+runs = {(seed, ratio): template.pretrain(seed, ratio)
         for seed in tqdm(SEEDS, desc="pre-training, one world at a time")
         for ratio in RATIOS}
-evaluate = T.evaluate
+evaluate = template.evaluate
 example = runs[(P.seed, RATIO)]
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -309,15 +310,15 @@ report("tail-recall gain from logit adjustment", tail_gain)
 # ## Checks
 #
 # Every claim is decided over the worlds of this run, from one row of statistics per
-# world. `T.statistics` computes the row from the runs above, exactly as
-# `T.measure` (what the sweep over held-out worlds calls) does from scratch. The
+# world. `template.statistics` computes the row from the runs above, exactly as
+# `template.measure` (what the sweep over held-out worlds calls) does from scratch. The
 # table shows, per claim, the mean over worlds, its interval, the rule, how many
 # standard errors the estimate lies beyond the rule's bound, and the verdict.
 
 # %%
-table = run_worlds(lambda s: T.statistics(runs[(s, RATIO)], runs[(s, 1)]),
+table = run_worlds(lambda s: template.statistics(runs[(s, RATIO)], runs[(s, 1)]),
                    SEEDS, progress=False)
-verdicts = T.SPEC.verdicts(table)
+verdicts = template.SPEC.verdicts(table)
 by_id = verdicts.set_index("id")
 for cid, key in [("1", "gap"), ("2", "share"), ("3", "control"),
                  ("4a", "gain"), ("4b", "tail_gain"), ("5", "head_cost")]:
@@ -341,7 +342,7 @@ show_verdicts(verdicts)
 # book build and the tests fail, and the message names the claim and the worlds.
 
 # %% tags=["hide-cell"]
-T.SPEC.check(table)
+template.SPEC.check(table)
 print("all asserted claims hold over worlds", table["seed"].tolist())
 
 # %% [markdown]
@@ -363,7 +364,7 @@ print("all asserted claims hold over worlds", table["seed"].tolist())
 #
 # ## Exercises
 #
-# 1. **Turn the dial.** Fit `T.pretrain(seed, 200, n_max=160)` for each world and
+# 1. **Turn the dial.** Fit `template.pretrain(seed, 200, n_max=160)` for each world and
 #    evaluate it as above. How do tail recall and
 #    the gain from logit adjustment change? At what ratio does the adjusted model
 #    stop recovering, and why (think of how many examples the tail still has)?

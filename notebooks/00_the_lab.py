@@ -98,7 +98,7 @@ import seaborn as sns
 
 from uim_utils import get_profile, lab
 from uim_utils.book import glue
-from uim_utils.chapters import lab as LC
+from uim_utils.chapters import lab as lab_chapter
 from uim_utils.claims import show_verdicts
 from uim_utils.corpus import CorpusConfig, build_corpus
 from uim_utils.models import FULL_VOCAB_SIZE, count_parameters
@@ -110,7 +110,7 @@ from uim_utils.worlds import run_worlds
 P = get_profile()
 N_CONCEPTS = lab.N_CONCEPTS
 N_PAIRS = lab.N_PAIRS
-SEEDS = P.seeds(LC.CHAPTER.worlds(P.name))  # the worlds of this run
+SEEDS = P.seeds(lab_chapter.CHAPTER.worlds(P.name))  # the worlds of this run
 print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}, {N_CONCEPTS} concepts, "
       f"{N_PAIRS:,} pairs, {lab.EPOCHS} epochs of {lab.MODEL}")
 sns.set_theme(style="whitegrid", context="notebook")
@@ -119,7 +119,7 @@ sns.set_theme(style="whitegrid", context="notebook")
 # The claims, as declared in `uim_utils.chapters.lab.SPEC`:
 
 # %%
-LC.SPEC.describe().style
+lab_chapter.SPEC.describe().style
 
 # %% [markdown]
 # ## Understand
@@ -142,7 +142,8 @@ rows, labels = [], []
 for d, domain in enumerate(DOMAINS):
     rows.append(world.render(show, np.full(8, d), show % 2, 10_000 + show))
     labels.append(domain)
-fig = image_grid(np.concatenate(rows), row_labels=labels, col_labels=[world.classnames[c] for c in show])
+fig = image_grid(np.concatenate(rows), row_labels=labels,
+                 col_labels=[world.classnames[c] for c in show])
 fig.suptitle("Eight concepts (columns) in the four domains (rows)", y=1.07)
 plt.show()
 
@@ -150,8 +151,9 @@ plt.show()
 # One concept, many images: the within-class variation the encoder has to see through.
 
 # %%
-fig = image_grid(world.render(np.zeros(16, int), np.zeros(16, int), np.arange(16) % 2, np.arange(16)),
-                 ncols=16, size=0.7)
+one_concept = world.render(np.zeros(16, int), np.zeros(16, int), np.arange(16) % 2,
+                           np.arange(16))
+fig = image_grid(one_concept, ncols=16, size=0.7)
 fig.suptitle(f"sixteen images of '{world.classnames[0]}' (photo)", y=1.1)
 plt.show()
 
@@ -167,7 +169,8 @@ plt.show()
 names = pd.DataFrame({
     "canonical name": world.classnames,
     "all names": [", ".join(n) for n in world.names],
-    "share of captions per name": [", ".join(f"{p:.2f}" for p in ps) for ps in world.name_probs],
+    "share of captions per name": [", ".join(f"{p:.2f}" for p in ps)
+                                   for ps in world.name_probs],
     "most common name": world.most_common_names,
 })
 print(f"canonical name is the most common name for "
@@ -186,12 +189,13 @@ names.head(6)
 
 # %%
 flawed = build_corpus(world, CorpusConfig(
-    n_samples=N_PAIRS, zipf_exponent=1.2, caption_noise=0.10, dup_fraction=0.01, dup_copies=9,
-    poison_count=20, poison_target=0, seed=P.seed))
+    n_samples=N_PAIRS, zipf_exponent=1.2, caption_noise=0.10, dup_fraction=0.01,
+    dup_copies=9, poison_count=20, poison_target=0, seed=P.seed))
 flawed.data_card().to_frame()
 
 # %%
-flawed.table[["concept", "caption", "caption_concept", "domain_name", "noisy", "dup_group", "poisoned"]].head(8)
+flawed.table[["concept", "caption", "caption_concept", "domain_name", "noisy",
+              "dup_group", "poisoned"]].head(8)
 
 # %% [markdown]
 # The table is written to Parquet, so real tools can query it. The same SQL would run on a
@@ -210,7 +214,8 @@ duckdb.sql(f"""
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 for z in (0.0, 1.2, 2.0):
-    c = build_corpus(world, CorpusConfig(n_samples=N_PAIRS, zipf_exponent=z, seed=P.seed))
+    c = build_corpus(world, CorpusConfig(n_samples=N_PAIRS, zipf_exponent=z,
+                                         seed=P.seed))
     rank_frequency(c.concept_counts(), ax=axes[0], label=f"Zipf exponent {z}")
 axes[0].legend()
 axes[0].set_title("concept frequency: the long-tail dial")
@@ -257,7 +262,8 @@ glue("full_vocab", FULL_VOCAB_SIZE)
 glue("n_params", count_parameters(result.model.model))
 glue("n_pairs", N_PAIRS)
 print(f"{count_parameters(result.model.model):,} parameters; "
-      f"{'loaded from the cache' if result.cache_hit else 'trained'}: {h['steps']} steps, "
+      f"{'loaded from the cache' if result.cache_hit else 'trained'}: "
+      f"{h['steps']} steps, "
       f"{h['seconds']:.0f} s, {h['pairs_per_second']:,.0f} pairs/s")
 
 # %%
@@ -283,15 +289,17 @@ plt.show()
 # evaluation of the untrained model.
 
 # %%
-table = run_worlds(lambda s: LC.measure(s, P.name, progress=True), SEEDS)
+table = run_worlds(lambda s: lab_chapter.measure(s, P.name, progress=True), SEEDS)
 long = table.melt(id_vars="seed", value_vars=[f"zs_{d}" for d in DOMAINS],
                   var_name="domain", value_name="accuracy")
 long["domain"] = long["domain"].str.removeprefix("zs_")
 long["world"] = long["seed"].astype(str)
-ax = sns.barplot(long, x="domain", y="accuracy", color="tab:green", errorbar=None, alpha=0.6)
-sns.stripplot(long, x="domain", y="accuracy", hue="world", palette="dark", size=7, ax=ax)
-ax.axhline(LC.CHANCE, ls="--", c="gray", label="chance")
-ax.axhline(LC.FLOOR, ls=":", c="tab:red", label="claim 1: ten times chance")
+ax = sns.barplot(long, x="domain", y="accuracy", color="tab:green", errorbar=None,
+                 alpha=0.6)
+sns.stripplot(long, x="domain", y="accuracy", hue="world", palette="dark", size=7,
+              ax=ax)
+ax.axhline(lab_chapter.CHANCE, ls="--", c="gray", label="chance")
+ax.axhline(lab_chapter.FLOOR, ls=":", c="tab:red", label="claim 1: ten times chance")
 ax.set_title(f"zero-shot accuracy of the clean lab CLIP in {len(SEEDS)} worlds (dots)")
 ax.legend(title="world", bbox_to_anchor=(1.02, 1), loc="upper left")
 plt.show()
@@ -325,10 +333,11 @@ table.set_index("seed").round(3)
 # rule, and how many standard errors the weakest world lies beyond the rule's bound.
 
 # %%
-verdicts = LC.SPEC.verdicts(table)
+verdicts = lab_chapter.SPEC.verdicts(table)
 by_id = verdicts.set_index("id")
 glue("photo_mean", float(by_id.loc["1a", "estimate"]))
-glue("weakest_domain_se", float(by_id.loc[["1a", "1b", "1c", "1d"], "distance_se"].min()))
+glue("weakest_domain_se",
+     float(by_id.loc[["1a", "1b", "1c", "1d"], "distance_se"].min()))
 glue("n_worlds", len(table))
 show_verdicts(verdicts)
 
@@ -342,15 +351,18 @@ show_verdicts(verdicts)
 # model.
 
 # %% tags=["hide-cell"]
-LC.SPEC.check(table)
+lab_chapter.SPEC.check(table)
 
 t = flawed.table
 n_clean = N_PAIRS
-print(f"noisy caption share {t['noisy'].mean():.4f} (asked 0.10; copies of noisy pairs are noisy too)")
+print(f"noisy caption share {t['noisy'].mean():.4f} "
+      "(asked 0.10; copies of noisy pairs are noisy too)")
 assert abs(t["noisy"].mean() - 0.10) < 0.005
 assert (t["dup_group"] >= 0).sum() == round(0.01 * n_clean) * 10
-assert t["poisoned"].sum() == 20 and (t.loc[t["poisoned"], "caption_concept"] == 0).all()
-assert (t["caption_concept"] != t["concept"]).sum() == t["noisy"].sum() + t["poisoned"].sum()
+assert t["poisoned"].sum() == 20
+assert (t.loc[t["poisoned"], "caption_concept"] == 0).all()
+n_wrong = (t["caption_concept"] != t["concept"]).sum()
+assert n_wrong == t["noisy"].sum() + t["poisoned"].sum()
 
 again = pretrain(clean, cfg, progress=False)
 sa, sb = again.model.model.state_dict(), result.model.model.state_dict()
@@ -375,7 +387,7 @@ print("all checks passed")
 #
 # 1. **Fewer pairs.** Pre-train on half the pairs,
 #    `pretrain(build_corpus(world, CorpusConfig(n_samples=N_PAIRS // 2, seed=P.seed)), cfg)`,
-#    and evaluate it as `LC.zero_shot_correct` does. How much zero-shot accuracy does
+#    and evaluate it as `lab_chapter.zero_shot_correct` does. How much zero-shot accuracy does
 #    the clean model lose, per domain? Which domain suffers most, and why?
 # 2. **A narrow corpus.** Pre-train on photos only (`domain_weights={"photo": 1}`) and
 #    measure zero-shot accuracy on sketches. Compare with the table above. (Chapter 6's

@@ -100,25 +100,25 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import frequency as F
-from uim_utils import get_profile, lab
+from uim_utils import frequency, get_profile, lab
 from uim_utils.book import glue, glue_record
-from uim_utils.chapters import longtail as LT
+from uim_utils.chapters import longtail
 from uim_utils.claims import show_verdicts
 from uim_utils.plotting import rank_frequency
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 
 P = get_profile()
-SEEDS = P.seeds(LT.CHAPTER.worlds(P.name))  # the worlds of this run
+SEEDS = P.seeds(longtail.CHAPTER.worlds(P.name))  # the worlds of this run
 print(
     f"profile={P.name} seed={P.seed}: worlds {SEEDS}; {lab.N_CONCEPTS} concepts, "
-    f"{lab.N_PAIRS:,} pairs per corpus, {LT.N_TEST[P.name]} test photos per concept"
+    f"{lab.N_PAIRS:,} pairs per corpus, "
+    f"{longtail.N_TEST[P.name]} test photos per concept"
 )
 sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
-REC = record_summary(LT.SPEC, load_record(LT.SPEC, "ci")).set_index("id")
+REC = record_summary(longtail.SPEC, load_record(longtail.SPEC, "ci")).set_index("id")
 glue_record(REC, {
     "1": "freq", "3": "control", "4": "zs_gap", "5": "probe_gap", "6": "real_renamed",
     "6b": "real_tail", "7": "real_all", "8": "la_tail", "9": "gla_tail",
@@ -129,7 +129,7 @@ glue("rec_probe_share", float(REC.loc["5", "estimate"] / REC.loc["4", "estimate"
 # The lab claims, as declared in `uim_utils.chapters.longtail.SPEC`:
 
 # %%
-LT.SPEC.describe().style
+longtail.SPEC.describe().style
 
 # %% [markdown]
 # ## Understand
@@ -146,15 +146,15 @@ LT.SPEC.describe().style
 
 # %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2))
-F.plot_long_tail(ax0, "imagenet", "laion400m")
+frequency.plot_long_tail(ax0, "imagenet", "laion400m")
 ax0.set_title("ImageNet classes in LAION-400M")
-F.plot_frequency_accuracy(ax1, "imagenet")
+frequency.plot_frequency_accuracy(ax1, "imagenet")
 ax1.set_title("ImageNet zero-shot accuracy vs frequency (binned, 95% CI)")
 fig.tight_layout()
 plt.show()
-laion = F.frequency_accuracy("imagenet", "ViT-B-32/laion400m")
-cc3m = F.frequency_accuracy("imagenet", "RN50/cc3m")
-counts = F.load_counts("imagenet", "laion400m")
+laion = frequency.frequency_accuracy("imagenet", "ViT-B-32/laion400m")
+cc3m = frequency.frequency_accuracy("imagenet", "RN50/cc3m")
+counts = frequency.load_counts("imagenet", "laion400m")
 glue("laion_max", int(counts.max()))
 glue("laion_median", float(counts.median()))
 glue("laion_rho", laion.spearman.estimate)
@@ -184,10 +184,10 @@ glue("cc3m_rho", cc3m.spearman.estimate)
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 4))
-F.plot_paired_change(ax, "imagenet", "RN50", "cc3m", "cc12m")
+frequency.plot_paired_change(ax, "imagenet", "RN50", "cc3m", "cc12m")
 ax.set_title("RN50: CC-3M -> CC-12M, per ImageNet class")
 plt.show()
-paired = F.paired_change("imagenet", "RN50", "cc3m", "cc12m")
+paired = frequency.paired_change("imagenet", "RN50", "cc3m", "cc12m")
 glue("paired_rho", paired.estimate)
 glue("paired_low", paired.low)
 glue("paired_high", paired.high)
@@ -204,7 +204,7 @@ glue("paired_high", paired.high)
 
 # %%
 BENCHMARKS = ["imagenet", "caltech256", "food101", "eurosat", "stanfordcars", "ucf101"]
-SURVEY = F.survey(BENCHMARKS, n_boot=500)
+SURVEY = frequency.survey(BENCHMARKS, n_boot=500)
 SHOWN = SURVEY[SURVEY["model"].isin(["ViT-B-32/laion400m", "RN50/cc3m", "RN50/cc12m"])]
 positive = SHOWN[SHOWN["relation"] == "positive"].groupby("model").size()
 for key, model in (
@@ -246,11 +246,11 @@ SHOWN[
 # caption into words, forms its word n-grams and joins them to the table of every
 # concept's names (a hash join: the cost grows with the number of captions, not
 # captions times names). The same query runs unchanged on a folder of LAION caption
-# shards. `LT.run_world` builds both corpora, counts, pre-trains (or loads) both models
+# shards. `longtail.run_world` builds both corpora, counts, pre-trains (or loads) both models
 # and evaluates them on balanced test photos.
 
 # %%
-RESULTS = {s: LT.run_world(s, P.name, progress=True) for s in SEEDS}
+RESULTS = {s: longtail.run_world(s, P.name, progress=True) for s in SEEDS}
 R = RESULTS[P.seed]
 C = R.concepts
 print(
@@ -332,7 +332,7 @@ for ax in axes:
     ax.set_xlabel("log10(1 + captions of the concept in the long-tailed corpus)")
 fig.tight_layout()
 plt.show()
-row = LT.statistics(R)
+row = longtail.statistics(R)
 for k in (
     "rho_freq",
     "rho_control",
@@ -380,8 +380,8 @@ glue("tail_change", float(change[C["tail"]].mean()))
 
 # %%
 ax = sns.regplot(
-    x=LT.residual_rank(C["log_count"], C["logp_u"]),
-    y=LT.residual_rank(C["logp_lt"], C["logp_u"]),
+    x=longtail.residual_rank(C["log_count"], C["logp_u"]),
+    y=longtail.residual_rank(C["logp_lt"], C["logp_u"]),
     ci=None,
     scatter_kws={"s": 14, "alpha": 0.6},
     line_kws={"color": "k"},
@@ -428,11 +428,11 @@ ax = sns.barplot(
 ax.set_title("head and tail accuracy of the long-tailed model")
 ax.set_xlabel("")
 plt.show()
-glue("fair_share", LT.N_GROUP / lab.N_CONCEPTS)
+glue("fair_share", longtail.N_GROUP / lab.N_CONCEPTS)
 print(
     "share of the zero-shot head's predictions that name a tail concept: "
     f"{R.tail_pred_share:.3f} "
-    f"(fair share {LT.N_GROUP / lab.N_CONCEPTS:.2f})"
+    f"(fair share {longtail.N_GROUP / lab.N_CONCEPTS:.2f})"
 )
 
 # %% [markdown]
@@ -505,7 +505,8 @@ sns.barplot(
 ax0.set_title("mitigations on the long-tailed model")
 ax0.set_xlabel("")
 ax0.legend(fontsize=8)
-for col, label in (("prior_la", "unlabelled estimate"), ("prior_gla", "GLA (labelled)")):
+for col, label in (("prior_la", "unlabelled estimate"),
+                   ("prior_gla", "GLA (labelled)")):
     ax1.scatter(1 + C["count"], C[col] * lab.N_CONCEPTS, s=14, alpha=0.7, label=label)
 ax1.axhline(1, color="k", lw=1, ls="--")
 ax1.set(
@@ -574,25 +575,26 @@ mit.round(3)
 
 # %%
 if P.is_wild:
-    from uim_utils import longtail as L
+    from uim_utils.longtail import run_wild
     from uim_utils.models import WildModeUnavailable
 
     try:
         import tempfile
 
-        WILD = L.run_wild(
+        WILD = run_wild(
             "flowers102",
             "ViT-B-32",
             "laion400m_e32",
             tempfile.mkdtemp(),
-            n_group=LT.N_GROUP,
+            n_group=longtail.N_GROUP,
         )
         print(WILD.summary.round(3).to_string())
     except WildModeUnavailable as exc:
         print(f"wild part skipped: {exc}")
 else:
     print(
-        f"profile {P.name!r}: the wild part runs with UIM_PROFILE=wild (needs internet)."
+        f"profile {P.name!r}: the wild part runs with UIM_PROFILE=wild "
+        "(needs internet)."
     )
 
 # %% [markdown]
@@ -607,15 +609,15 @@ else:
 # beyond the rule's bound.
 
 # %%
-table = run_worlds(lambda s: LT.statistics(RESULTS[s]), SEEDS)
-show_verdicts(LT.SPEC.verdicts(table))
+table = run_worlds(lambda s: longtail.statistics(RESULTS[s]), SEEDS)
+show_verdicts(longtail.SPEC.verdicts(table))
 
 # %% [markdown]
 # The real-data claims, with intervals over classes (the data are fixed, so they are
 # decided once for every run):
 
 # %%
-REAL = F.real_verdicts()
+REAL = frequency.real_verdicts()
 REAL[
     ["id", "statement", "asserted", "estimate", "low", "high", "rule", "verdict"]
 ].style.hide(axis="index").format(precision=3)
@@ -625,8 +627,8 @@ REAL[
 # these tables.
 
 # %% tags=["hide-cell"]
-LT.SPEC.check(table)
-F.check_real(REAL)
+longtail.SPEC.check(table)
+frequency.check_real(REAL)
 print("all asserted claims hold")
 
 # %% [markdown]
@@ -650,11 +652,11 @@ print("all asserted claims hold")
 #
 # ## Exercises
 #
-# 1. **The real survey.** Run `F.survey()` on all 19 benchmarks. On which does the
+# 1. **The real survey.** Run `frequency.survey()` on all 19 benchmarks. On which does the
 #    relation fail for most models? Look at their class names and counts
-#    (`F.joined(dataset, model)`) and propose a reason.
+#    (`frequency.joined(dataset, model)`) and propose a reason.
 # 2. **A steeper tail.** Build the long-tailed corpus with `zipf_exponent=2.0` instead of
-#    1.6 (`LT.long_tail_config(P.seed)` returns the settings; use
+#    1.6 (`longtail.long_tail_config(P.seed)` returns the settings; use
 #    `dataclasses.replace`), pre-train with `lab.clean_train_config(P.seed)` and measure
 #    the head-tail gap. Does it grow?
 # 3. **Count the prompted name.** Claim 1 counts every caption that mentions a concept,
@@ -677,10 +679,10 @@ print("all asserted claims hold")
 #    tower learnt about *that name* matters, not the concept's total mentions; the
 #    canonical name's share also varies from concept to concept.
 # 4. Compare the probe's head-tail gap at 2, 5 and 10 labels per concept, with its
-#    standard error over concepts (`LT.gap_se`). If it grows as labels get fewer, the
+#    standard error over concepts (`longtail.gap_se`). If it grows as labels get fewer, the
 #    features of rare concepts are weaker, and labels were hiding it.
 # 5. Compare each statistic's spread over worlds in the record's CSV
-#    (`load_record(LT.SPEC, "ci").table`) with its `_se` column: where the spread is much
+#    (`load_record(longtail.SPEC, "ci").table`) with its `_se` column: where the spread is much
 #    larger, a single world's interval understates the uncertainty about a new world.
 # :::
 #

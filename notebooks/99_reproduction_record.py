@@ -77,14 +77,22 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from uim_utils import chapters
-from uim_utils.records import (RECORDS_DIR, describe_record, load_record, plot_record, record_summary,
-                               show_summary, sweep_command)
+from uim_utils.records import (
+    RECORDS_DIR,
+    describe_record,
+    load_record,
+    plot_record,
+    record_summary,
+    show_summary,
+    sweep_command,
+)
 
 CONFIDENCE = 0.95       # level of every interval on this page (equivalence claims: 90%)
 RECORDS_ROOT = None     # None: the records shipped with the book (RECORDS_DIR)
 NAMES = sorted(chapters.REGISTRY)
 sns.set_theme(style="whitegrid", context="notebook")
-print(f"{len(NAMES)} registered chapter(s); records in {RECORDS_DIR.relative_to(RECORDS_DIR.parents[2])}")
+print(f"{len(NAMES)} registered chapter(s); "
+      f"records in {RECORDS_DIR.relative_to(RECORDS_DIR.parents[2])}")
 
 # %% [markdown]
 # ## Understand
@@ -160,13 +168,14 @@ shown = 0
 for name in NAMES:
     chapter = chapters.get_chapter(name)
     spec = chapter.spec
-    display(Markdown(f"**{name}**: claims version {spec.version}, {len(spec.claims)} claims "
-                     f"({len(spec.asserted())} asserted)"))
+    display(Markdown(f"**{name}**: claims version {spec.version}, "
+                     f"{len(spec.claims)} claims ({len(spec.asserted())} asserted)"))
     for profile in chapter.n_worlds:
         try:
             record = load_record(spec, profile, root=RECORDS_ROOT)
         except FileNotFoundError:
-            print(f"No {profile} record of {name} yet; make it with: {sweep_command(name, profile)}")
+            print(f"No {profile} record of {name} yet; "
+                  f"make it with: {sweep_command(name, profile)}")
             continue
         except ValueError as exc:
             problems.append(str(exc))
@@ -178,8 +187,9 @@ for name in NAMES:
         plt.show()
         shown += 1
 if not NAMES:
-    print("No chapter is registered yet: nothing to show. A chapter appears here once it is "
-          "added to uim_utils.chapters.REGISTRY and its record is made with scripts/sweep.py.")
+    print("No chapter is registered yet: nothing to show. A chapter appears here once "
+          "it is added to uim_utils.chapters.REGISTRY and its record is made with "
+          "scripts/sweep.py.")
 print(f"{shown} record(s) shown, {len(problems)} refused")
 
 # %% [markdown]
@@ -226,7 +236,8 @@ print(f"{shown} record(s) shown, {len(problems)} refused")
 # %% tags=["hide-cell"]
 for p in problems:
     print("refused:", p)
-assert not problems, f"{len(problems)} record(s) refused; regenerate them with scripts/sweep.py"
+assert not problems, (f"{len(problems)} record(s) refused; "
+                     "regenerate them with scripts/sweep.py")
 assert "torch" not in sys.modules, "the reproduction record imported torch"
 print(f"all checks passed ({shown} record(s), {len(NAMES)} chapter(s))")
 
