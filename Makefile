@@ -2,7 +2,8 @@
 #
 #   make book    execute every chapter (UIM_PROFILE=lab unless set) and render the HTML
 #                book with warnings as errors; prints the path of _build/html/index.html
-#   make test    unit tests + every notebook under nbval + a book build, in the ci profile
+#   make test    unit tests + lint (ruff, mypy) + every notebook under nbval + a book build,
+#                in the ci profile
 #
 # Both create .venv on first use and reinstall only when requirements*.txt or
 # pyproject.toml is newer than the stamp file (so a warm rerun starts at once).
@@ -39,7 +40,7 @@ TEST_WORKERS ?= 2
 
 help:
 	@echo "make book       execute all chapters (UIM_PROFILE=$(UIM_PROFILE)) and build _build/html"
-	@echo "make test       unit tests + nbval on notebooks/*.ipynb + book build (UIM_PROFILE=ci)"
+	@echo "make test       unit tests + ruff + mypy + nbval on notebooks/*.ipynb + book build (UIM_PROFILE=ci)"
 	@echo "make sync       jupytext --sync every notebooks/NN_*.py / .ipynb pair, strip outputs"
 	@echo "make clean      remove _build and caches (keeps .venv and UIM_CACHE)"
 	@echo "make distclean  clean + remove .venv"
@@ -52,9 +53,11 @@ $(STAMP): requirements.txt requirements-torch.txt pyproject.toml scripts/setup_v
 book: $(STAMP)
 	$(BIN)/python scripts/build_book.py $(BOOK_ARGS)
 
-# One pytest run so that there is one closing line and one exit code. --must-run
-# (conftest.py) fails the run if a notebook or the book-build test ran no passing test,
-# so a collection slip can never pass silently; pytest's own "no tests ran" exits 5.
+# One pytest run so that there is one closing line and one exit code; ruff and mypy run
+# inside it (tests/test_lint.py, about 35 s of one worker on a fresh clone, 2 s warm).
+# --must-run (conftest.py) fails the run if a notebook, the lint or the book-build test
+# ran no passing test, so a collection slip can never pass silently; pytest's own "no
+# tests ran" exits 5.
 # OMP_NUM_THREADS=1: two xdist workers on two cores; torch's default of one thread per
 # core in each worker oversubscribes the CPU and spin-waits (several times slower).
 test: $(STAMP)
@@ -62,14 +65,14 @@ test: $(STAMP)
 	  tests notebooks/*.ipynb \
 	  --nbval-lax --nbval-current-env \
 	  -n $(TEST_WORKERS) --dist loadfile --durations=10 \
-	  --must-run 'notebooks/*.ipynb' --must-run tests/test_book_build.py \
+	  --must-run 'notebooks/*.ipynb' --must-run tests/test_book_build.py --must-run tests/test_lint.py \
 	  $(TEST_ARGS)
 
 sync: $(STAMP)
 	$(BIN)/python scripts/sync_notebooks.py
 
 clean:
-	rm -rf _build .pytest_cache .jupyter_cache build dist *.egg-info
+	rm -rf _build .pytest_cache .mypy_cache .ruff_cache .jupyter_cache build dist *.egg-info
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 	  | xargs -0 rm -rf
 

@@ -89,7 +89,7 @@ def test_makefile_test_target_is_one_strict_pytest_run() -> None:
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert recipe.count("pytest") == 1
     for needle in ("UIM_PROFILE=ci", "HF_HUB_OFFLINE=1", "--nbval-lax", "--dist loadfile",
-                   "notebooks/*.ipynb", "--must-run", "tests/test_book_build.py"):
+                   "notebooks/*.ipynb", "--must-run", "tests/test_book_build.py", "tests/test_lint.py"):
         assert needle in recipe, needle
     assert "-n $(TEST_WORKERS)" in recipe and re.search(r"TEST_WORKERS \?= 2", makefile)
 
