@@ -247,5 +247,6 @@ def plot_card(card: pd.DataFrame, cards: tuple[Card, ...] = CARDS) -> Figure:
     return fig
 
 
-__all__ = ["ABOUT_THE_BOOK", "CARDS", "CONSEQUENCES", "Card", "NOT_REPRODUCED", "NO_RECORD", "PARTLY", "PLANNED", "REPRODUCED",
-           "STATUSES", "card_status", "chapter_status", "chapters_without_card", "coverage", "plot_card", "report_card"]
+__all__ = ["ABOUT_THE_BOOK", "CARDS", "CONSEQUENCES", "Card", "NOT_REPRODUCED", "NO_RECORD", "PARTLY", "PLANNED",
+           "REPRODUCED", "STATUSES", "card_status", "chapter_status", "chapters_without_card", "coverage", "plot_card",
+           "report_card"]

@@ -28,8 +28,8 @@ def check_float(name: str, value: object, lo: float, hi: float) -> None:
 
 def check_nonnegative(name: str, value: object) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite number (not a bool) ``>= 0``."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if not ok or not np.isfinite(value) or value < 0:  # type: ignore[operator, arg-type]
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value) or value < 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
