@@ -135,6 +135,11 @@ def check_no_outputs(nb: nbformat.NotebookNode, name: str) -> list[str]:
     return problems
 
 
+def check_no_empty_cells(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """No empty cells (they show as blank boxes on the page and in Colab)."""
+    return [f"{name}: cell {i} is empty" for i, cell in enumerate(nb.cells) if not cell.source.strip()]
+
+
 def _cell_signature(cell: nbformat.NotebookNode) -> tuple[str, str, tuple[str, ...]]:
     return cell.cell_type, cell.source.strip(), tuple(sorted(cell.metadata.get("tags", [])))
 
@@ -240,7 +245,7 @@ def check_notebook(ipynb: Path, url: str) -> list[str]:
         return problems
     nb = nbformat.read(ipynb, as_version=4)
     name = ipynb.name
-    return (check_pairing_metadata(nb, name) + check_no_outputs(nb, name)
+    return (check_pairing_metadata(nb, name) + check_no_outputs(nb, name) + check_no_empty_cells(nb, name)
             + check_in_sync(ipynb) + check_colab_cell(nb, name, url)
             + check_checks_cell(nb, name) + check_sections(nb, name))
 

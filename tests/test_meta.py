@@ -191,6 +191,13 @@ def test_missing_section_is_reported(tmp_path: Path) -> None:
     assert any("'## Mitigate'" in p for p in bc.check_sections(nb, "x"))
 
 
+def test_empty_cell_is_reported(tmp_path: Path) -> None:
+    nb = nbformat.read(copy_template(tmp_path), as_version=4)
+    assert bc.check_no_empty_cells(nb, "x") == []
+    nb.cells.insert(3, new_code_cell("  \n"))
+    assert bc.check_no_empty_cells(nb, "x") == ["x: cell 3 is empty"]
+
+
 def test_toc_problems_are_reported(tmp_path: Path) -> None:
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "book").mkdir()
