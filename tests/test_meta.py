@@ -126,7 +126,7 @@ def test_stored_outputs_are_reported(tmp_path: Path) -> None:
 def test_out_of_sync_pair_is_reported(tmp_path: Path) -> None:
     ipynb = copy_template(tmp_path)
     text = ipynb.with_suffix(".py")
-    text.write_text(text.read_text().replace("N_WORLDS = T.CHAPTER.worlds(P.name)", "N_WORLDS = 3"))
+    text.write_text(text.read_text().replace("N_WORLDS = template.CHAPTER.worlds(P.name)", "N_WORLDS = 3"))
     problems = bc.check_in_sync(ipynb)
     assert len(problems) == 1 and "differs between the .ipynb and the .py" in problems[0]
 
