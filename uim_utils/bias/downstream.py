@@ -313,6 +313,11 @@ class DownstreamResult:
         Predictions on the labelled pairs, male rows then female rows.
     recovery : float
         Held-out accuracy of a probe predicting the subject's gender.
+    test_prob : float array
+        P(true label) on the labelled pairs, male rows then female rows (a smooth
+        accuracy that is not at its ceiling when every prediction is right).
+    recovery_hits : bool array
+        Per held-out sentence (test_m, amb_m, test_f, amb_f rows): is the gender probe right?
     """
 
     method: str
@@ -326,6 +331,8 @@ class DownstreamResult:
     pred_f: np.ndarray
     test_pred: np.ndarray
     recovery: float
+    test_prob: np.ndarray | None = None
+    recovery_hits: np.ndarray | None = None
 
 
 def evaluate_downstream(
@@ -358,11 +365,11 @@ def evaluate_downstream(
     pm, pf = clf.predict(E["amb_m"]), clf.predict(E["amb_f"])
     qm, qf = clf.predict_proba(E["amb_m"])[:, 1], clf.predict_proba(E["amb_f"])[:, 1]
     n_t, n_a = len(task.test), len(task.ambiguous)
-    recovery = gender_recovery_accuracy(
-        E["train"], task.train["gender"].to_numpy(),
-        np.vstack([E["test_m"], E["amb_m"], E["test_f"], E["amb_f"]]),
-        ["m"] * (n_t + n_a) + ["f"] * (n_t + n_a), C=C,
-    )
+    g_clf = fit_probe(E["train"], task.train["gender"].to_numpy(), C=C)
+    g_true = np.array(["m"] * (n_t + n_a) + ["f"] * (n_t + n_a))
+    hits = g_clf.predict(np.vstack([E["test_m"], E["amb_m"], E["test_f"], E["amb_f"]])) == g_true
+    recovery = float(np.mean(hits))
+    p_work = clf.predict_proba(np.vstack([E["test_m"], E["test_f"]]))[:, 1]
     return DownstreamResult(
         method=method,
         accuracy=float(np.mean(test_pred == y_test)),
@@ -372,6 +379,7 @@ def evaluate_downstream(
         prob_m=qm,
         prob_f=qf,
         pred_m=pm, pred_f=pf, test_pred=test_pred, recovery=recovery,
+        test_prob=np.where(y_test == 1, p_work, 1.0 - p_work), recovery_hits=hits,
     )
 
 
