@@ -538,3 +538,17 @@ def test_crossed_se_treats_activities_and_subject_pairs_as_units():
     assert mean == pytest.approx(1.0) and se > 0.3
     mean, se = BW.crossed_se(np.ones(12), frame, n_boot=100)
     assert mean == 1.0 and se == 0.0
+
+
+def test_placebo_units_follow_the_order_of_placebo_flips():
+    import pandas as pd
+
+    frame = pd.DataFrame({"activity": ["a", "a", "b", "b"], "subject_m": ["m1", "m2", "m1", "m2"],
+                          "subject_f": ["f1", "f2", "f1", "f2"]})
+    rows, cols = B.placebo_units(frame)
+    assert rows.tolist() == ["a"] * 4 + ["b"] * 4
+    assert cols.tolist() == ["m1/f1", "m2/f2"] * 4
+    pm, pf = np.array([1, 0, 1, 1]), np.array([0, 0, 1, 0])
+    assert len(B.placebo_flips(pm, pf, frame["activity"].to_numpy())) == len(rows)
+    with pytest.raises(ValueError, match="needs column 'subject_f'"):
+        B.pair_units(frame.drop(columns="subject_f"))

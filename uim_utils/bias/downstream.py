@@ -392,18 +392,65 @@ def share_by_gender(res: DownstreamResult, n_boot: int = 1000, seed: int = 0) ->
     return pd.DataFrame(rows)
 
 
-def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def pair_units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The crossed units of a frame of counterfactual pairs: its activity and its subject pair, per row."""
+    for col in ("activity", "subject_m", "subject_f"):
+        if col not in frame:
+            raise ValueError(f"a frame of counterfactual pairs needs column {col!r}; it has {list(frame.columns)}")
+    return frame["activity"].to_numpy(), (frame["subject_m"] + "/" + frame["subject_f"]).to_numpy()
+
+
+def placebo_units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Activity and subject pair of every placebo swap, in the order of :func:`placebo_flips`."""
+    acts, pairs = pair_units(frame)
+    rows, cols = [], []
+    for g in dict.fromkeys(acts.tolist()):
+        i = np.flatnonzero(acts == g)
+        for _ in ("m", "f"):
+            rows.append(acts[i])
+            cols.append(pairs[i])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def crossed_mean_ci(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, n_boot: int = 1000,
+                    seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95% interval of per-pair values, bootstrapping activities and subject pairs as crossed units.
+
+    The pairs of the task cross every activity with every subject pair, so they are not
+    independent: resampling only the pairs would ignore that a hard activity or an odd
+    name moves many pairs at once (:func:`uim_utils.stats.crossed_bootstrap`).
+    """
+    from ..stats import crossed_bootstrap
+
+    est = crossed_bootstrap(np.asarray(values, dtype=float), rows, cols, n_boot=max(int(n_boot), 100), seed=seed,
+                            unit="activities x subject pairs")
+    return float(est.estimate), float(est.low), float(est.high)
+
+
+def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 0,
+                         pairs: pd.DataFrame | None = None) -> dict[str, Any]:
     """One row of the mitigation table: accuracy, flip rates, gap, parity, recovery.
 
-    Means come with percentile bootstrap intervals over pairs (``lo``/``hi``); the
-    demographic-parity difference of the ambiguous predictions is fairlearn's.
+    Means come with 95% bootstrap intervals (``lo``/``hi``): over activities x subject
+    pairs as crossed units if ``pairs`` (the task's ``ambiguous`` frame) is given, else
+    over pairs as if they were independent. The demographic-parity difference of the
+    ambiguous predictions is fairlearn's.
     """
     from fairlearn.metrics import demographic_parity_difference
 
     n = len(res.pred_m)
-    flip = bootstrap_mean_ci(res.flips, n_boot, seed=seed)
-    plac = bootstrap_mean_ci(res.placebo, n_boot, seed=seed)
-    gap = bootstrap_mean_ci(res.gap, n_boot, seed=seed)
+    if pairs is not None:
+        if len(pairs) != n:
+            raise ValueError(f"pairs has {len(pairs)} rows, the result {n} ambiguous pairs")
+        r, c = pair_units(pairs)
+        pr, pc = placebo_units(pairs)
+        flip = crossed_mean_ci(res.flips, r, c, n_boot, seed)
+        plac = crossed_mean_ci(res.placebo, pr, pc, n_boot, seed)
+        gap = crossed_mean_ci(res.gap, r, c, n_boot, seed)
+    else:
+        flip = bootstrap_mean_ci(res.flips, n_boot, seed=seed)
+        plac = bootstrap_mean_ci(res.placebo, n_boot, seed=seed)
+        gap = bootstrap_mean_ci(res.gap, n_boot, seed=seed)
     dpd = demographic_parity_difference(
         np.zeros(2 * n), np.r_[res.pred_m, res.pred_f],
         sensitive_features=pd.Series(["m"] * n + ["f"] * n, name="gender"),

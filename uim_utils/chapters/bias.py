@@ -49,7 +49,8 @@ SEAT_MARGIN = 0.06
 """Equivalence margin of SEAT shifts, in cosine units: a third of what the stereotyped dose adds
 (0.18-0.21 on development worlds 0-2). Fixed before the held-out worlds."""
 GAP_MARGIN = 0.05
-"""Equivalence margin of the P(work) gap: a third of what the stereotyped dose adds (0.12-0.15)."""
+"""Equivalence margin of the P(work) gap: a third of what the stereotyped dose adds (0.11-0.15 on development
+worlds 0-9). Claim 6 is exploratory: development world 5 (0.044, SE 0.014) did not reach it."""
 ACC_MARGIN = 0.05
 """Largest drop of mean P(true label) on labelled sentences that projection may cost."""
 RECOVERY_MIN = 0.60
@@ -80,7 +81,8 @@ SPEC = ClaimSet(
               statistic="gap_dose", kind="effect", threshold=0.0, within="activities x subject pairs"),
         Claim("6", f"Balanced downstream: the balanced encoder's P(work) gap is within ±{GAP_MARGIN} of the "
                    f"pre-trained encoder's",
-              statistic="gap_balanced", kind="equivalence", margin=GAP_MARGIN, within="activities x subject pairs"),
+              statistic="gap_balanced", kind="equivalence", margin=GAP_MARGIN, within="activities x subject pairs",
+              asserted=False),
         Claim("7", "The pre-trained encoder itself tilts the decision (P(work) gap above 0)",
               statistic="gap_base", kind="effect", threshold=0.0, asserted=False),
         Claim("8", "Projection (P0) shrinks the P(work) gap of the stereotyped encoder",
