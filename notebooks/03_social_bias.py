@@ -686,9 +686,9 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s"
 # - Turning a dial on its data shows inheritance: continuing its pre-training on a
 #   corpus in which names meet career and family words stereotypically raises the
 #   association many times over, the same training on the balanced corpus leaves it
-#   within a small margin, an unrelated association (flowers/insects) stays put, and
-#   random halves of same-gender names show nothing on average, in every one of the
-#   record's held-out worlds.
+#   within a small margin, and an unrelated association (flowers/insects) stays put,
+#   in every one of the record's held-out worlds; random halves of same-gender names
+#   show nothing on average over those worlds.
 # - The inherited association reaches a decision that should not depend on gender: a
 #   topic router trained on gender-balanced labels tilts with the dose. Intervals over
 #   such counterfactual pairs must treat activities and names as crossed units.
