@@ -45,12 +45,12 @@
 #   recoverable afterwards ("lipstick on a pig").
 # :::
 #
-# **Estimated time.** `ci`: about a minute and a half on two CPU cores with an empty
-# cache (two short continued pre-training runs of the encoder, about ten seconds each,
-# and some 10,000 short sentences to embed), a few seconds once models and embeddings
-# are cached; `lab` (the rendered book): about two minutes; `wild`: as `lab`, with the
-# pre-trained encoder of the first part downloaded from the Hugging Face hub (needs
-# internet; Exercise 5 swaps in larger ones).
+# **Estimated time.** `ci`: about 70 s on two CPU cores with an empty cache (two short
+# continued pre-training runs of the encoder, about 8 s each, and some 10,000 short
+# sentences to embed), about 20 s once models and embeddings are cached; `lab` (the
+# rendered book): about 90 s; `wild`: as `lab`, with the pre-trained encoder of the
+# first part downloaded from the Hugging Face hub (needs internet; Exercise 5 swaps in
+# larger ones).
 #
 # ## The published claim
 #
