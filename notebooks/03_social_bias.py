@@ -503,7 +503,7 @@ GAPS.round(3)
 # {glue:text}`rec_gap_dose_high:+.3f`], significant in its own world in
 # {glue:text}`rec_gap_dose_held` of {glue:text}`rec_worlds`). The balanced encoder's gap
 # differs from the pre-trained one's by {glue:text}`gap_balanced:+.3f`; this control is
-# exploratory (claim 6): one development world came close to its margin of
+# exploratory (claim 6): one development world did not reach its margin of
 # ±{glue:text}`gap_margin`, and in the record it was inside the margin in its own world
 # in {glue:text}`rec_gap_balanced_held` of {glue:text}`rec_worlds`. The stereotyped
 # router's
@@ -629,13 +629,13 @@ plt.show()
 # **On the most biased model.** The stereotyped encoder of the dial has a clear
 # gender tilt to remove, so we measure the projection there (claims 8 to 10; its
 # defining-pair directions are computed with that encoder). $P_0$ shrinks its P(work)
-# gap by {glue:text}`projection_gain:.3f` (from {glue:text}`gap_high:.3f`), and costs
-# {glue:text}`accuracy_cost:+.3f` of the mean probability the router gives the true
-# label on labelled sentences, a smooth version of accuracy that is not at its ceiling
-# ({glue:text}`p_true_high:.2f` before projection, while plain accuracy is near 1;
+# gap by {glue:text}`projection_gain:.3f` (from {glue:text}`gap_high:.3f`), and changes
+# the mean probability the router gives the true label on labelled sentences by
+# {glue:text}`accuracy_cost:+.3f`, a smooth version of accuracy that is not at its
+# ceiling ({glue:text}`p_true_high:.2f` before projection, while plain accuracy is near 1;
 # margin: {glue:text}`acc_margin`). Over the record's worlds the gap shrank by
 # {glue:text}`rec_projection_estimate:.3f` [{glue:text}`rec_projection_low:.3f`,
-# {glue:text}`rec_projection_high:.3f`] and the cost was
+# {glue:text}`rec_projection_high:.3f`] and that probability changed by
 # {glue:text}`rec_accuracy_estimate:+.3f` [{glue:text}`rec_accuracy_low:+.3f`,
 # {glue:text}`rec_accuracy_high:+.3f`].
 #
