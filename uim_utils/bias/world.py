@@ -298,6 +298,6 @@ def world_statistics(world: DialWorld, low: float, high: float, n_boot: int = 40
     return out
 
 
-__all__ = ["DialWorld", "association", "ModelEncoder", "ModelView", "NULL_SPLIT_OFFSET", "crossed_se", "model_view", "name_pools",
-           "null_split", "run_world", "seat_difference", "seat_sets", "task_embeddings", "word_vectors",
+__all__ = ["DialWorld", "ModelEncoder", "ModelView", "NULL_SPLIT_OFFSET", "association", "crossed_se", "model_view",
+           "name_pools", "null_split", "run_world", "seat_difference", "seat_sets", "task_embeddings", "word_vectors",
            "world_statistics"]
