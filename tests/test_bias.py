@@ -442,3 +442,113 @@ def test_embed_tests_names_the_out_of_vocabulary_word_and_its_set(tmp_path):
     with pytest.raises(ValueError, match="no templates for kind 'names'"):
         B.embed_tests(enc, [t], templates={"terms": ["It is {w}."]})
     assert enc.calls == 0
+
+
+# ----------------------------------------------------------------------------- the data dial
+from uim_utils.bias import dial as BD  # noqa: E402
+from uim_utils.bias import world as BW  # noqa: E402
+
+MALE, FEMALE = ["John", "Paul", "Mike"], ["Amy", "Lisa", "Kate"]
+CAREER, FAMILY = ["salary", "office"], ["home", "children"]
+
+
+@pytest.mark.parametrize("dose", [0.0, 0.5, 0.8, 1.0])
+def test_dial_corpus_carries_the_dose(dose):
+    pairs = BD.dial_corpus(MALE, FEMALE, CAREER, FAMILY, dose, 4000, seed=3)
+    assert len(pairs) == 4000
+    share = BD.stereotype_share(pairs, MALE, CAREER)
+    assert abs(share - dose) < 0.03
+    if dose in (0.0, 1.0):
+        assert share == dose  # no sampling noise at the ends
+    anchor, positive = pairs[0]
+    # the positive names a word of the anchor's category
+    cat = CAREER if anchor.rstrip(".").split()[-1] in CAREER else FAMILY
+    assert positive.rstrip(".").split()[-1] in cat
+
+
+def test_dial_corpora_of_one_world_differ_only_in_the_dial():
+    lo = BD.dial_corpus(MALE, FEMALE, CAREER, FAMILY, 0.5, 300, seed=1)
+    hi = BD.dial_corpus(MALE, FEMALE, CAREER, FAMILY, 1.0, 300, seed=1)
+    assert [a.split()[0] for a, _ in lo] == [a.split()[0] for a, _ in hi]  # same names, same order
+    same = [x == y for x, y in zip(lo, hi)]
+    assert 0.4 < np.mean(same) < 0.6  # the stereotypical half is identical, the rest switches category
+    assert BD.dial_corpus(MALE, FEMALE, CAREER, FAMILY, 0.5, 300, seed=1) == lo
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(dose=1.5), "dose must be a number in \\[0, 1\\], got 1.5"),
+    (dict(dose=True), "dose must be"),
+    (dict(n_pairs=0), "n_pairs"),
+    (dict(male=[]), "male must be a non-empty list"),
+    (dict(career=["salary", " "]), "career must be"),
+])
+def test_dial_corpus_refuses_bad_input(kwargs, match):
+    args = dict(male=MALE, female=FEMALE, career=CAREER, family=FAMILY, dose=0.5, n_pairs=10, seed=0)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        BD.dial_corpus(**args)
+
+
+def test_dial_config_and_helpers_refuse_bad_input():
+    with pytest.raises(ValueError, match="dose must be a number in \\[0, 1\\], got -0.1"):
+        BD.DialConfig(dose=-0.1, seed=0)
+    with pytest.raises(ValueError, match="lr must be"):
+        BD.DialConfig(dose=0.5, seed=0, lr=0.0)
+    with pytest.raises(ValueError, match="n_pairs"):
+        BD.DialConfig(dose=0.5, seed=0, n_pairs=8, batch_size=32)
+    with pytest.raises(ValueError, match="no pairs"):
+        BD.stereotype_share([], MALE, CAREER)
+    names = [f"encoder.layer.{i}.attention.w" for i in range(6)] + ["embeddings.w"]
+    assert BD.trainable_names(names, 2) == names[4:6]
+    with pytest.raises(ValueError, match="n_layers"):
+        BD.trainable_names(names, 7)
+
+
+def test_association_known_values_and_paired_difference():
+    A, B_ = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    X, Y = np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert BW.association(X, Y, A, B_) == pytest.approx(2.0)  # s(x) = 1, s(y) = -1
+    assert BW.association(Y, X, A, B_) == pytest.approx(-2.0)
+    M = {"X": X, "Y": Y, "A": A, "B": B_}
+    diff, se = BW.seat_difference(M, M, n_boot=20)
+    assert diff == 0.0 and se == 0.0  # a model against itself: paired draws cancel exactly
+    with pytest.raises(ValueError, match="X, Y, A, B"):
+        BW.seat_difference({"X": X, "Y": Y}, None)
+    with pytest.raises(ValueError, match="n_boot"):
+        BW.seat_difference(M, None, n_boot=1)
+
+
+def test_null_split_is_a_seeded_half_split():
+    names = [f"n{i}" for i in range(9)]
+    a, b = BW.null_split(names, 0)
+    assert len(a) == len(b) == 4 and not set(a) & set(b) and set(a) | set(b) <= set(names)
+    assert BW.null_split(names, 0) == (a, b) and BW.null_split(names, 1) != (a, b)
+    with pytest.raises(ValueError, match="at least 4 names"):
+        BW.null_split(["a", "b", "c"], 0)
+
+
+def test_crossed_se_treats_activities_and_subject_pairs_as_units():
+    import pandas as pd
+
+    frame = pd.DataFrame({"activity": np.repeat(["a", "b", "c"], 4),
+                          "subject_m": np.tile(["m1", "m2", "m3", "m4"], 3),
+                          "subject_f": np.tile(["f1", "f2", "f3", "f4"], 3)})
+    v = np.repeat([0.0, 1.0, 2.0], 4)  # all variation is between activities
+    mean, se = BW.crossed_se(v, frame, n_boot=500, seed=0)
+    assert mean == pytest.approx(1.0) and se > 0.3
+    mean, se = BW.crossed_se(np.ones(12), frame, n_boot=100)
+    assert mean == 1.0 and se == 0.0
+
+
+def test_placebo_units_follow_the_order_of_placebo_flips():
+    import pandas as pd
+
+    frame = pd.DataFrame({"activity": ["a", "a", "b", "b"], "subject_m": ["m1", "m2", "m1", "m2"],
+                          "subject_f": ["f1", "f2", "f1", "f2"]})
+    rows, cols = B.placebo_units(frame)
+    assert rows.tolist() == ["a"] * 4 + ["b"] * 4
+    assert cols.tolist() == ["m1/f1", "m2/f2"] * 4
+    pm, pf = np.array([1, 0, 1, 1]), np.array([0, 0, 1, 0])
+    assert len(B.placebo_flips(pm, pf, frame["activity"].to_numpy())) == len(rows)
+    with pytest.raises(ValueError, match="needs column 'subject_f'"):
+        B.pair_units(frame.drop(columns="subject_f"))

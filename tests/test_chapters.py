@@ -554,3 +554,82 @@ def test_noisy_audit_corpus_scores_a_sample_deterministically():
     assert 0 < a["wrong"].sum() < 120  # the sample holds some of the corpus's wrong captions
     with pytest.raises(ValueError, match="n must be"):
         nc.audit_corpus(lm, corpus, 301, seed=1)
+
+
+# ----------------------------------------------------------------------------- social bias
+
+def _bias_world(seed=0, lean_high=0.3, lean_balanced=0.0, gap_high=0.15, projection=0.1, recovery=0.85):
+    """A synthetic world of the social-bias chapter: word vectors and router outputs drawn exactly.
+
+    Names lean towards career (male) or family (female) words by ``lean``; the P(work) gap
+    of every ambiguous pair is the model's gap plus small noise.
+    """
+    from uim_utils.bias import downstream as bd
+    from uim_utils.bias import world as bw
+    from uim_utils.bias.words import load_word_lists
+    from uim_utils.chapters import bias as bc
+
+    lists = load_word_lists()
+    task = bd.build_task(lists["task"], seed=seed, subjects_per_activity=8, n_test_name_pairs=4)
+    rng = np.random.default_rng(seed)
+    dim = 64
+
+    def words(n, lean):
+        base = rng.normal(size=(n, dim)) * 0.3
+        base[:, 0] += lean
+        base[:, 2] += 1.0
+        return base
+
+    A, B_ = words(8, 0) + np.eye(dim)[1] * 2, words(8, 0) - np.eye(dim)[1] * 2
+    X0, Y0, N1, N2 = words(32, 0), words(32, 0), words(16, 0), words(16, 0)
+
+    def seat(lean):  # the same words in every model; only the lean differs
+        names = {"X": X0 + np.eye(dim)[1] * lean, "Y": Y0 - np.eye(dim)[1] * lean, "A": A, "B": B_}
+        flowers = {"X": A[:8] + 0.1, "Y": B_[:8] + 0.1, "A": A, "B": B_}
+        null = {"X": N1, "Y": N2, "A": A, "B": B_}
+        return {"names": names, "weat6": names, "weat1": flowers, "null": null}
+
+    def down(gap, p_true=0.9, hits=recovery):
+        n_a, n_t = len(task.ambiguous), len(task.test)
+        g = gap + rng.normal(0, 0.01, n_a)
+        hit = rng.random(2 * (n_t + n_a)) < hits
+        return bd.DownstreamResult("none", 1.0, g > 0.2, np.zeros(1, bool), g, 0.5 + g / 2, 0.5 - g / 2,
+                                   np.ones(n_a, int), np.zeros(n_a, int), np.ones(2 * n_t, int), float(hit.mean()),
+                                   np.full(2 * n_t, p_true), hit)
+
+    views = {"base": bw.ModelView(seat(0.0), down(0.02)),
+             bc.BALANCED: bw.ModelView(seat(lean_balanced), down(0.02)),
+             bc.HIGH: bw.ModelView(seat(lean_high), down(gap_high), down(gap_high - projection, p_true=0.89))}
+    return bw.DialWorld(seed=seed, task=task, views=views)
+
+
+def test_bias_claims_hold_with_a_dialed_association_and_fail_without():
+    from uim_utils.chapters import bias as bc
+    from uim_utils.worlds import run_worlds
+
+    strong = run_worlds(lambda s: bc.statistics(_bias_world(seed=s)), [0])
+    v = bc.SPEC.check(strong).set_index("id")
+    assert (v.loc[[c.id for c in bc.SPEC.asserted()], "verdict"] == HOLDS).all()
+    assert strong.loc[0, "seat_dose"] > 0.1 and abs(strong.loc[0, "seat_balanced"]) < 0.05
+    flat = run_worlds(lambda s: bc.statistics(_bias_world(seed=s, lean_high=0.0, gap_high=0.02)), [0])
+    v = bc.SPEC.verdicts(flat).set_index("id")
+    assert v.loc["1", "verdict"] == FAILS and v.loc["5", "verdict"] == FAILS
+    drift = run_worlds(lambda s: bc.statistics(_bias_world(seed=s, lean_balanced=0.3)), [0])
+    assert bc.SPEC.verdicts(drift).set_index("id").loc["2", "verdict"] == FAILS
+    hidden = run_worlds(lambda s: bc.statistics(_bias_world(seed=s, recovery=0.5, projection=0.0)), [0])
+    v = bc.SPEC.verdicts(hidden).set_index("id")
+    assert v.loc["10", "verdict"] == FAILS and v.loc["8", "verdict"] == FAILS
+    with pytest.raises(AssertionError, match="claim 1"):
+        bc.SPEC.check(flat)
+
+
+def test_bias_statistics_refuse_a_world_without_its_doses():
+    from uim_utils.bias import world as bw
+    from uim_utils.chapters import bias as bc
+
+    world = _bias_world()
+    del world.views[bc.BALANCED]
+    with pytest.raises(ValueError, match="dose 0.5 was not trained"):
+        bw.world_statistics(world, bc.BALANCED, bc.HIGH)
+    with pytest.raises(ValueError, match="unknown profile 'big'"):
+        bc.run_world(0, "big")

@@ -32,6 +32,12 @@ Modules
     Bias subspace, the projections ``P0`` and ``P*``, and the defining pairs' differences.
 :mod:`~uim_utils.bias.plots`
     The chapter's effect-size figure.
+:mod:`~uim_utils.bias.dial`
+    The data dial: corpora with a dialed career/family x gender association and the
+    continued pre-training of the real encoder on them.
+:mod:`~uim_utils.bias.world`
+    One world of the dial: every model's SEAT word vectors and downstream results, and
+    the chapter's statistics with their standard errors (not re-exported here).
 
 Every public name is re-exported here, so ``from uim_utils import bias as B`` and
 ``B.run_weat`` work as before the package was split.
@@ -54,6 +60,9 @@ from .downstream import (
     bootstrap_mean_ci,
     build_task,
     counterfactual_flips,
+    crossed_mean_ci,
+    pair_units,
+    placebo_units,
     evaluate_downstream,
     fairness_frame,
     fit_probe,
@@ -116,8 +125,8 @@ __all__ = [
     "weat_effect_size", "weat_p_value", "weat_table",
     # downstream
     "DownstreamResult", "TaskData", "bootstrap_mean_ci", "build_task",
-    "counterfactual_flips", "evaluate_downstream", "fairness_frame", "fit_probe",
-    "gender_recovery_accuracy", "placebo_flips", "sentence", "share_by_gender",
+    "counterfactual_flips", "crossed_mean_ci", "evaluate_downstream", "fairness_frame", "fit_probe",
+    "gender_recovery_accuracy", "pair_units", "placebo_flips", "placebo_units", "sentence", "share_by_gender",
     "summarise_downstream",
     # debias
     "apply_projection", "bias_subspace", "calibrated_projection", "calibration_matrix",

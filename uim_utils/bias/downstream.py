@@ -314,6 +314,11 @@ class DownstreamResult:
         Predictions on the labelled pairs, male rows then female rows.
     recovery : float
         Held-out accuracy of a probe predicting the subject's gender.
+    test_prob : float array
+        P(true label) on the labelled pairs, male rows then female rows (a smooth
+        accuracy that is not at its ceiling when every prediction is right).
+    recovery_hits : bool array
+        Per held-out sentence (test_m, amb_m, test_f, amb_f rows): is the gender probe right?
     """
 
     method: str
@@ -327,6 +332,8 @@ class DownstreamResult:
     pred_f: np.ndarray
     test_pred: np.ndarray
     recovery: float
+    test_prob: np.ndarray | None = None
+    recovery_hits: np.ndarray | None = None
 
 
 def evaluate_downstream(
@@ -359,11 +366,11 @@ def evaluate_downstream(
     pm, pf = clf.predict(E["amb_m"]), clf.predict(E["amb_f"])
     qm, qf = clf.predict_proba(E["amb_m"])[:, 1], clf.predict_proba(E["amb_f"])[:, 1]
     n_t, n_a = len(task.test), len(task.ambiguous)
-    recovery = gender_recovery_accuracy(
-        E["train"], task.train["gender"].to_numpy(),
-        np.vstack([E["test_m"], E["amb_m"], E["test_f"], E["amb_f"]]),
-        ["m"] * (n_t + n_a) + ["f"] * (n_t + n_a), C=C,
-    )
+    g_clf = fit_probe(E["train"], task.train["gender"].to_numpy(), C=C)
+    g_true = np.array(["m"] * (n_t + n_a) + ["f"] * (n_t + n_a))
+    hits = g_clf.predict(np.vstack([E["test_m"], E["amb_m"], E["test_f"], E["amb_f"]])) == g_true
+    recovery = float(np.mean(hits))
+    p_work = clf.predict_proba(np.vstack([E["test_m"], E["test_f"]]))[:, 1]
     return DownstreamResult(
         method=method,
         accuracy=float(np.mean(test_pred == y_test)),
@@ -373,6 +380,7 @@ def evaluate_downstream(
         prob_m=qm,
         prob_f=qf,
         pred_m=pm, pred_f=pf, test_pred=test_pred, recovery=recovery,
+        test_prob=np.where(y_test == 1, p_work, 1.0 - p_work), recovery_hits=hits,
     )
 
 
@@ -385,18 +393,65 @@ def share_by_gender(res: DownstreamResult, n_boot: int = 1000, seed: int = 0) ->
     return pd.DataFrame(rows)
 
 
-def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def pair_units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The crossed units of a frame of counterfactual pairs: its activity and its subject pair, per row."""
+    for col in ("activity", "subject_m", "subject_f"):
+        if col not in frame:
+            raise ValueError(f"a frame of counterfactual pairs needs column {col!r}; it has {list(frame.columns)}")
+    return frame["activity"].to_numpy(), (frame["subject_m"] + "/" + frame["subject_f"]).to_numpy()
+
+
+def placebo_units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Activity and subject pair of every placebo swap, in the order of :func:`placebo_flips`."""
+    acts, pairs = pair_units(frame)
+    rows, cols = [], []
+    for g in dict.fromkeys(acts.tolist()):
+        i = np.flatnonzero(acts == g)
+        for _ in ("m", "f"):
+            rows.append(acts[i])
+            cols.append(pairs[i])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def crossed_mean_ci(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, n_boot: int = 1000,
+                    seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95% interval of per-pair values, bootstrapping activities and subject pairs as crossed units.
+
+    The pairs of the task cross every activity with every subject pair, so they are not
+    independent: resampling only the pairs would ignore that a hard activity or an odd
+    name moves many pairs at once (:func:`uim_utils.stats.crossed_bootstrap`).
+    """
+    from ..stats import crossed_bootstrap
+
+    est = crossed_bootstrap(np.asarray(values, dtype=float), rows, cols, n_boot=max(int(n_boot), 100), seed=seed,
+                            unit="activities x subject pairs")
+    return float(est.estimate), float(est.low), float(est.high)
+
+
+def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 0,
+                         pairs: pd.DataFrame | None = None) -> dict[str, Any]:
     """One row of the mitigation table: accuracy, flip rates, gap, parity, recovery.
 
-    Means come with percentile bootstrap intervals over pairs (``lo``/``hi``); the
-    demographic-parity difference of the ambiguous predictions is fairlearn's.
+    Means come with 95% bootstrap intervals (``lo``/``hi``): over activities x subject
+    pairs as crossed units if ``pairs`` (the task's ``ambiguous`` frame) is given, else
+    over pairs as if they were independent. The demographic-parity difference of the
+    ambiguous predictions is fairlearn's.
     """
     from fairlearn.metrics import demographic_parity_difference
 
     n = len(res.pred_m)
-    flip = bootstrap_mean_ci(res.flips, n_boot, seed=seed)
-    plac = bootstrap_mean_ci(res.placebo, n_boot, seed=seed)
-    gap = bootstrap_mean_ci(res.gap, n_boot, seed=seed)
+    if pairs is not None:
+        if len(pairs) != n:
+            raise ValueError(f"pairs has {len(pairs)} rows, the result {n} ambiguous pairs")
+        r, c = pair_units(pairs)
+        pr, pc = placebo_units(pairs)
+        flip = crossed_mean_ci(res.flips, r, c, n_boot, seed)
+        plac = crossed_mean_ci(res.placebo, pr, pc, n_boot, seed)
+        gap = crossed_mean_ci(res.gap, r, c, n_boot, seed)
+    else:
+        flip = bootstrap_mean_ci(res.flips, n_boot, seed=seed)
+        plac = bootstrap_mean_ci(res.placebo, n_boot, seed=seed)
+        gap = bootstrap_mean_ci(res.gap, n_boot, seed=seed)
     dpd = demographic_parity_difference(
         np.zeros(2 * n), np.r_[res.pred_m, res.pred_f],
         sensitive_features=pd.Series(["m"] * n + ["f"] * n, name="gender"),

@@ -31,6 +31,7 @@ REGISTRY: dict[str, str] = {
     "00_the_lab": "uim_utils.chapters.lab",
     "01_long_tail": "uim_utils.chapters.longtail",
     "02_noisy_captions": "uim_utils.chapters.noisy",
+    "03_social_bias": "uim_utils.chapters.bias",
     "04_backdoor_poisoning": "uim_utils.chapters.backdoor",
 }
 """Chapter notebook stem -> module path of its :data:`CHAPTER` (imported lazily by
