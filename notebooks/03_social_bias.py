@@ -118,8 +118,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from uim_utils import bias as B
-from uim_utils import get_profile
+from uim_utils import bias, get_profile
 from uim_utils.bias import dial
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
@@ -131,7 +130,8 @@ from uim_utils.worlds import run_worlds
 START = time.perf_counter()
 P = get_profile()
 SEEDS = P.seeds(chapter.CHAPTER.worlds(P.name))  # the worlds of this run
-ENCODER = P.pick(ci=B.PACKAGED_MINILM, lab=B.PACKAGED_MINILM, wild=B.HUB_MINILM)
+ENCODER = P.pick(ci=bias.PACKAGED_MINILM, lab=bias.PACKAGED_MINILM,
+                 wild=bias.HUB_MINILM)
 N_PERM = 10_000          # permutations (tests with 8+8 targets are enumerated exactly)
 N_BOOT = P.pick(ci=500, lab=2000)
 SUBJECTS_PER_ACTIVITY = chapter.SUBJECTS_PER_ACTIVITY[P.name]  # sentences per activity
@@ -139,10 +139,10 @@ N_TEST_NAME_PAIRS = chapter.N_TEST_NAME_PAIRS[P.name]  # held-out (male, female)
 C_PROBE = 1.0            # logistic-regression strength: scikit-learn's default
 LAMBDA = 1000.0          # calibration weight of P*: the default of Chuang et al.'s code
 
-LISTS = B.load_word_lists()
+LISTS = bias.load_word_lists()
 try:
-    ENC = B.load_encoder(ENCODER)
-except B.OfflineError as err:  # wild profile without internet: stop with one sentence
+    ENC = bias.load_encoder(ENCODER)
+except bias.OfflineError as err:  # wild profile, no internet: stop with one sentence
     raise SystemExit(str(err)) from None
 print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}; encoder={ENC}")
 sns.set_theme(style="whitegrid", context="notebook")
@@ -198,13 +198,13 @@ chapter.SPEC.describe().style
 # that cannot find that flowers are more pleasant than insects cannot find anything.
 
 # %%
-TESTS = B.association_tests(lists=LISTS)
+TESTS = bias.association_tests(lists=LISTS)
 vectors = {
-    "bare word": B.embed_tests(ENC, TESTS, templates=None),
-    "templated (SEAT)": B.embed_tests(ENC, TESTS, templates=LISTS["templates"]),
+    "bare word": bias.embed_tests(ENC, TESTS, templates=None),
+    "templated (SEAT)": bias.embed_tests(ENC, TESTS, templates=LISTS["templates"]),
 }
-weat = B.weat_table(
-    B.run_weat(t, vecs, n_perm=N_PERM, n_boot=N_BOOT, seed=P.seed, embedding=kind)
+weat = bias.weat_table(
+    bias.run_weat(t, vecs, n_perm=N_PERM, n_boot=N_BOOT, seed=P.seed, embedding=kind)
     for kind, vecs in vectors.items() for t in TESTS
 )
 COLS = ["test", "embedding", "effect_size", "ci_low", "ci_high", "p_value", "exact_p"]
@@ -212,7 +212,8 @@ weat[COLS].round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 4.2))
-B.plot_effect_sizes(weat, "embedding", ax, "Associations inherited by all-MiniLM-L6-v2")
+bias.plot_effect_sizes(weat, "embedding", ax,
+                       "Associations inherited by all-MiniLM-L6-v2")
 fig.tight_layout()
 plt.show()
 
@@ -246,7 +247,7 @@ plt.show()
 for bad in (dict(X=["John", "Paul"], Y=["Amy", " "]),
             dict(X=["John", "Paul", "Mike"], Y=["Amy", "Joan"])):
     try:
-        B.make_test("demo", bad["X"], bad["Y"], ["salary"], ["home"],
+        bias.make_test("demo", bad["X"], bad["Y"], ["salary"], ["home"],
                     names={"X": "male names", "Y": "female names"})
     except ValueError as err:
         print("ValueError:", err)
@@ -373,7 +374,7 @@ plt.show()
 # to guess, and where an inherited association can tip the guess.
 
 # %%
-TASK = B.build_task(LISTS["task"], seed=P.seed,
+TASK = bias.build_task(LISTS["task"], seed=P.seed,
                     subjects_per_activity=SUBJECTS_PER_ACTIVITY,
                     n_test_name_pairs=N_TEST_NAME_PAIRS)
 EMB = {
@@ -391,7 +392,7 @@ print(f"embedding cache: {ENC.cache_hits} hits, {ENC.cache_misses} misses")
 TASK.ambiguous[["text_m", "text_f"]].head(3)
 
 # %%
-before = B.evaluate_downstream(TASK, EMB, method="none", C=C_PROBE, seed=P.seed)
+before = bias.evaluate_downstream(TASK, EMB, method="none", C=C_PROBE, seed=P.seed)
 n_t, n_a = len(TASK.test), len(TASK.ambiguous)
 y_test = np.r_[TASK.test["label"], TASK.test["label"]]
 g_test = pd.Series(["m"] * n_t + ["f"] * n_t, name="gender")
@@ -400,21 +401,25 @@ pred_amb = np.r_[before.pred_m, before.pred_f]
 
 labelled = MetricFrame(metrics={"accuracy": accuracy_score,
                                 "share routed to work": selection_rate},
-                       y_true=y_test, y_pred=before.test_pred, sensitive_features=g_test)
+                       y_true=y_test, y_pred=before.test_pred,
+                       sensitive_features=g_test)
 ambiguous = MetricFrame(metrics={"share routed to work": selection_rate},
-                        y_true=np.zeros(2 * n_a), y_pred=pred_amb, sensitive_features=g_amb)
+                        y_true=np.zeros(2 * n_a), y_pred=pred_amb,
+                        sensitive_features=g_amb)
 print("labelled pairs, by gender of the subject:")
 print(labelled.by_group.round(3).to_string())
-print(f"equalized-odds difference (labelled): "
-      f"{equalized_odds_difference(y_test, before.test_pred, sensitive_features=g_test):.3f}")
+eod = equalized_odds_difference(y_test, before.test_pred, sensitive_features=g_test)
+print(f"equalized-odds difference (labelled): {eod:.3f}")
 print("\nambiguous pairs, by gender of the subject:")
 print(ambiguous.by_group.round(3).to_string())
-print(f"demographic-parity difference (ambiguous): "
-      f"{demographic_parity_difference(np.zeros(2 * n_a), pred_amb, sensitive_features=g_amb):.3f}")
-ACTS, PAIRS = B.pair_units(TASK.ambiguous)  # crossed units: activities x subject pairs
-gap0 = B.crossed_mean_ci(before.gap, ACTS, PAIRS, N_BOOT, seed=P.seed)
-flip0 = B.crossed_mean_ci(before.flips, ACTS, PAIRS, N_BOOT, seed=P.seed)
-naive = B.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
+dpd = demographic_parity_difference(np.zeros(2 * n_a), pred_amb,
+                                    sensitive_features=g_amb)
+print(f"demographic-parity difference (ambiguous): {dpd:.3f}")
+# crossed units: activities x subject pairs
+ACTS, PAIRS = bias.pair_units(TASK.ambiguous)
+gap0 = bias.crossed_mean_ci(before.gap, ACTS, PAIRS, N_BOOT, seed=P.seed)
+flip0 = bias.crossed_mean_ci(before.flips, ACTS, PAIRS, N_BOOT, seed=P.seed)
+naive = bias.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
 print(f"mean P(work | male) - P(work | female): {gap0[0]:.3f} "
       f"[{gap0[1]:.3f}, {gap0[2]:.3f}]")
 print(f"counterfactual flip rate: {flip0[0]:.3f} [{flip0[1]:.3f}, {flip0[2]:.3f}] "
@@ -424,10 +429,12 @@ glue("n_subject_pairs", len(set(PAIRS)))
 _ = glue("n_amb_pairs", len(ACTS))
 
 # %%
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2),
+                               gridspec_kw={"width_ratios": [1.2, 1]})
 p_m, p_f = before.prob_m, before.prob_f
 noun = TASK.ambiguous["subject_m"].str.contains(" ").to_numpy()
-for mask, label, marker in ((~noun, "name pairs", "o"), (noun, "kinship-noun pairs", "s")):
+MARKERS = ((~noun, "name pairs", "o"), (noun, "kinship-noun pairs", "s"))
+for mask, label, marker in MARKERS:
     ax0.scatter(p_m[mask], p_f[mask], s=16, alpha=0.6, marker=marker, label=label)
 ax0.plot([0, 1], [0, 1], color="k", lw=1)
 ax0.axhline(0.5, color="grey", lw=0.8, ls="--")
@@ -436,13 +443,14 @@ ax0.fill_between([0.5, 1], 0, 0.5, color="tab:red", alpha=0.07)
 ax0.fill_between([0, 0.5], 0.5, 1, color="tab:blue", alpha=0.07)
 ax0.text(0.97, 0.03, "flips: work if male,\nhome if female", ha="right", va="bottom",
          fontsize=8, color="tab:red")
-ax0.text(0.03, 0.97, "flips the other way", ha="left", va="top", fontsize=8, color="tab:blue")
+ax0.text(0.03, 0.97, "flips the other way", ha="left", va="top", fontsize=8,
+         color="tab:blue")
 ax0.set_xlabel("P(work) for the male version")
 ax0.set_ylabel("P(work) for the female version")
 ax0.set_title("Ambiguous sentences: same activity, swapped gender")
 ax0.legend(loc="upper left", bbox_to_anchor=(0.0, 0.9), fontsize=8)
 
-share = B.share_by_gender(before, N_BOOT, seed=P.seed)
+share = bias.share_by_gender(before, N_BOOT, seed=P.seed)
 ax1.bar(share["gender"], share["share"], yerr=[share["share"] - share["lo"],
         share["hi"] - share["share"]], capsize=6, color=["tab:red", "tab:blue"])
 ax1.set_ylabel("share routed to 'work' (95% CI)")
@@ -478,8 +486,8 @@ plt.show()
 GAPS = []
 for label, key in MODELS.items():
     res = W0.views[key].down
-    m, lo, hi = B.crossed_mean_ci(res.gap, *B.pair_units(W0.task.ambiguous), N_BOOT,
-                                  seed=P.seed)
+    units = bias.pair_units(W0.task.ambiguous)
+    m, lo, hi = bias.crossed_mean_ci(res.gap, *units, N_BOOT, seed=P.seed)
     GAPS.append({"model": label, "P(work) gap": m, "lo": lo, "hi": hi,
                  "flip rate": res.flips.mean(), "accuracy": res.accuracy})
 GAPS = pd.DataFrame(GAPS).set_index("model")
@@ -536,25 +544,25 @@ GAPS.round(3)
 # words), the classifier is retrained, and everything is measured again.
 
 # %%
-D_WORDS, D_SENTENCES = B.defining_pair_differences(ENC, LISTS["defining_pairs"],
+D_WORDS, D_SENTENCES = bias.defining_pair_differences(ENC, LISTS["defining_pairs"],
                                                    LISTS["templates"]["terms"])
-P0 = B.projection_matrix(B.bias_subspace(D_WORDS))
-P_STAR = B.calibrated_projection(P0, D_SENTENCES, lam=LAMBDA)
+P0 = bias.projection_matrix(bias.bias_subspace(D_WORDS))
+P_STAR = bias.calibrated_projection(P0, D_SENTENCES, lam=LAMBDA)
 METHODS = {"none": None,
-           "P0": lambda E: B.apply_projection(E, P0),
-           "P*": lambda E: B.apply_projection(E, P_STAR)}
+           "P0": lambda E: bias.apply_projection(E, P0),
+           "P*": lambda E: bias.apply_projection(E, P_STAR)}
 print(f"removed {D_WORDS.shape[0]} of {P0.shape[0]} dimensions; "
       f"max |P0 V| = {np.abs(P0 @ D_WORDS.T).max():.1e}")
 
-results = {m: B.evaluate_downstream(TASK, EMB, f, method=m, C=C_PROBE, seed=P.seed)
+results = {m: bias.evaluate_downstream(TASK, EMB, f, method=m, C=C_PROBE, seed=P.seed)
            for m, f in METHODS.items()}
-weat_after = B.weat_table(
-    B.run_weat(t, vectors["templated (SEAT)"], n_perm=N_PERM, n_boot=N_BOOT, seed=P.seed,
-               transform=f, method=m)
+weat_after = bias.weat_table(
+    bias.run_weat(t, vectors["templated (SEAT)"], n_perm=N_PERM, n_boot=N_BOOT,
+                  seed=P.seed, transform=f, method=m)
     for m, f in METHODS.items() for t in TESTS
 )
 SUMMARY = pd.DataFrame([
-    B.summarise_downstream(r, N_BOOT, seed=P.seed, pairs=TASK.ambiguous)
+    bias.summarise_downstream(r, N_BOOT, seed=P.seed, pairs=TASK.ambiguous)
     for r in results.values()]).set_index("method")
 SUMMARY.round(3)
 
@@ -563,7 +571,8 @@ fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
 pal = dict(zip(METHODS, sns.color_palette("colorblind", 3)))
 
 ax = axes[0, 0]
-sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal, ax=ax)
+sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal,
+            ax=ax)
 short = {"weat1": "control", "weat3": "race", "weat6": "names", "weat6b": "terms",
          "weat7": "math", "weat8": "science"}
 ax.set_xticks(range(len(TESTS)), [f"{t.key}\n{short.get(t.key, '')}" for t in TESTS])
@@ -575,8 +584,9 @@ ax.set_title("(a) Associations after projection")
 
 ax = axes[0, 1]
 x = np.arange(len(METHODS))
-for off, col, lab, color in ((-0.18, "flip", "gender swap", "tab:purple"),
-                              (0.18, "placebo", "same-gender swap (placebo)", "tab:grey")):
+BARS = ((-0.18, "flip", "gender swap", "tab:purple"),
+        (0.18, "placebo", "same-gender swap (placebo)", "tab:grey"))
+for off, col, lab, color in BARS:
     key = "flip rate" if col == "flip" else "placebo flip rate"
     m, lo, hi = SUMMARY[key], SUMMARY[f"{col} lo"], SUMMARY[f"{col} hi"]
     ax.bar(x + off, m, 0.36, yerr=[m - lo, hi - m], capsize=4, color=color, label=lab)
@@ -705,8 +715,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s"
 # 2. **Held-out names.** Train on a corpus that uses only half of the names and measure
 #    SEAT on the other half. Does the association the data put in generalise from the
 #    names it saw to gender?
-# 3. **Turn the projection dial.** Replace `B.bias_subspace(D_WORDS)` by
-#    `B.bias_subspace(D_WORDS, k=1)` (Bolukbasi's single gender direction), and try
+# 3. **Turn the projection dial.** Replace `bias.bias_subspace(D_WORDS)` by
+#    `bias.bias_subspace(D_WORDS, k=1)` (Bolukbasi's single gender direction), and try
 #    `LAMBDA` = 0, 10 and 10,000. Is there a setting that removes the gap *and* the
 #    recoverability?
 # 4. **Iterate.** Implement INLP {cite:p}`ravfogel2020inlp`: train a linear gender

@@ -97,7 +97,7 @@ print(f"{len(STATUS)} chapters on the card, records of profile {PROFILE!r}")
 # Of the {glue:text}`n_cards` chapters on the card, {glue:text}`n_reproduced` reproduce
 # the published effect and its mitigation, {glue:text}`n_partly` reproduce part of it,
 # {glue:text}`n_not_reproduced` do not reproduce it, and {glue:text}`n_no_record_yet`
-# is not yet measured over worlds. The status is computed, never typed:
+# are not yet measured over worlds. The status is computed, never typed:
 #
 # - **reproduced**: every effect claim and every mitigation claim of the card holds
 #   over the record's worlds (its interval over worlds clears the claim's rule), and

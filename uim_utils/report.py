@@ -98,7 +98,7 @@ CARDS: tuple[Card, ...] = (
     Card("03_social_bias", "social associations in the text", ("bias",),
          "Sentence encoders carry human-like associations measurable by SEAT, with mixed results across "
          "tests (May et al. 2019); projecting out bias directions reduces them (Chuang et al. 2023).",
-         effect=("1",)),
+         effect=("1", "5"), mitigation=("8",)),
     Card("04_backdoor_poisoning", "poisoned image-caption pairs", ("security vulnerability",),
          "Poisoning 0.01% of the pairs plants a patch backdoor in CLIP (Carlini and Terzis 2022); CleanCLIP's "
          "fine-tuning cuts the attack success sharply at a small cost in clean accuracy (Bansal et al. 2023).",
