@@ -118,22 +118,14 @@ def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
     alone = [pretrain(corpus, c, use_cache=False, progress=False, on_step=lambda: steps.append(1))
              for c in (CFG, other)]
     assert len(steps) == 2 * alone[0].history["steps"]  # on_step is called once a step
-    many = pretrain_many([(corpus, CFG), (corpus, other), (corpus, CFG)], progress=False, workers=2)
+    from uim_utils.parallel import WorkerPool
+
+    with WorkerPool(2) as pool:  # a caller's pool (finetune_many's test covers a pool of its own)
+        many = pretrain_many([(corpus, CFG), (corpus, other), (corpus, CFG)], progress=False, pool=pool)
     assert [r.cache_hit for r in many] == [False, False, False]  # all three trained by this call
     assert _same(many[0], alone[0]) and _same(many[1], alone[1]) and _same(many[2], alone[0])
     again = pretrain_many([(corpus, CFG), (corpus, other)], progress=False)
     assert all(r.cache_hit for r in again) and _same(again[1], alone[1])
-
-
-def test_pretrain_many_in_a_shared_pool_equals_pretrain_alone(corpus, tmp_cache):
-    from uim_utils.parallel import WorkerPool
-
-    other = TrainConfig(**{**CFG.__dict__, "seed": 2})
-    alone = [pretrain(corpus, c, use_cache=False, progress=False) for c in (CFG, other)]
-    with WorkerPool(2) as pool:
-        many = pretrain_many([(corpus, CFG), (corpus, other)], progress=False, pool=pool)
-    assert [r.cache_hit for r in many] == [False, False]
-    assert _same(many[0], alone[0]) and _same(many[1], alone[1])
 
 
 def test_pretrain_many_rejects_a_bad_job(corpus):
