@@ -12,7 +12,7 @@ asked for), so torch-free code such as the chapters' claims can read its setting
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,3 +163,42 @@ def pretrain_world(seed: int, configs: Sequence[CorpusConfig | None], progress: 
     results = pretrain_many([(c, clean_train_config(seed)) for c in corpora], progress=progress,
                             pool=pool) if corpora else []
     return world, corpora, results
+
+
+def pretrain_dial(seed: int, dial: str, values: Sequence[Any], config: Callable[[int, Any], CorpusConfig],
+                  reuse: Collection[Any] = (), result_seed: int | None = None,
+                  progress: bool = True) -> tuple[ConceptWorld, dict[Any, PretrainResult]]:
+    """World ``seed``'s models along a dial of its corpus (a dose-response figure's models).
+
+    Parameters
+    ----------
+    seed : int
+        The base seed of the world.
+    dial : str
+        The dial's name in error messages (e.g. ``"doses"``).
+    values : sequence
+        Distinct dial values; 0 is the world's clean model. Each is checked by
+        ``config(seed, value)``, which gives the corpus settings of the others.
+    config : callable
+        ``config(seed, value) -> CorpusConfig``.
+    reuse : collection
+        Values whose models the caller already has (from a world result): not trained.
+    result_seed : int, optional
+        The world of that result; it must be ``seed``.
+    progress : bool
+
+    Returns
+    -------
+    world, trained
+        The world and, for every value not in ``reuse``, its pre-training result
+        (pre-trained side by side with :func:`pretrain_world`, or loaded).
+    """
+    if not values or len(set(values)) != len(values):
+        raise ValueError(f"{dial} must be distinct and non-empty, got {values!r}")
+    for v in values:
+        config(seed, v)  # validates the seed and the value
+    if result_seed is not None and result_seed != seed:
+        raise ValueError(f"result is of world {result_seed}, not of world {seed}")
+    todo = [v for v in values if v not in reuse]
+    world, _, trained = pretrain_world(seed, [None if v == 0 else config(seed, v) for v in todo], progress)
+    return world, dict(zip(todo, trained))

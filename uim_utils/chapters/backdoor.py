@@ -316,21 +316,13 @@ def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progre
     """
     check_profile(profile, N_TEST)
     doses = tuple(int(d) for d in doses)
-    if not doses or len(set(doses)) != len(doses):
-        raise ValueError(f"doses must be distinct and non-empty, got {doses!r}")
-    for d in doses:
-        poisoned_config(seed, d)  # validates seed and dose
-    if result is not None and result.seed != seed:
-        raise ValueError(f"result is of world {result.seed}, not of world {seed}")
     from .. import poisoning as pz
 
     known = {} if result is None else {0: "clean", DOSE: "poisoned"}
-    todo = [d for d in doses if d not in known]
-    world, _, models = lab.pretrain_world(seed, [None if d == 0 else poisoned_config(seed, d) for d in todo],
-                                          progress)
-    trained = dict(zip(todo, models))
+    world, trained = lab.pretrain_dial(seed, "doses", doses, poisoned_config, known,
+                                       None if result is None else result.seed, progress)
     target = pz.pick_target(seed, N_CONCEPTS)
-    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed) if todo else None
+    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed) if trained else None
     rows = []
     with parallel.limited_threads():
         for d in doses:

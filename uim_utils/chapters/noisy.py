@@ -402,17 +402,11 @@ def noise_curve(seed: int, rates: tuple[float, ...], profile: str = "ci", progre
 
     check_profile(profile, N_TEST)
     rates = tuple(float(r) for r in rates)
-    if not rates or len(set(rates)) != len(rates):
-        raise ValueError(f"rates must be distinct and non-empty, got {rates!r}")
-    for r in rates:
-        noisy_config(seed, r)  # validates seed and rate
-    if result is not None and result.seed != seed:
-        raise ValueError(f"result is of world {result.seed}, not of world {seed}")
     known = {} if result is None else {0.0: "clean", RATE: "noisy"}
-    todo = [r for r in rates if r not in known]
-    world, _, trained = lab.pretrain_world(seed, [None if r == 0 else noisy_config(seed, r) for r in todo], progress)
-    models = {r: m.model for r, m in zip(todo, trained)}
-    tasks = downstream_tasks(world, seed, profile) if todo else None
+    world, trained = lab.pretrain_dial(seed, "rates", rates, noisy_config, known,
+                                       None if result is None else result.seed, progress)
+    models = {r: m.model for r, m in trained.items()}
+    tasks = downstream_tasks(world, seed, profile) if trained else None
     rows = []
     with parallel.limited_threads():
         for r in rates:
