@@ -32,7 +32,6 @@ import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -106,8 +105,9 @@ def measure_worlds(name: str, seeds: Sequence[int], profile: str, workers: int =
                    progress: bool = True) -> pd.DataFrame:
     """The per-world table of a registered chapter: one row per seed.
 
-    With ``workers > 1`` the worlds are measured in a pool of fresh (spawned) processes,
-    each limited to one thread (:func:`uim_utils.parallel.init_worker`).
+    With ``workers > 1`` the worlds are measured in a pool of worker processes
+    (:func:`uim_utils.parallel.mp_context`), each limited to one thread
+    (:func:`uim_utils.parallel.init_worker`).
     """
     chapter = chapters.get_chapter(name)
     if workers <= 1:
@@ -115,9 +115,10 @@ def measure_worlds(name: str, seeds: Sequence[int], profile: str, workers: int =
                           desc=f"{name} worlds ({profile})")
     module = chapters.module_of(name)
     results: dict[int, dict[str, float]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+    with ProcessPoolExecutor(max_workers=workers, mp_context=parallel.mp_context(),
                              initializer=parallel.init_worker) as pool:
-        futures = {pool.submit(chapters.measure_in_worker, module, s, profile): s for s in seeds}
+        with parallel.quiet_fork():
+            futures = {pool.submit(chapters.measure_in_worker, module, s, profile): s for s in seeds}
         for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{name} worlds ({profile})",
                         disable=not progress):
             results[futures[fut]] = fut.result()

@@ -15,6 +15,13 @@ Two facts decide the lab's use of the CPU:
   each started by :func:`init_worker`), e.g. by :func:`uim_utils.pretrain.pretrain_many`
   and by ``scripts/sweep.py --workers``.
 
+Workers are **forked** on Linux (:func:`start_method`): a forked worker starts with every
+module its parent has imported, where a spawned one imports torch, torchvision and
+open_clip afresh (about 8-10 s of CPU each on the reference machine, before its first
+step). The workers set one thread before any computation, the pattern of torch's own
+``DataLoader`` workers, which makes forking after the parent ran multi-threaded code
+safe. Elsewhere (macOS, Windows) they are spawned; ``UIM_START_METHOD=spawn`` forces that.
+
 Torch-free at import (the appendix imports the chapter modules that import this one).
 """
 
@@ -25,9 +32,11 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from typing import Any
 
 THREADS = 1
@@ -77,10 +86,48 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == "1"
 
 
+START_METHOD_ENV = "UIM_START_METHOD"
+"""Environment variable that overrides :func:`start_method` (``fork`` or ``spawn``)."""
+
+
+def start_method() -> str:
+    """How worker processes start: ``"fork"`` on Linux, ``"spawn"`` elsewhere.
+
+    :data:`START_METHOD_ENV` (``UIM_START_METHOD``) overrides it with ``fork`` or
+    ``spawn``; any other value, or ``fork`` where the platform has none, raises a
+    ``ValueError`` that names it.
+    """
+    chosen = os.environ.get(START_METHOD_ENV, "")
+    if not chosen:
+        return "fork" if sys.platform.startswith("linux") else "spawn"
+    if chosen not in ("fork", "spawn") or chosen not in get_all_start_methods():
+        raise ValueError(f"{START_METHOD_ENV} must be 'fork' or 'spawn' (one this platform has: "
+                         f"{get_all_start_methods()}), got {chosen!r}")
+    return chosen
+
+
+def mp_context() -> BaseContext:
+    """The multiprocessing context of every worker pool (:func:`start_method`)."""
+    return get_context(start_method())
+
+
+@contextlib.contextmanager
+def quiet_fork() -> Iterator[None]:
+    """Silence Python's warning (3.12 and newer) that forking a multi-threaded process
+    "may lead to deadlocks": a notebook kernel always runs threads, and the workers only
+    train with one thread of their own (see the module docstring)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        yield
+
+
 def can_spawn() -> bool:
-    """Whether spawned workers can start: they re-import ``__main__`` from its file, so a
-    program read from stdin or typed into ``python -c`` cannot have them (notebooks,
-    scripts and pytest can)."""
+    """Whether workers can start here. Forked ones always can; spawned ones re-import
+    ``__main__`` from its file, so a program read from stdin or typed into ``python -c``
+    cannot have them (notebooks, scripts and pytest can)."""
+    if start_method() == "fork":
+        return True
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     return path is None or os.path.isfile(path)
@@ -167,12 +214,13 @@ def count_step() -> None:
 
 
 class WorkerPool:
-    """Spawned worker processes of one thread, kept for several :func:`run_in_workers` calls.
+    """Worker processes of one thread, kept for several :func:`run_in_workers` calls.
 
-    Starting a worker costs seconds (it imports torch and open_clip afresh); a chapter
-    that trains models and then fine-tunes them pays it once with one pool. Processes
-    start at the first job. Use as a context manager (the workers end on exit), and run
-    one :func:`run_in_workers` call at a time on it (they share its step counter).
+    Starting a spawned worker costs seconds (it imports torch and open_clip afresh; a
+    forked one does not, see :func:`start_method`); a chapter that trains models and then
+    fine-tunes them pays it once with one pool. Processes start at the first job. Use as
+    a context manager (the workers end on exit), and run one :func:`run_in_workers` call
+    at a time on it (they share its step counter).
 
     Parameters
     ----------
@@ -183,7 +231,7 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         if type(workers) is not int or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
-        ctx = get_context("spawn")
+        ctx = mp_context()
         self.workers = workers
         self.counter = ctx.Value("q", 0)
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_counting_worker,
@@ -214,7 +262,7 @@ def worker_pool(jobs: int) -> Iterator[WorkerPool | None]:
 
 def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], workers: int, total_steps: int,
                    desc: str, progress: bool = True, pool: WorkerPool | None = None) -> list[Any]:
-    """``[fn(*job) for job in jobs]``, computed in ``workers`` spawned processes of one thread.
+    """``[fn(*job) for job in jobs]``, computed in ``workers`` worker processes of one thread.
 
     ``fn`` must be importable (a module-level function) and its arguments picklable; it
     reports progress by calling :func:`count_step`, and one progress bar here counts the
@@ -243,7 +291,8 @@ def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], work
     with counter.get_lock():
         counter.value = 0
     bar = tqdm(total=total_steps, desc=desc, disable=not progress, leave=False)
-    futures = [pool.executor.submit(fn, *job) for job in jobs]
+    with quiet_fork():  # the first submit starts the workers
+        futures = [pool.executor.submit(fn, *job) for job in jobs]
     pending = set(futures)
     try:
         while pending:
@@ -259,5 +308,6 @@ def run_in_workers(fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]], work
     return [fut.result() for fut in futures]
 
 
-__all__ = ["THREADS", "WORKER_ENV", "WorkerPool", "can_spawn", "count_step", "in_worker", "resolve_workers",
-           "run_in_workers", "init_worker", "limited_threads", "usable_cores", "worker_count", "worker_pool"]
+__all__ = ["START_METHOD_ENV", "THREADS", "WORKER_ENV", "WorkerPool", "can_spawn", "count_step", "in_worker",
+           "init_worker", "limited_threads", "mp_context", "quiet_fork", "resolve_workers", "run_in_workers",
+           "start_method", "usable_cores", "worker_count", "worker_pool"]

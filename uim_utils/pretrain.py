@@ -162,7 +162,7 @@ def pretrain_many(
 ) -> list[PretrainResult]:
     """Pre-train (or load) several lab CLIPs, side by side in worker processes.
 
-    The models missing from the cache are trained in up to ``workers`` spawned processes
+    The models missing from the cache are trained in up to ``workers`` worker processes
     of one thread each (:func:`uim_utils.parallel.worker_count`), which write them to the
     cache; every model is then loaded from there. Each model is the very model
     :func:`pretrain` would train alone (training runs with one thread either way).
