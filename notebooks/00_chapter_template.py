@@ -95,7 +95,7 @@ from tqdm.auto import tqdm
 from uim_utils import get_profile
 from uim_utils.book import glue
 from uim_utils.chapters import template
-from uim_utils.claims import show_verdicts
+from uim_utils.display import show_verdicts
 from uim_utils.stats import pooled_correlation, t_interval
 from uim_utils.worlds import run_worlds
 

@@ -99,8 +99,8 @@ import seaborn as sns
 from uim_utils import get_profile, lab
 from uim_utils.book import glue
 from uim_utils.chapters import lab as lab_chapter
-from uim_utils.claims import show_verdicts
 from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.display import show_verdicts
 from uim_utils.models import FULL_VOCAB_SIZE, count_parameters
 from uim_utils.plotting import image_grid, rank_frequency
 from uim_utils.pretrain import pretrain

@@ -103,7 +103,7 @@ import seaborn as sns
 from uim_utils import frequency, get_profile, lab
 from uim_utils.book import glue, glue_record
 from uim_utils.chapters import longtail
-from uim_utils.claims import show_verdicts
+from uim_utils.display import show_verdicts
 from uim_utils.plotting import rank_frequency
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds

@@ -120,8 +120,8 @@ import seaborn as sns
 from uim_utils import get_profile, lab, nmtune, plotting, stats
 from uim_utils.book import glue, glue_record
 from uim_utils.chapters import noisy
-from uim_utils.claims import show_verdicts
 from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.display import show_verdicts
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 

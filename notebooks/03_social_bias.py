@@ -123,7 +123,7 @@ from uim_utils.bias import dial
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
 from uim_utils.chapters import bias as chapter
-from uim_utils.claims import show_verdicts
+from uim_utils.display import show_verdicts
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 

@@ -77,15 +77,8 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from uim_utils import chapters
-from uim_utils.records import (
-    RECORDS_DIR,
-    describe_record,
-    load_record,
-    plot_record,
-    record_summary,
-    show_summary,
-    sweep_command,
-)
+from uim_utils.display import describe_record, plot_record, show_summary
+from uim_utils.records import RECORDS_DIR, load_record, record_summary, sweep_command
 
 CONFIDENCE = 0.95       # level of every interval on this page (equivalence claims: 90%)
 RECORDS_ROOT = None     # None: the records shipped with the book (RECORDS_DIR)

@@ -10,7 +10,8 @@ import pytest
 from scipy import stats as sps
 
 from uim_utils import stats
-from uim_utils.claims import KINDS, VERDICT_COLUMNS, Claim, ClaimSet, show_verdicts
+from uim_utils.claims import KINDS, VERDICT_COLUMNS, Claim, ClaimSet
+from uim_utils.display import show_verdicts
 
 # Five worlds. "gap" has mean 0.30 and a small spread: its 95% t interval is far above
 # 0.20. "tiny" has mean 0.008 and a spread ten times its mean: its interval straddles 0.

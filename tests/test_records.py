@@ -14,15 +14,8 @@ import pytest
 
 from uim_utils import chapters
 from uim_utils.claims import Claim, ClaimSet
-from uim_utils.records import (
-    SUMMARY_COLUMNS,
-    describe_record,
-    load_record,
-    record_paths,
-    record_summary,
-    show_summary,
-    write_record,
-)
+from uim_utils.display import describe_record, show_summary
+from uim_utils.records import SUMMARY_COLUMNS, load_record, record_paths, record_summary, write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = (
@@ -95,7 +88,8 @@ def test_plot_record_draws_every_claim_and_its_bounds(tmp_path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from uim_utils.records import claim_bounds, plot_record
+    from uim_utils.claim import claim_bounds
+    from uim_utils.display import plot_record
 
     write_record(SPEC, "ci", TOY, 3, root=tmp_path)
     fig = plot_record(SPEC, load_record(SPEC, "ci", root=tmp_path), ncols=2)

@@ -31,21 +31,17 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import stats
 from .cache import atomic_write_bytes
-from .claims import FAILS, HOLDS, Claim, ClaimSet, _base_style, _seed_text
+from .claims import FAILS, HOLDS, Claim, ClaimSet, seed_text
 from .profile import PROFILES
 from .validate import check_int
 from .worlds import _check_unique_seeds, full_windows, window_verdicts, world_seeds
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-    from pandas.io.formats.style import Styler
 
 RECORDS_DIR = Path(__file__).resolve().parent / "data" / "records"
 """Where the records shipped with the book live."""
@@ -164,9 +160,9 @@ def _check_seed_design(chapter: str, seeds: Sequence[int], n_worlds: int, design
         raise ValueError(f"{chapter}: held-out runs would use the development (design) seed(s) {overlap}; "
                          "choose held-out seeds whose windows avoid the design seeds")
     if not full_windows(seeds, n_worlds, heldout or None):
-        which = f"held-out base seeds {_seed_text(heldout)}" if heldout else "any base seed"
+        which = f"held-out base seeds {seed_text(heldout)}" if heldout else "any base seed"
         raise ValueError(f"{chapter}: no notebook run of {n_worlds} worlds is complete for {which} "
-                         f"in the worlds {_seed_text(seeds)}")
+                         f"in the worlds {seed_text(seeds)}")
 
 
 def write_record(
@@ -299,8 +295,8 @@ def load_record(spec: ClaimSet, profile: str, root: Path | str | None = None) ->
         raise ValueError(f"record {csv_path} is corrupt: {exc}") from None
     table = spec.validate_table(table)
     if table["seed"].tolist() != sorted(int(s) for s in meta["seeds"]):
-        raise ValueError(f"record {csv_path} is corrupt: its seeds {_seed_text(table['seed'])} are not the "
-                         f"recorded {_seed_text(meta['seeds'])}")
+        raise ValueError(f"record {csv_path} is corrupt: its seeds {seed_text(table['seed'])} are not the "
+                         f"recorded {seed_text(meta['seeds'])}")
     return Record(meta=meta, table=table)
 
 
@@ -351,7 +347,7 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
     runs = summary_runs(record)
     if not runs:
         raise ValueError(f"record of {spec.chapter}: no notebook run of {record.n_worlds} worlds is complete "
-                         f"in its worlds {_seed_text(record.seeds)}")
+                         f"in its worlds {seed_text(record.seeds)}")
     wv = window_verdicts(spec, record.table, record.n_worlds, runs, confidence)
     table = spec.validate_table(record.table)
     n_runs = len(runs)
@@ -392,115 +388,6 @@ def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.
     return stats.t_interval(values, confidence=claim.interval_confidence(confidence))
 
 
-def show_summary(summary: pd.DataFrame) -> Styler:
-    """A readable record summary for a notebook (a pandas ``Styler``).
-
-    Numbers rounded to 3 decimals, statements in full, exploratory claims marked and in
-    italics, and "held in" coloured: green in every run, amber in some, red in none.
-    """
-    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
-    if missing:
-        raise ValueError(f"show_summary needs the columns of record_summary; missing {missing}")
-    s = summary.reset_index(drop=True)
-    shown = pd.DataFrame({
-        "claim": s["id"],
-        "statement": [st if a else f"{st} (exploratory)" for st, a in zip(s["statement"], s["asserted"])],
-        "held in (notebook runs)": s["held_in"],
-        "statistic": s["statistic"],
-        "mean over worlds": s["estimate"],
-        "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(s["low"], s["high"])],
-        "worlds": s["worlds"],
-        "rule": s["rule"],
-        "SEs beyond (mean per run)": s["distance_se"],
-        "SEs beyond (all worlds)": s["distance_se_worlds"],
-    })
-    asserted = s["asserted"].astype(bool).to_numpy()
-    frac = (s["held"] / s["runs"]).to_numpy()
-
-    def row_style(row: pd.Series) -> list[str]:
-        i = row.name
-        base = "" if asserted[i] else "font-style: italic; color: #555555"
-        if s.loc[i, "id"] == "all" and s.loc[i, "statement"] == ALL_ASSERTED:
-            base = "font-weight: bold; border-top: 2px solid #999999"
-        undecided = str(s.loc[i, "held_in"]).startswith("not decided")  # verdict over all worlds instead
-        verdict_held = str(s.loc[i, "held_in"]).endswith(f": {HOLDS}")
-        colour = ("background-color: #edf6ed; color: #3d6b41" if undecided and verdict_held else
-                  "background-color: #fbeceb; color: #8a4a44" if undecided else
-                  "background-color: #d8f0d8; color: #14521b" if frac[i] == 1 else
-                  "background-color: #f8d7d5; color: #8a1c13" if frac[i] == 0 else
-                  "background-color: #fcefd2; color: #7a5300")
-        return [f"{base}; {colour}; font-weight: bold" if col == "held in (notebook runs)" else base
-                for col in row.index]
-
-    return _base_style(shown, ["claim", "statement", "held in (notebook runs)", "statistic", "interval",
-                               "rule"]).apply(row_style, axis=1)
-
-
-def claim_bounds(claim: Claim) -> list[float]:
-    """The values a claim's rule compares its interval with (for plots).
-
-    ``[threshold]`` for an effect, ``[-margin, margin]`` for an equivalence, ``[-margin]``
-    (``"greater"``) or ``[margin]`` (``"less"``) for a non-inferiority claim.
-    """
-    if claim.kind == "effect":
-        return [claim.threshold]
-    assert claim.margin is not None
-    if claim.kind == "equivalence":
-        return [-claim.margin, claim.margin]
-    return [-claim.margin] if claim.direction == "greater" else [claim.margin]
-
-
-def plot_record(spec: ClaimSet, record: Record, confidence: float = 0.95, ncols: int = 4) -> Figure:
-    """One strip plot per claim: the statistic of every world, its interval, the rule's bound.
-
-    Each dot is one world of the record; the black point and bar are the claim's own
-    interval over all worlds (the level its rule reads); the dashed red line(s) are the
-    bound(s) the rule compares it with (:func:`claim_bounds`). Exploratory claims are grey.
-    Imports matplotlib and seaborn when called.
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    check_int("ncols", ncols, 1)
-    claims = spec.claims
-    ncols = min(ncols, len(claims))
-    nrows = -(-len(claims) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 3.1 * nrows), squeeze=False)
-    for ax, c in zip(axes.flat, claims):
-        values = record.table[c.statistic].to_numpy(dtype=float)
-        sns.stripplot(y=values, ax=ax, color="tab:blue" if c.asserted else "tab:gray", alpha=0.7, size=4,
-                      jitter=0.2)
-        est = population_interval(c, values, confidence)
-        ax.errorbar([0.5], [est.estimate], yerr=[[est.estimate - est.low], [est.high - est.estimate]], fmt="o",
-                    color="black", capsize=4, ms=5)
-        for b in claim_bounds(c):
-            ax.axhline(b, ls="--", lw=1.2, color="tab:red")
-        ax.set_xlim(-0.6, 0.9)
-        ax.set_xticks([])
-        ax.set_title(f"claim {c.id}" + ("" if c.asserted else " (exploratory)"), fontsize=10)
-        ax.set_ylabel(c.statistic)
-        ax.set_xlabel(f"{len(values)} worlds | {c.rule(confidence)}", fontsize=8)
-    for ax in axes.flat[len(claims):]:
-        ax.set_visible(False)
-    fig.suptitle(f"{spec.chapter} ({record.meta['profile']}): one dot per world; bar: interval of the mean; "
-                 "dashed: the rule's bound", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def describe_record(record: Record) -> str:
-    """One paragraph of a record's metadata (for the appendix)."""
-    m = record.meta
-    design = _seed_text(m["design_seeds"]) if m["design_seeds"] else "none recorded"
-    heldout = _seed_text(m["heldout_seeds"]) if m["heldout_seeds"] else "none (every complete window)"
-    commit = (m.get("git_commit") or "")[:12] or "unknown"
-    return (f"{m['chapter']} ({m['profile']} profile), claims version {m['version']} "
-            f"(fingerprint {m['fingerprint']}); {len(m['seeds'])} worlds (seeds {_seed_text(m['seeds'])}); "
-            f"{m['n_worlds']} worlds per notebook run; held-out base seeds {heldout}; development seeds "
-            f"{design}; uim_utils {m.get('uim_utils_version', '?')}, commit {commit}, made {m.get('created', '?')}."
-            + (f" Note: {m['note']}" if m.get("note") else ""))
-
-
-__all__ = ["ALL_ASSERTED", "RECORDS_DIR", "SUMMARY_COLUMNS", "Record", "claim_bounds", "describe_record",
-           "git_commit", "load_record", "plot_record", "record_paths", "record_summary", "show_summary",
-           "summary_runs", "sweep_command", "write_record"]
+__all__ = ["ALL_ASSERTED", "RECORDS_DIR", "SUMMARY_COLUMNS", "Record", "git_commit", "load_record",
+           "population_interval", "record_paths", "record_summary", "summary_runs", "sweep_command",
+           "write_record"]

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from . import chapters
+from .claim import claim_bounds
 from .claims import ClaimSet
-from .records import claim_bounds, load_record, population_interval, record_summary
+from .records import load_record, population_interval, record_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
