@@ -168,7 +168,10 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
 
     The number of pairs per concept is exactly the largest-remainder rounding of the
     Zipf law, and exactly ``round(rate * n_samples)`` pairs get each per-pair flaw, so
-    the realised flaw rates match the dials.
+    the realised flaw rates match the dials. One random stream draws, in this order:
+    the pairs' concepts, domains, backgrounds and render seeds, the flawed pairs
+    (:func:`_flaw_masks`), the captions (:func:`_caption_pairs`), then the duplicates,
+    the poisoned pairs and the final shuffle (:func:`_add_copies_and_poison`).
 
     Returns
     -------
@@ -190,34 +193,9 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
     background = np.where(follows, world.designated_background[concept],
                           1 - world.designated_background[concept])
     render_seed = rng.integers(0, 1 << 40, n)
-
-    # Per-pair flaws go to disjoint random pairs with exact counts.
-    order = rng.permutation(n)
-    n_noise = round(config.caption_noise * n)
-    n_mis = round(config.misaligned_rate * n)
-    n_cor = round(config.corrupt_rate * n)
-    noisy = np.zeros(n, bool)
-    noisy[order[:n_noise]] = True
-    misaligned = np.zeros(n, bool)
-    misaligned[order[n_noise:n_noise + n_mis]] = True
-    corrupt = np.zeros(n, bool)
-    corrupt[order[n_noise + n_mis:n_noise + n_mis + n_cor]] = True
-
-    caption_concept = concept.copy()
-    # A uniformly random *other* concept, drawn from a stream of its own: a noisy corpus
-    # is then its clean corpus (same seed) with only the chosen captions replaced (same
-    # pairs, same other captions, same order), so the two differ in the noise alone.
-    shift = np.random.default_rng([config.seed, 4]).integers(1, k, n_noise)
-    caption_concept[noisy] = (concept[noisy] + shift) % k
-    captions, name_idx = world.captions(caption_concept, domain, background, rng)
-    caption_array = np.array(captions, dtype=object)
-    if n_mis > 1:
-        idx = np.flatnonzero(misaligned)
-        rolled = np.roll(idx, 1)  # a cyclic swap: no pair keeps its own caption
-        caption_array[idx] = caption_array[rolled]
-        caption_concept[idx] = caption_concept[rolled]
-        name_idx[idx] = name_idx[rolled]
-
+    noisy, misaligned, corrupt = _flaw_masks(config, rng)
+    caption_array, caption_concept, name_idx = _caption_pairs(world, config, rng, concept, domain, background,
+                                                               noisy, misaligned)
     table = pd.DataFrame({
         "sample_id": np.arange(n),
         "concept": concept,
@@ -233,7 +211,53 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
         "poisoned": np.zeros(n, bool),
         "dup_group": np.full(n, -1),
     })
+    return Corpus(world, config, _add_copies_and_poison(table, world, config, rng))
 
+
+def _flaw_masks(config: CorpusConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Disjoint random pairs with exact counts for each per-pair flaw: the boolean masks of
+    noisy captions, misaligned captions and corrupt images (one permutation of ``rng``)."""
+    n = config.n_samples
+    order = rng.permutation(n)
+    n_noise = round(config.caption_noise * n)
+    n_mis = round(config.misaligned_rate * n)
+    n_cor = round(config.corrupt_rate * n)
+    noisy = np.zeros(n, bool)
+    noisy[order[:n_noise]] = True
+    misaligned = np.zeros(n, bool)
+    misaligned[order[n_noise:n_noise + n_mis]] = True
+    corrupt = np.zeros(n, bool)
+    corrupt[order[n_noise + n_mis:n_noise + n_mis + n_cor]] = True
+    return noisy, misaligned, corrupt
+
+
+def _caption_pairs(world: ConceptWorld, config: CorpusConfig, rng: np.random.Generator, concept: np.ndarray,
+                   domain: np.ndarray, background: np.ndarray, noisy: np.ndarray,
+                   misaligned: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs' captions (object array), the concept each caption names, and the index of
+    the name it uses; noisy captions name another concept, misaligned ones are swapped."""
+    caption_concept = concept.copy()
+    # A uniformly random *other* concept, drawn from a stream of its own: a noisy corpus
+    # is then its clean corpus (same seed) with only the chosen captions replaced (same
+    # pairs, same other captions, same order), so the two differ in the noise alone.
+    shift = np.random.default_rng([config.seed, 4]).integers(1, world.n_concepts, int(noisy.sum()))
+    caption_concept[noisy] = (concept[noisy] + shift) % world.n_concepts
+    captions, name_idx = world.captions(caption_concept, domain, background, rng)
+    caption_array = np.array(captions, dtype=object)
+    if misaligned.sum() > 1:
+        idx = np.flatnonzero(misaligned)
+        rolled = np.roll(idx, 1)  # a cyclic swap: no pair keeps its own caption
+        caption_array[idx] = caption_array[rolled]
+        caption_concept[idx] = caption_concept[rolled]
+        name_idx[idx] = name_idx[rolled]
+    return caption_array, caption_concept, name_idx
+
+
+def _add_copies_and_poison(table: pd.DataFrame, world: ConceptWorld, config: CorpusConfig,
+                           rng: np.random.Generator) -> pd.DataFrame:
+    """``table`` with its duplicated pairs' copies and the poisoned pairs added, shuffled,
+    renumbered, and with readable domain and background names."""
+    n = len(table)
     parts = [table]
     n_dup = round(config.dup_fraction * n) if config.dup_copies > 0 else 0
     if n_dup:
@@ -248,7 +272,7 @@ def build_corpus(world: ConceptWorld, config: CorpusConfig) -> Corpus:
     full["sample_id"] = np.arange(len(full))
     full["domain_name"] = np.array(DOMAINS)[full["domain"].to_numpy()]
     full["background_name"] = np.array(BACKGROUNDS)[full["background"].to_numpy()]
-    return Corpus(world, config, full)
+    return full
 
 
 def _poison_rows(world: ConceptWorld, config: CorpusConfig, rng: np.random.Generator) -> pd.DataFrame:
