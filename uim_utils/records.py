@@ -50,7 +50,7 @@ _REPO = Path(__file__).resolve().parents[1]
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("id", "statement", "kind", "asserted", "statistic", "held", "runs", "held_in",
                                     "worlds", "estimate", "low", "high", "se", "rule", "distance_se",
-                                    "distance_se_worlds")
+                                    "distance_se_worlds", "holds_over_worlds")
 """Columns of :func:`record_summary`, in order."""
 
 ALL_ASSERTED = "all asserted claims together"
@@ -218,27 +218,32 @@ def write_record(
     seeds = table["seed"].tolist()
     _check_seed_design(spec.chapter, seeds, int(n_worlds), design, heldout)
     data = table.to_csv(index=False, lineterminator="\n").encode()
+    meta = _record_meta(spec, profile, int(n_worlds), seeds, design, heldout, note)
+    meta.update(csv=csv_path.name, csv_sha256=hashlib.sha256(data).hexdigest())
+    atomic_write_bytes(csv_path, data)
+    atomic_write_bytes(json_path, (json.dumps(meta, indent=1) + "\n").encode())
+    return json_path
+
+
+def _record_meta(spec: ClaimSet, profile: str, n_worlds: int, seeds: Sequence[int], design: Sequence[int],
+                 heldout: Sequence[int], note: str) -> dict[str, Any]:
+    """What made a record (the JSON of :func:`write_record`, without the CSV's name and hash)."""
     from . import __version__
 
-    meta = {
+    return {
         "chapter": spec.chapter,
         "profile": profile,
         "version": int(spec.version),
         "fingerprint": spec.fingerprint(),
-        "n_worlds": int(n_worlds),
+        "n_worlds": n_worlds,
         "seeds": [int(s) for s in seeds],
         "design_seeds": sorted(design),
-        "heldout_seeds": heldout,
+        "heldout_seeds": list(heldout),
         "uim_utils_version": __version__,
         "git_commit": git_commit(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "csv": csv_path.name,
-        "csv_sha256": hashlib.sha256(data).hexdigest(),
         "note": str(note),
     }
-    atomic_write_bytes(csv_path, data)
-    atomic_write_bytes(json_path, (json.dumps(meta, indent=1) + "\n").encode())
-    return json_path
 
 
 def load_record(spec: ClaimSet, profile: str, root: Path | str | None = None) -> Record:
@@ -335,9 +340,9 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
         ``distance_se``: the mean over runs of how many standard errors each run's
         estimate lay beyond the rule's bound (for a per-world claim, the run's weakest
         world); ``distance_se_worlds``: the same distance for the mean over all worlds,
-        in standard errors over worlds; plus a last row
-        ``"all asserted claims together"`` (id ``"all"``) with the runs in which every
-        asserted claim held.
+        in standard errors over worlds; ``holds_over_worlds``: whether the mean over all
+        worlds clears the rule; plus a last row ``"all asserted claims together"`` (id
+        ``"all"``) with the runs in which every asserted claim held.
 
     Raises
     ------
@@ -350,30 +355,34 @@ def record_summary(spec: ClaimSet, record: Record, confidence: float = 0.95) -> 
                          f"in its worlds {seed_text(record.seeds)}")
     wv = window_verdicts(spec, record.table, record.n_worlds, runs, confidence)
     table = spec.validate_table(record.table)
-    n_runs = len(runs)
-    rows = []
-    for c in spec.claims:
-        est = population_interval(c, table[c.statistic].to_numpy(dtype=float), confidence)
-        held = int(wv[f"claim_{c.id}"].sum())
-        held_in = f"{held} of {n_runs}"
-        if c.within is None and record.n_worlds < 2:  # a one-world run cannot decide it
-            verdict = HOLDS if c.decide(est).passed else FAILS
-            held_in = f"not decided in one-world runs; over all {int(est.n)} worlds: {verdict}"
-        rows.append({"id": c.id, "statement": c.statement, "kind": c.kind, "asserted": c.asserted,
-                     "statistic": c.statistic, "held": held, "runs": n_runs, "held_in": held_in,
-                     "worlds": int(est.n), "estimate": est.estimate, "low": est.low,
-                     "high": est.high, "se": est.se, "rule": c.rule(confidence),
-                     "distance_se": float(wv[f"dse_{c.id}"].mean()),
-                     "distance_se_worlds": float(c.decide(est).distance_se)})
+    rows = [_summary_row(c, table, wv, record.n_worlds, confidence) for c in spec.claims]
     held = int(wv["all_asserted"].sum())
     rows.append({"id": "all", "statement": ALL_ASSERTED, "kind": "", "asserted": True, "statistic": "",
-                 "held": held, "runs": n_runs, "held_in": f"{held} of {n_runs}", "worlds": len(table),
+                 "held": held, "runs": len(runs), "held_in": f"{held} of {len(runs)}", "worlds": len(table),
                  "estimate": np.nan, "low": np.nan, "high": np.nan, "se": np.nan, "rule": "",
-                 "distance_se": np.nan, "distance_se_worlds": np.nan})
+                 "distance_se": np.nan, "distance_se_worlds": np.nan, "holds_over_worlds": np.nan})
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     out.attrs = {"chapter": spec.chapter, "profile": record.meta["profile"], "runs": runs,
                  "n_worlds": record.n_worlds, "confidence": float(confidence)}
     return out
+
+
+def _summary_row(claim: Claim, table: pd.DataFrame, wv: pd.DataFrame, n_worlds: int,
+                 confidence: float) -> dict[str, Any]:
+    """One claim's row of :func:`record_summary`; ``wv`` are the runs' verdicts
+    (:func:`uim_utils.worlds.window_verdicts`)."""
+    est = population_interval(claim, table[claim.statistic].to_numpy(dtype=float), confidence)
+    over_worlds = claim.decide(est)
+    held, n_runs = int(wv[f"claim_{claim.id}"].sum()), len(wv)
+    held_in = f"{held} of {n_runs}"
+    if claim.within is None and n_worlds < 2:  # a one-world run cannot decide it
+        held_in = (f"not decided in one-world runs; over all {int(est.n)} worlds: "
+                   f"{HOLDS if over_worlds.passed else FAILS}")
+    return {"id": claim.id, "statement": claim.statement, "kind": claim.kind, "asserted": claim.asserted,
+            "statistic": claim.statistic, "held": held, "runs": n_runs, "held_in": held_in,
+            "worlds": int(est.n), "estimate": est.estimate, "low": est.low, "high": est.high, "se": est.se,
+            "rule": claim.rule(confidence), "distance_se": float(wv[f"dse_{claim.id}"].mean()),
+            "distance_se_worlds": float(over_worlds.distance_se), "holds_over_worlds": bool(over_worlds.passed)}
 
 
 def population_interval(claim: Claim, values: np.ndarray, confidence: float = 0.95) -> stats.Estimate:

@@ -181,24 +181,28 @@ def window_verdicts(
     table = spec.validate_table(table)
     by_seed = table.set_index("seed", drop=False)
     asserted_ids = [c.id for c in spec.asserted()]
-    rows = []
-    for b in base:
-        window = world_seeds(b, n_worlds)
-        missing = [s for s in window if s not in by_seed.index]
-        if missing:
-            raise ValueError(f"{spec.chapter}: the run with base seed {b} needs worlds {window[0]}-{window[-1]}, "
-                             f"but the table lacks seed(s) {missing}")
-        v = spec.verdicts(by_seed.loc[window].reset_index(drop=True), confidence).set_index("id")
-        holds = {cid: bool(v.loc[cid, "verdict"] == HOLDS) for cid in v.index}
-        row: dict[str, object] = {"base_seed": b}
-        row |= {f"claim_{cid}": holds[cid] for cid in v.index}
-        row["all_asserted"] = all(holds[cid] for cid in asserted_ids)
-        row |= {f"est_{cid}": float(v.loc[cid, "estimate"]) for cid in v.index}
-        row |= {f"dse_{cid}": float(v.loc[cid, "distance_se"]) for cid in v.index}
-        rows.append(row)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame([_run_row(spec, by_seed, b, n_worlds, asserted_ids, confidence) for b in base])
     out.attrs = {"chapter": spec.chapter, "n_worlds": int(n_worlds)}
     return out
+
+
+def _run_row(spec: ClaimSet, by_seed: pd.DataFrame, base_seed: int, n_worlds: int, asserted_ids: Sequence[str],
+             confidence: float) -> dict[str, object]:
+    """One row of :func:`window_verdicts`: the run with ``base_seed`` on its window of the
+    per-world table ``by_seed`` (indexed by seed)."""
+    window = world_seeds(base_seed, n_worlds)
+    missing = [s for s in window if s not in by_seed.index]
+    if missing:
+        raise ValueError(f"{spec.chapter}: the run with base seed {base_seed} needs worlds {window[0]}-{window[-1]}, "
+                         f"but the table lacks seed(s) {missing}")
+    v = spec.verdicts(by_seed.loc[window].reset_index(drop=True), confidence).set_index("id")
+    holds = {cid: bool(v.loc[cid, "verdict"] == HOLDS) for cid in v.index}
+    row: dict[str, object] = {"base_seed": base_seed}
+    row |= {f"claim_{cid}": holds[cid] for cid in v.index}
+    row["all_asserted"] = all(holds[cid] for cid in asserted_ids)
+    row |= {f"est_{cid}": float(v.loc[cid, "estimate"]) for cid in v.index}
+    row |= {f"dse_{cid}": float(v.loc[cid, "distance_se"]) for cid in v.index}
+    return row
 
 
 def full_windows(seeds: Sequence[int], n_worlds: int, base_seeds: Sequence[int] | None = None) -> list[int]:
