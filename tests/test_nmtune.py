@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from uim_utils.augment import GroupedRandAugment
 from uim_utils.models import create_lab_model, lab_to_tensor
 from uim_utils.nmtune import (
     CE_ONLY,
-    GroupedRandAugment,
     NMTuneConfig,
     NMTuneMLP,
     fit_nmtune,
