@@ -118,7 +118,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from uim_utils import bias, get_profile
+from uim_utils import bias, get_profile, stats
 from uim_utils.bias import dial
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
@@ -417,13 +417,14 @@ dpd = demographic_parity_difference(np.zeros(2 * n_a), pred_amb,
 print(f"demographic-parity difference (ambiguous): {dpd:.3f}")
 # crossed units: activities x subject pairs
 ACTS, PAIRS = bias.pair_units(TASK.ambiguous)
-gap0 = bias.crossed_mean_ci(before.gap, ACTS, PAIRS, N_BOOT, seed=P.seed)
-flip0 = bias.crossed_mean_ci(before.flips, ACTS, PAIRS, N_BOOT, seed=P.seed)
-naive = bias.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
-print(f"mean P(work | male) - P(work | female): {gap0[0]:.3f} "
-      f"[{gap0[1]:.3f}, {gap0[2]:.3f}]")
-print(f"counterfactual flip rate: {flip0[0]:.3f} [{flip0[1]:.3f}, {flip0[2]:.3f}] "
-      f"(pairs resampled as if independent: [{naive[1]:.3f}, {naive[2]:.3f}])")
+gap0 = stats.crossed_bootstrap(before.gap, ACTS, PAIRS, n_boot=N_BOOT, seed=P.seed)
+flip0 = stats.crossed_bootstrap(before.flips, ACTS, PAIRS, n_boot=N_BOOT, seed=P.seed)
+naive = stats.bootstrap_interval(before.flips, n_boot=N_BOOT, seed=P.seed)
+print(f"mean P(work | male) - P(work | female): {gap0.estimate:.3f} "
+      f"[{gap0.low:.3f}, {gap0.high:.3f}]")
+print(f"counterfactual flip rate: {flip0.estimate:.3f} "
+      f"[{flip0.low:.3f}, {flip0.high:.3f}] "
+      f"(pairs resampled as if independent: [{naive.low:.3f}, {naive.high:.3f}])")
 glue("n_acts", len(set(ACTS)))
 glue("n_subject_pairs", len(set(PAIRS)))
 _ = glue("n_amb_pairs", len(ACTS))
@@ -487,7 +488,8 @@ GAPS = []
 for label, key in MODELS.items():
     res = W0.views[key].down
     units = bias.pair_units(W0.task.ambiguous)
-    m, lo, hi = bias.crossed_mean_ci(res.gap, *units, N_BOOT, seed=P.seed)
+    m, lo, hi = stats.crossed_bootstrap(res.gap, *units, n_boot=N_BOOT,
+                                        seed=P.seed).as_tuple()
     GAPS.append({"model": label, "P(work) gap": m, "lo": lo, "hi": hi,
                  "flip rate": res.flips.mean(), "accuracy": res.accuracy})
 GAPS = pd.DataFrame(GAPS).set_index("model")

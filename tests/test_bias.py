@@ -118,7 +118,7 @@ def test_p_value_roughly_uniform_under_null():
     assert np.mean(ps < 0.05) < 0.2
 
 
-def test_bootstrap_interval_brackets_a_clear_effect():
+def test_weat_bootstrap_ci_brackets_a_clear_effect():
     rng = np.random.default_rng(4)
     e = np.eye(12)
     X = e[0] + 0.3 * rng.normal(size=(8, 12))
@@ -424,13 +424,6 @@ def test_evaluate_downstream_on_planted_structure():
         B.evaluate_downstream(task, {k: v for k, v in emb.items() if k != "amb_f"})
     with pytest.raises(ValueError, match="'train' have 3 rows"):
         B.evaluate_downstream(task, dict(emb, train=emb["train"][:3]))
-
-
-def test_bootstrap_mean_ci():
-    m, lo, hi = B.bootstrap_mean_ci(np.r_[np.ones(30), np.zeros(70)], n_boot=2000, seed=0)
-    assert m == pytest.approx(0.3) and lo < 0.3 < hi and hi - lo < 0.25
-    with pytest.raises(ValueError, match="empty"):
-        B.bootstrap_mean_ci(np.array([]))
 
 
 def test_embed_tests_names_the_out_of_vocabulary_word_and_its_set(tmp_path):

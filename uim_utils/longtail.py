@@ -11,8 +11,8 @@ Interpret
     :func:`frequency_accuracy_fit` relates per-concept zero-shot accuracy to log
     frequency (least-squares slope with a t interval, Spearman correlation), optionally
     holding each concept's difficulty fixed (partial slope and partial Spearman);
-    :func:`head_tail_gap` compares the most and least frequent concepts with a
-    bootstrap interval.
+    :func:`head_tail_masks` and :func:`group_correct` pick out the most and least
+    frequent concepts' test examples (their intervals: :mod:`uim_utils.stats`).
 Mitigate
     :func:`most_frequent_names` picks REAL-Prompt names (Parashar et al. 2024);
     :func:`estimate_prior_unlabelled` and :func:`estimate_prior_gla` estimate the label
@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .evaluate import accuracy, paired_gain
 from .models import LoadedModel, WildModeUnavailable
 from .validate import check_int, check_nonnegative
 
@@ -381,22 +380,6 @@ def group_correct(y: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> np.ndarr
     return (y[sel] == pred[sel]).astype(float)
 
 
-def head_tail_gap(y: np.ndarray, pred: np.ndarray, head: np.ndarray, tail: np.ndarray,
-                  n_boot: int = 2000, seed: int = 0) -> dict[str, float]:
-    """Head accuracy, tail accuracy, and their gap with a bootstrap 95% interval.
-
-    Head and tail examples are resampled independently (``scipy.stats.bootstrap``).
-    """
-    h = group_correct(y, pred, head)
-    t = group_correct(y, pred, tail)
-    if len(h) < 2 or len(t) < 2:
-        raise ValueError("head and tail need at least two test examples each")
-    res = stats.bootstrap((h, t), lambda a, b: a.mean() - b.mean(), paired=False, vectorized=False,
-                          n_resamples=n_boot, method="percentile", random_state=np.random.default_rng(seed))
-    return {"head": float(h.mean()), "tail": float(t.mean()), "gap": float(h.mean() - t.mean()),
-            "gap_low": float(res.confidence_interval.low), "gap_high": float(res.confidence_interval.high)}
-
-
 def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
                    subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Accuracy before and after a change, on subsets of a group of concepts.
@@ -435,34 +418,6 @@ def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarra
         after = float(a.mean()) if len(a) else float("nan")
         rows[name] = {"concepts": int(sel.sum()), "before": before, "after": after, "gain": after - before}
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def mitigation_gain(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
-                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
-    """What a mitigation did to a group of concepts, and what it cost overall.
-
-    Parameters
-    ----------
-    y, pred_before, pred_after : ndarray of int
-        True labels and predictions before and after the mitigation.
-    group : ndarray of bool, shape (n_classes,)
-        The concepts it should help (e.g. the tail mask).
-    n_boot, seed : int
-        Bootstrap resamples and seed of the interval.
-
-    Returns
-    -------
-    gain, low, high, drop : float
-        Change of accuracy on the group's test examples with its paired bootstrap 95%
-        interval (:func:`uim_utils.evaluate.paired_gain`), and the fall of overall
-        accuracy (``before - after``; negative if the mitigation raised it).
-    """
-    if not len(y) == len(pred_before) == len(pred_after):
-        raise ValueError(f"y, pred_before and pred_after differ in length: "
-                         f"{len(y)}, {len(pred_before)}, {len(pred_after)}")
-    gain, low, high = paired_gain(group_correct(y, pred_before, group), group_correct(y, pred_after, group),
-                                  n_boot=n_boot, seed=seed)
-    return gain, low, high, accuracy(y, pred_before) - accuracy(y, pred_after)
 
 
 def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],

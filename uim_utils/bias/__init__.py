@@ -57,10 +57,8 @@ from .debias import (
 from .downstream import (
     DownstreamResult,
     TaskData,
-    bootstrap_mean_ci,
     build_task,
     counterfactual_flips,
-    crossed_mean_ci,
     evaluate_downstream,
     fairness_frame,
     fit_probe,
@@ -124,8 +122,8 @@ __all__ = [
     "WeatResult", "association_scores", "run_weat", "vectors_for", "weat_bootstrap_ci",
     "weat_effect_size", "weat_p_value", "weat_table",
     # downstream
-    "DownstreamResult", "TaskData", "bootstrap_mean_ci", "build_task",
-    "counterfactual_flips", "crossed_mean_ci", "evaluate_downstream", "fairness_frame", "fit_probe",
+    "DownstreamResult", "TaskData", "build_task",
+    "counterfactual_flips", "evaluate_downstream", "fairness_frame", "fit_probe",
     "gender_recovery_accuracy", "pair_units", "placebo_flips", "placebo_units", "sentence", "share_by_gender",
     "summarise_downstream",
     # debias
