@@ -576,7 +576,7 @@ mit.round(3)
 # %%
 if P.is_wild:
     from uim_utils.longtail import run_wild
-    from uim_utils.models import WildModeUnavailable
+    from uim_utils.offline import OfflineError
 
     try:
         import tempfile
@@ -589,7 +589,7 @@ if P.is_wild:
             n_group=longtail.N_GROUP,
         )
         print(WILD.summary.round(3).to_string())
-    except WildModeUnavailable as exc:
+    except OfflineError as exc:
         print(f"wild part skipped: {exc}")
 else:
     print(

@@ -118,7 +118,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from uim_utils import bias, get_profile, stats
+from uim_utils import bias, get_profile, offline, stats
 from uim_utils.bias import dial
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
@@ -142,7 +142,7 @@ LAMBDA = 1000.0          # calibration weight of P*: the default of Chuang et al
 LISTS = bias.load_word_lists()
 try:
     ENC = bias.load_encoder(ENCODER)
-except bias.OfflineError as err:  # wild profile, no internet: stop with one sentence
+except offline.OfflineError as err:  # wild profile, no internet: stop with one sentence
     raise SystemExit(str(err)) from None
 print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}; encoder={ENC}")
 sns.set_theme(style="whitegrid", context="notebook")

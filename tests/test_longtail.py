@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from uim_utils import longtail as L
-from uim_utils.models import WildModeUnavailable
+from uim_utils.offline import OfflineError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "longtail_metrics-LAION400M.json"
 
@@ -213,10 +213,10 @@ def test_load_laion_metrics_rejects_bad_files(bad: dict, match: str) -> None:
 def test_fetch_fails_fast_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     t = time.perf_counter()
-    with pytest.raises(WildModeUnavailable, match="needs internet"):
+    with pytest.raises(OfflineError, match="needs the internet"):
         L.fetch_laion_metrics("flowers102", tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    with pytest.raises(WildModeUnavailable, match="needs internet"):
+    with pytest.raises(OfflineError, match="needs the internet"):
         L.fetch_laion_metrics("flowers102", tmp_path, url="http://127.0.0.1:9/none.json", timeout=2)
     assert time.perf_counter() - t < 5
     with pytest.raises(ValueError, match="../x"):

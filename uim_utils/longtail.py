@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .models import LoadedModel, WildModeUnavailable
+from .models import LoadedModel
+from .offline import OfflineError, require_internet
 from .validate import check_int, check_nonnegative
 
 METRICS_URL = ("https://raw.githubusercontent.com/shubhamprshr27/NeglectedTailsVLM/main/"
@@ -632,8 +633,8 @@ def fetch_laion_metrics(dataset: str, dest: str | os.PathLike[str], url: str | N
 
     Raises
     ------
-    WildModeUnavailable
-        If the download fails (no internet): one sentence, at once.
+    uim_utils.offline.OfflineError
+        If the download fails (no internet, or offline mode): one sentence, at once.
     """
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", dataset or ""):
         raise ValueError(f"dataset must be a plain name like 'flowers102', got {dataset!r}")
@@ -642,14 +643,12 @@ def fetch_laion_metrics(dataset: str, dest: str | os.PathLike[str], url: str | N
     if path.is_file():
         return path
     url = url or METRICS_URL.format(dataset=dataset)
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise WildModeUnavailable(f"cannot download {url}: offline mode (HF_HUB_OFFLINE is set); "
-                                  "the wild profile needs internet.")
+    require_internet(f"Downloading {url}", url, timeout)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             data = resp.read()
     except (urllib.error.URLError, OSError) as exc:
-        raise WildModeUnavailable(f"cannot download {url} ({exc}); the wild profile needs internet.") from None
+        raise OfflineError(f"Downloading {url} needs the internet, but it failed ({exc}).") from None
     load_laion_metrics(json.loads(data))  # validate before keeping it
     from .cache import atomic_write_bytes
 
@@ -745,7 +744,7 @@ def run_wild(dataset: str, model_name: str, pretrained: str, root: str | os.Path
     """Download a LAION CLIP, a torchvision dataset and its LAION counts; run :func:`wild_pipeline`.
 
     The metrics file is fetched first, so without internet this fails within seconds
-    with :class:`~uim_utils.models.WildModeUnavailable`. The class order of the metrics
+    with :class:`~uim_utils.offline.OfflineError`. The class order of the metrics
     file is assumed to be torchvision's label order (true for Flowers102 and DTD).
     """
     import torch
@@ -765,7 +764,7 @@ def run_wild(dataset: str, model_name: str, pretrained: str, root: str | os.Path
         test = cls(root, split=test_split, download=True, transform=lm.preprocess)
         unl = cls(root, split=unl_split, download=True, transform=lm.preprocess)
     except (urllib.error.URLError, OSError, RuntimeError) as exc:
-        raise WildModeUnavailable(f"cannot download {cls_name} ({exc}); the wild profile needs internet.") from None
+        raise OfflineError(f"Downloading {cls_name} needs the internet, but it failed ({exc}).") from None
     labels = np.asarray(test._labels)  # torchvision keeps the labels without loading images
     if len(metrics) != len(test.classes):
         raise ValueError(f"metrics has {len(metrics)} classes but {cls_name} has {len(test.classes)}")
