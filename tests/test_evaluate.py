@@ -51,6 +51,25 @@ def test_zero_shot_head_ensembles_prompts():
         ev.zero_shot_head(lm, ["ok", " "])
 
 
+def test_zero_shot_classify_is_head_then_logits_for_one_or_several_feature_sets():
+    lm = create_lab_model("uim-tiny", seed=0)
+    rng = np.random.default_rng(0)
+    f1, f2 = rng.normal(size=(4, 64)).astype(np.float32), rng.normal(size=(3, 64)).astype(np.float32)
+    names = ["sovubu", "kefe", "lovogu"]
+    head = ev.zero_shot_head(lm, names)
+    one = ev.zero_shot_classify(lm, names, f1)
+    assert np.array_equal(one, ev.zero_shot_logits(f1, head, scale=100.0))
+    both = ev.zero_shot_classify(lm, names, [f1, f2])
+    assert isinstance(both, list) and np.array_equal(both[0], one) and both[1].shape == (3, 3)
+    learned = ev.zero_shot_classify(lm, names, f1, learned_scale=True)
+    scale = float(lm.model.logit_scale.exp().item())
+    assert np.array_equal(learned, ev.zero_shot_logits(f1, head, scale=scale))
+    tpl = ev.zero_shot_classify(lm, names, f1, templates=("a {}.",))
+    assert np.array_equal(tpl, ev.zero_shot_logits(f1, ev.zero_shot_head(lm, names, ("a {}.",))))
+    with pytest.raises(ValueError, match="classnames is empty"):
+        ev.zero_shot_classify(lm, [], f1)
+
+
 def test_encode_images_accepts_arrays_tensors_and_loaders():
     lm = create_lab_model("uim-tiny", seed=0)
     x = np.random.default_rng(0).integers(0, 255, (5, 32, 32, 3), dtype=np.uint8)

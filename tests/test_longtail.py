@@ -230,7 +230,7 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
     from safetensors.torch import save_file
 
     from uim_utils.corpus import CorpusConfig, build_corpus
-    from uim_utils.evaluate import encode_images
+    from uim_utils.evaluate import encode_images, zero_shot_classify
     from uim_utils.models import load_model
     from uim_utils.pretrain import TrainConfig, pretrain
     from uim_utils.world import ConceptWorld, WorldConfig
@@ -252,10 +252,8 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
     assert ((out.summary >= 0) & (out.summary <= 1)).all().all()
     assert out.prior.sum() == pytest.approx(1.0) and out.fit.n == 4
     # The loaded checkpoint is the trained model: same zero-shot logits.
-    f0 = L.zero_shot_classify(res.model, encode_images(res.model, x_test),
-                              world.classnames)
-    f1 = L.zero_shot_classify(lm, encode_images(lm, x_test),
-                              world.classnames)
+    f0 = zero_shot_classify(res.model, world.classnames, encode_images(res.model, x_test), learned_scale=True)
+    f1 = zero_shot_classify(lm, world.classnames, encode_images(lm, x_test), learned_scale=True)
     assert np.allclose(f0, f1, atol=1e-4)
     with pytest.raises(ValueError, match="labels"):
         L.wild_pipeline(lm, metrics, x_test, y_test + 4, x_unl, n_group=1)

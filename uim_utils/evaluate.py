@@ -9,7 +9,7 @@ live in :mod:`uim_utils.stats`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
@@ -113,6 +113,53 @@ def zero_shot_logits(image_features: np.ndarray, head: np.ndarray, scale: float 
         raise ValueError(f"feature dim {image_features.shape[1]} != head dim {head.shape[1]}")
     f = image_features / np.linalg.norm(image_features, axis=1, keepdims=True)
     return scale * f @ head.T
+
+
+@overload
+def zero_shot_classify(lm: LoadedModel, classnames: Sequence[str] | Sequence[Sequence[str]],
+                       features: np.ndarray, templates: Sequence[str] | None = None,
+                       learned_scale: bool = False) -> np.ndarray: ...
+
+
+@overload
+def zero_shot_classify(lm: LoadedModel, classnames: Sequence[str] | Sequence[Sequence[str]],
+                       features: Sequence[np.ndarray], templates: Sequence[str] | None = None,
+                       learned_scale: bool = False) -> list[np.ndarray]: ...
+
+
+def zero_shot_classify(
+    lm: LoadedModel,
+    classnames: Sequence[str] | Sequence[Sequence[str]],
+    features: np.ndarray | Sequence[np.ndarray],
+    templates: Sequence[str] | None = None,
+    learned_scale: bool = False,
+) -> np.ndarray | list[np.ndarray]:
+    """Zero-shot logits: encode the class prompts into a head, then score image features.
+
+    The one home of "class prompts -> head -> predict": the head is built once
+    (:func:`zero_shot_head`) and applied to each feature matrix (:func:`zero_shot_logits`);
+    ``.argmax(1)`` of a result is the predicted class of every image.
+
+    Parameters
+    ----------
+    lm : LoadedModel
+    classnames : class names (or, per class, a list of names to ensemble)
+    features : image features ``(N, D)`` (:func:`encode_images`), or a sequence of them
+    templates : prompt templates; default :data:`uim_utils.world.EVAL_TEMPLATES`
+    learned_scale : bool
+        Scale the cosines by the model's own learned temperature
+        (``logit_scale.exp()``), so that their softmax is the model's probability (what
+        a prior estimate needs); otherwise by CLIP's fixed 100.
+
+    Returns
+    -------
+    ndarray ``(N, K)`` of logits, or a list of them if ``features`` is a sequence.
+    """
+    head = zero_shot_head(lm, classnames, EVAL_TEMPLATES if templates is None else templates)
+    scale = float(lm.model.logit_scale.exp().item()) if learned_scale else 100.0
+    if isinstance(features, np.ndarray):
+        return zero_shot_logits(features, head, scale=scale)
+    return [zero_shot_logits(f, head, scale=scale) for f in features]
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -421,22 +421,6 @@ def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarra
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],
-                       templates: Sequence[str] | None = None) -> np.ndarray:
-    """Zero-shot logits of ``image_features`` for classes called ``names``.
-
-    The logits are ``logit_scale * cos(image, class)`` with the model's own learned
-    temperature, so their softmax is the model's probability (what a prior estimate
-    needs). Works for lab and wild models alike.
-    """
-    from .evaluate import zero_shot_head, zero_shot_logits
-    from .world import EVAL_TEMPLATES
-
-    head = zero_shot_head(lm, names, EVAL_TEMPLATES if templates is None else templates)
-    scale = float(lm.model.logit_scale.exp().item())
-    return zero_shot_logits(image_features, head, scale=scale)
-
-
 # ---------------------------------------------------------------------- mitigate
 def _check_logits(logits: np.ndarray) -> np.ndarray:
     logits = np.asarray(logits, dtype=np.float64)
@@ -705,7 +689,7 @@ def wild_pipeline(
     n_group : int
         Concepts in the head and in the tail.
     """
-    from .evaluate import accuracy, encode_images, per_class_accuracy
+    from .evaluate import accuracy, encode_images, per_class_accuracy, zero_shot_classify
 
     k = len(metrics)
     test_labels = np.asarray(test_labels)
@@ -716,9 +700,9 @@ def wild_pipeline(
     freq = metrics["actual_freq"].to_numpy()
     f_test = encode_images(lm, test_images, batch_size=batch_size)
     f_unl = encode_images(lm, unlabelled_images, batch_size=batch_size)
-    base = zero_shot_classify(lm, f_test, names, templates)
-    real_logits = zero_shot_classify(lm, f_test, real, templates)
-    prior = estimate_prior_unlabelled(zero_shot_classify(lm, f_unl, names, templates), n_iter=5)
+    base, unl = zero_shot_classify(lm, names, [f_test, f_unl], templates, learned_scale=True)
+    real_logits = zero_shot_classify(lm, real, f_test, templates, learned_scale=True)
+    prior = estimate_prior_unlabelled(unl, n_iter=5)
     methods = {"zero-shot": base, "REAL-Prompt": real_logits, "logit adj. (unlabelled)": adjust_logits(base, prior)}
     head, tail = head_tail_masks(freq, n_group)
     rows, per_class = [], metrics[["class_idx", "name"]].copy()
