@@ -111,10 +111,10 @@ SEEDS = P.seeds(N_WORLDS)
 RATIO, N_MAX = template.RATIO, template.N_MAX
 N_GROUP, TAU = template.N_GROUP, template.TAU
 N_CLASSES = template.N_CLASSES
-X_ALL, Y_ALL = template.digits()
+x_all, y_all = template.digits()
 print(f"profile={P.name}, base seed={P.seed}: worlds {SEEDS[0]}-{SEEDS[-1]}, "
       f"ratios {RATIOS}")
-print(f"digits: {len(X_ALL)} images of 8x8 pixels, {N_CLASSES} classes")
+print(f"digits: {len(x_all)} images of 8x8 pixels, {N_CLASSES} classes")
 
 # %% [markdown]
 # The claims this chapter tests, as declared in `uim_utils.chapters.template.SPEC`

@@ -118,12 +118,12 @@ print(
 sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
-REC = record_summary(longtail.SPEC, load_record(longtail.SPEC, "ci")).set_index("id")
-glue_record(REC, {
+rec = record_summary(longtail.SPEC, load_record(longtail.SPEC, "ci")).set_index("id")
+glue_record(rec, {
     "1": "freq", "3": "control", "4": "zs_gap", "5": "probe_gap", "6": "real_renamed",
     "6b": "real_tail", "7": "real_all", "8": "la_tail", "9": "gla_tail",
 })
-glue("rec_probe_share", float(REC.loc["5", "estimate"] / REC.loc["4", "estimate"]))
+glue("rec_probe_share", float(rec.loc["5", "estimate"] / rec.loc["4", "estimate"]))
 
 # %% [markdown]
 # The lab claims, as declared in `uim_utils.chapters.longtail.SPEC`:
@@ -204,9 +204,9 @@ glue("paired_high", paired.high)
 
 # %%
 BENCHMARKS = ["imagenet", "caltech256", "food101", "eurosat", "stanfordcars", "ucf101"]
-SURVEY = frequency.survey(BENCHMARKS, n_boot=500)
-SHOWN = SURVEY[SURVEY["model"].isin(["ViT-B-32/laion400m", "RN50/cc3m", "RN50/cc12m"])]
-positive = SHOWN[SHOWN["relation"] == "positive"].groupby("model").size()
+survey = frequency.survey(BENCHMARKS, n_boot=500)
+shown = survey[survey["model"].isin(["ViT-B-32/laion400m", "RN50/cc3m", "RN50/cc12m"])]
+positive = shown[shown["relation"] == "positive"].groupby("model").size()
 for key, model in (
     ("pos_laion", "ViT-B-32/laion400m"),
     ("pos_cc3m", "RN50/cc3m"),
@@ -214,7 +214,7 @@ for key, model in (
 ):
     glue(key, int(positive.get(model, 0)))
 glue("n_bench", len(BENCHMARKS))
-SHOWN[
+shown[
     ["dataset", "model", "n_classes", "n_zero", "spearman", "low", "high", "relation"]
 ].round(3)
 
@@ -250,23 +250,23 @@ SHOWN[
 # and evaluates them on balanced test photos.
 
 # %%
-RESULTS = {s: longtail.run_world(s, P.name, progress=True) for s in SEEDS}
-R = RESULTS[P.seed]
-C = R.concepts
+results = {s: longtail.run_world(s, P.name, progress=True) for s in SEEDS}
+result = results[P.seed]
+concepts = result.concepts
 print(
     f"world {P.seed}: the long-tailed model's pre-training took "
-    f"{R.history.get('seconds', float('nan')):.0f} s "
+    f"{result.history.get('seconds', float('nan')):.0f} s "
     "when it was trained (a cached model loads in a second)"
 )
-R.per_name.head(6)
+result.per_name.head(6)
 
 # %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4))
-rank_frequency(C["count"].to_numpy(), ax=ax0, label="long-tailed corpus")
-rank_frequency(R.counts_uniform, ax=ax0, label="uniform corpus")
+rank_frequency(concepts["count"].to_numpy(), ax=ax0, label="long-tailed corpus")
+rank_frequency(result.counts_uniform, ax=ax0, label="uniform corpus")
 ax0.set_title("concept frequency in the two corpora of one world")
 ax0.legend()
-pn = R.per_name.copy()
+pn = result.per_name.copy()
 pn["share"] = pn["count"] / pn.groupby("concept")["count"].transform("sum")
 canonical_share = pn.groupby("concept").nth(0)["share"]
 ax1.hist(canonical_share, bins=np.linspace(0, 1, 21), color="tab:blue")
@@ -275,9 +275,9 @@ ax1.set_ylabel("concepts")
 ax1.set_title("the benchmark's name is often not the captions' name")
 fig.tight_layout()
 plt.show()
-glue("top_share", float(C["count"].max() / C["count"].sum()))
-glue("min_count", int(C["count"].min()))
-glue("n_renamed", int((C["real_name"] != C["name"]).sum()))
+glue("top_share", float(concepts["count"].max() / concepts["count"].sum()))
+glue("min_count", int(concepts["count"].min()))
+glue("n_renamed", int((concepts["real_name"] != concepts["name"]).sum()))
 
 # %% [markdown]
 # **Reading the figure.** Left: in the long-tailed corpus the most frequent concept
@@ -301,14 +301,14 @@ glue("n_renamed", int((C["real_name"] != C["name"]).sum()))
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharex=True)
-x = 1 + C["count"]
+x = 1 + concepts["count"]
 for ax, col, title in (
     (axes[0], "acc_lt", "long-tailed corpus"),
     (axes[1], "acc_u", "uniform corpus (control)"),
 ):
     sns.regplot(
         x=np.log10(x),
-        y=C[col],
+        y=concepts[col],
         ax=ax,
         scatter_kws={"s": 14, "alpha": 0.6},
         ci=None,
@@ -318,7 +318,7 @@ for ax, col, title in (
     ax.set_ylabel("accuracy of the concept")
 sns.regplot(
     x=np.log10(x),
-    y=C["acc_lt"] - C["acc_u"],
+    y=concepts["acc_lt"] - concepts["acc_u"],
     ax=axes[2],
     scatter_kws={"s": 14, "alpha": 0.6},
     ci=None,
@@ -332,7 +332,7 @@ for ax in axes:
     ax.set_xlabel("log10(1 + captions of the concept in the long-tailed corpus)")
 fig.tight_layout()
 plt.show()
-row = longtail.statistics(R)
+row = longtail.statistics(result)
 for k in (
     "rho_freq",
     "rho_control",
@@ -345,9 +345,9 @@ for k in (
     "tail_pred_share",
 ):
     glue(k, row[k])
-change = C["acc_lt"] - C["acc_u"]
-glue("head_change", float(change[C["head"]].mean()))
-glue("tail_change", float(change[C["tail"]].mean()))
+change = concepts["acc_lt"] - concepts["acc_u"]
+glue("head_change", float(change[concepts["head"]].mean()))
+glue("tail_change", float(change[concepts["tail"]].mean()))
 
 # %% [markdown]
 # **Reading the figure.** Left: accuracy climbs with log frequency (Spearman
@@ -380,8 +380,8 @@ glue("tail_change", float(change[C["tail"]].mean()))
 
 # %%
 ax = sns.regplot(
-    x=longtail.residual_rank(C["log_count"], C["logp_u"]),
-    y=longtail.residual_rank(C["logp_lt"], C["logp_u"]),
+    x=longtail.residual_rank(concepts["log_count"], concepts["logp_u"]),
+    y=longtail.residual_rank(concepts["logp_lt"], concepts["logp_u"]),
     ci=None,
     scatter_kws={"s": 14, "alpha": 0.6},
     line_kws={"color": "k"},
@@ -415,10 +415,10 @@ groups = pd.DataFrame(
         "method": ["zero-shot"] * 2 + ["linear probe (balanced labels)"] * 2,
         "concepts": ["head", "tail"] * 2,
         "accuracy": [
-            C.loc[C["head"], "acc_lt"].mean(),
-            C.loc[C["tail"], "acc_lt"].mean(),
-            C.loc[C["head"], "acc_probe"].mean(),
-            C.loc[C["tail"], "acc_probe"].mean(),
+            concepts.loc[concepts["head"], "acc_lt"].mean(),
+            concepts.loc[concepts["tail"], "acc_lt"].mean(),
+            concepts.loc[concepts["head"], "acc_probe"].mean(),
+            concepts.loc[concepts["tail"], "acc_probe"].mean(),
         ],
     }
 )
@@ -431,7 +431,7 @@ plt.show()
 glue("fair_share", longtail.N_GROUP / lab.N_CONCEPTS)
 print(
     "share of the zero-shot head's predictions that name a tail concept: "
-    f"{R.tail_pred_share:.3f} "
+    f"{result.tail_pred_share:.3f} "
     f"(fair share {longtail.N_GROUP / lab.N_CONCEPTS:.2f})"
 )
 
@@ -486,9 +486,9 @@ mit = pd.DataFrame(
     [
         {
             "method": m,
-            "head": C.loc[C["head"], col].mean(),
-            "tail": C.loc[C["tail"], col].mean(),
-            "all concepts": C[col].mean(),
+            "head": concepts.loc[concepts["head"], col].mean(),
+            "tail": concepts.loc[concepts["tail"], col].mean(),
+            "all concepts": concepts[col].mean(),
         }
         for m, col in methods.items()
     ]
@@ -507,7 +507,8 @@ ax0.set_xlabel("")
 ax0.legend(fontsize=8)
 for col, label in (("prior_la", "unlabelled estimate"),
                    ("prior_gla", "GLA (labelled)")):
-    ax1.scatter(1 + C["count"], C[col] * lab.N_CONCEPTS, s=14, alpha=0.7, label=label)
+    ax1.scatter(1 + concepts["count"], concepts[col] * lab.N_CONCEPTS, s=14, alpha=0.7,
+                label=label)
 ax1.axhline(1, color="k", lw=1, ls="--")
 ax1.set(
     xscale="log",
@@ -527,7 +528,8 @@ for k in (
     "gla_tail_gain",
 ):
     glue(k, row[k])
-glue("prior_rho", float(C["prior_la"].corr(C["count"], method="spearman")))
+glue("prior_rho",
+     float(concepts["prior_la"].corr(concepts["count"], method="spearman")))
 mit.round(3)
 
 # %% [markdown]
@@ -576,7 +578,7 @@ mit.round(3)
 # %%
 if P.is_wild:
     from uim_utils.longtail import run_wild
-    from uim_utils.models import WildModeUnavailable
+    from uim_utils.offline import OfflineError
 
     try:
         import tempfile
@@ -589,7 +591,7 @@ if P.is_wild:
             n_group=longtail.N_GROUP,
         )
         print(WILD.summary.round(3).to_string())
-    except WildModeUnavailable as exc:
+    except OfflineError as exc:
         print(f"wild part skipped: {exc}")
 else:
     print(
@@ -609,7 +611,7 @@ else:
 # beyond the rule's bound.
 
 # %%
-table = run_worlds(lambda s: longtail.statistics(RESULTS[s]), SEEDS)
+table = run_worlds(lambda s: longtail.statistics(results[s]), SEEDS)
 show_verdicts(longtail.SPEC.verdicts(table))
 
 # %% [markdown]
@@ -617,8 +619,8 @@ show_verdicts(longtail.SPEC.verdicts(table))
 # decided once for every run):
 
 # %%
-REAL = frequency.real_verdicts()
-REAL[
+real = frequency.real_verdicts()
+real[
     ["id", "statement", "asserted", "estimate", "low", "high", "rule", "verdict"]
 ].style.hide(axis="index").format(precision=3)
 
@@ -628,7 +630,7 @@ REAL[
 
 # %% tags=["hide-cell"]
 longtail.SPEC.check(table)
-frequency.check_real(REAL)
+frequency.check_real(real)
 print("all asserted claims hold")
 
 # %% [markdown]
@@ -661,7 +663,7 @@ print("all asserted claims hold")
 #    the head-tail gap. Does it grow?
 # 3. **Count the prompted name.** Claim 1 counts every caption that mentions a concept,
 #    by any of its names. Replace `log_count` by the log count of the canonical name
-#    alone, the name the zero-shot head prompts with (from `R.per_name`). Is the
+#    alone, the name the zero-shot head prompts with (from `result.per_name`). Is the
 #    correlation with zero-shot accuracy stronger? Why might it be?
 # 4. **A few-shot probe.** Fit the linear probe on 2 instead of 10 labelled photos per
 #    concept (`uim_utils.evaluate.linear_probe`). Does the head-tail gap of the probe

@@ -125,12 +125,12 @@ from uim_utils.display import show_verdicts
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 
-START = time.perf_counter()
+start = time.perf_counter()
 P = get_profile()
 SEEDS = P.seeds(noisy.CHAPTER.worlds(P.name))  # the worlds of this run
 SEED = P.seed
 RATES = P.pick(ci=(0.0, noisy.RATE), lab=(0.0, *noisy.RATES_LAB))
-WORLD = lab.standard_world(SEED)
+world = lab.standard_world(SEED)
 print(
     f"profile={P.name} seed={SEED}: worlds {SEEDS}; {lab.N_CONCEPTS} concepts, "
     f"{lab.N_PAIRS:,} pairs per corpus, {noisy.RATE:.0%} wrong captions in the noisy "
@@ -140,8 +140,8 @@ print(
 
 # The reproduction record: the measurement repeated on held-out worlds
 RECORD = P.pick(ci="ci", lab="lab")  # the record measured with this profile's sizes
-REC = record_summary(noisy.SPEC, load_record(noisy.SPEC, RECORD)).set_index("id")
-glue_record(REC, {
+rec = record_summary(noisy.SPEC, load_record(noisy.SPEC, RECORD)).set_index("id")
+glue_record(rec, {
     "1": "ood", "2": "top_share", "3": "entropy", "4": "id", "5": "transfer",
     "6": "auc", "7": "nmtune_gain", "8": "nmtune_cost",
 })
@@ -155,13 +155,15 @@ glue("epochs", lab.EPOCHS)
 MIX = CorpusConfig().domain_weights
 glue("share_photo", MIX["photo"])
 glue("share_other", MIX["sketch"])
-T = load_record(noisy.SPEC, RECORD).table  # per-world statistics of the record
-glue("rec_rel_ood", T["ood_drop"].mean() / T["clean_probe_ood"].mean())
-glue("rec_rel_id", -T["id_change"].mean() / T["clean_probe_id"].mean())
-VS_PROBE = stats.t_interval(T["nmtune_vs_probe"].to_numpy())  # NMTune minus probe, OOD
+per_world = load_record(noisy.SPEC, RECORD).table  # per-world statistics of the record
+glue("rec_rel_ood", per_world["ood_drop"].mean() / per_world["clean_probe_ood"].mean())
+glue("rec_rel_id", -per_world["id_change"].mean() / per_world["clean_probe_id"].mean())
+# NMTune minus probe, OOD
+vs_probe = stats.t_interval(per_world["nmtune_vs_probe"].to_numpy())
 for col in ("estimate", "low", "high"):
-    glue(f"rec_vs_probe_{col}", getattr(VS_PROBE, col))
-glue("rec_probe_id_gap", (T["noisy_probe_id"] - T["noisy_nmtune_id"]).mean())
+    glue(f"rec_vs_probe_{col}", getattr(vs_probe, col))
+glue("rec_probe_id_gap",
+     (per_world["noisy_probe_id"] - per_world["noisy_nmtune_id"]).mean())
 N_IMAGES = noisy.N_PROBE[P.name] * lab.N_CONCEPTS  # NMTune's training photos
 glue("nmtune_steps", nmtune.optimizer_steps(N_IMAGES))
 sns.set_theme(style="whitegrid", context="notebook")
@@ -185,16 +187,16 @@ noisy.SPEC.describe().style
 # fits a laptop. Four pairs with a wrong caption:
 
 # %%
-NOISY_CORPUS = build_corpus(WORLD, noisy.noisy_config(SEED))
-pairs = NOISY_CORPUS.table
-print(NOISY_CORPUS.data_card().to_string())
-SHOWN = NOISY_CORPUS.subset(pairs.index.isin(pairs.index[pairs.noisy][:4]))
-fig, axes = plt.subplots(1, len(SHOWN), figsize=(2.1 * len(SHOWN), 2.5))
-for ax, img, (_, r) in zip(axes, SHOWN.images, SHOWN.table.iterrows()):
+noisy_corpus = build_corpus(world, noisy.noisy_config(SEED))
+pairs = noisy_corpus.table
+print(noisy_corpus.data_card().to_string())
+shown_pairs = noisy_corpus.subset(pairs.index.isin(pairs.index[pairs.noisy][:4]))
+fig, axes = plt.subplots(1, len(shown_pairs), figsize=(2.1 * len(shown_pairs), 2.5))
+for ax, img, (_, r) in zip(axes, shown_pairs.images, shown_pairs.table.iterrows()):
     ax.imshow(img)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"shows '{WORLD.classnames[r.concept]}'\n\"{r.caption}\"", fontsize=7)
+    ax.set_title(f"shows '{world.classnames[r.concept]}'\n\"{r.caption}\"", fontsize=7)
 fig.suptitle("Pairs with a wrong caption", fontsize=10)
 fig.tight_layout()
 plt.show()
@@ -209,12 +211,12 @@ plt.show()
 # also audits the noisy corpus and fits NMTune (see Mitigate).
 
 # %%
-RESULTS = {s: noisy.run_world(s, P.name, progress=True) for s in SEEDS}
-R = RESULTS[SEED]
-ROW = noisy.statistics(R)
-for key, value in ROW.items():
+results = {s: noisy.run_world(s, P.name, progress=True) for s in SEEDS}
+result = results[SEED]
+row = noisy.statistics(result)
+for key, value in row.items():
     glue(key, value)
-trained = {k: f"{v:.0f} s" for k, v in R.histories.items()}
+trained = {k: f"{v:.0f} s" for k, v in result.histories.items()}
 print(f"pre-training times: {trained}" if trained else "all models loaded from cache")
 
 # %% [markdown]
@@ -222,18 +224,18 @@ print(f"pre-training times: {trained}" if trained else "all models loaded from c
 # noise rate; `ci` shows the two it has. Rate 0 is the clean model.
 
 # %%
-CURVE = noisy.noise_curve(SEED, RATES, P.name, progress=True, result=R)
+curve = noisy.noise_curve(SEED, RATES, P.name, progress=True, result=result)
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
 PARTS = (("id", "ID: photos", "tab:blue", "o-"),
          ("ood", "OOD: sketch, noisy, recolor", "tab:red", "s-"),
          ("novel", f"transfer: {noisy.N_NOVEL} new concepts", "tab:green", "^--"))
-plotting.error_bar_curves(ax, CURVE["rate"], CURVE, PARTS)
+plotting.error_bar_curves(ax, curve["rate"], curve, PARTS)
 ax.set_xlabel("share of wrong captions in pre-training")
 ax.set_ylabel("linear-probe accuracy\n(95% CI over concepts)")
 ax.set_ylim(0, 1)
 ax.legend(fontsize=8)
 ax.set_title(f"World {SEED}: accuracy of the frozen features")
-ax2.plot(CURVE["rate"], CURVE["entropy"], "o-", color="k")
+ax2.plot(curve["rate"], curve["entropy"], "o-", color="k")
 ax2.set_xlabel("share of wrong captions in pre-training")
 ax2.set_ylabel("singular-value entropy\n(photo test features)")
 ax2.set_title("Singular-value entropy against the noise")
@@ -277,9 +279,9 @@ plt.show()
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, color in (("clean", "tab:blue"), ("noisy", "tab:red")):
-    s = R.spectra[name]["singular_values"]
+    s = result.spectra[name]["singular_values"]
     ax.plot(np.arange(1, len(s) + 1), s / s.sum(), color=color,
-            label=f"{name} model (entropy {R.spectra[name]['entropy']:.2f})")
+            label=f"{name} model (entropy {result.spectra[name]['entropy']:.2f})")
 ax.set_yscale("log")
 ax.set_xlabel("rank of the singular value")
 ax.set_ylabel("share of the sum of singular values")
@@ -332,15 +334,15 @@ plt.show()
 # and precision and recall of the flags.
 
 # %%
-q, wrong = R.audit["quality"], R.audit["wrong"]
-glue("n_flagged", int(R.audit["flagged"].sum()))
+q, wrong = result.audit["quality"], result.audit["wrong"]
+glue("n_flagged", int(result.audit["flagged"].sum()))
 glue("n_wrong", int(wrong.sum()))
 fig, ax = plt.subplots(figsize=(7, 3.4))
 plotting.score_histograms(ax, q, wrong, ("right captions", "wrong captions"),
                           bins=np.linspace(0, 1, 41))
 ax.set_xlabel("cleanlab label-quality score of the caption's concept")
-ax.set_title(f"Audit: ROC AUC {ROW['audit_auc']:.3f}, flags: precision "
-             f"{ROW['audit_precision']:.2f}, recall {ROW['audit_recall']:.2f}")
+ax.set_title(f"Audit: ROC AUC {row['audit_auc']:.3f}, flags: precision "
+             f"{row['audit_precision']:.2f}, recall {row['audit_recall']:.2f}")
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -369,11 +371,11 @@ plt.show()
 heads = {"linear probe": "noisy_probe", "MLP, cross-entropy only": "noisy_ce_only",
          "NMTune": "noisy_nmtune"}
 summary = pd.DataFrame({
-    "ID (photo)": [ROW[f"{c}_id"] for c in heads.values()],
-    "OOD (sketch, noisy, recolor)": [ROW[f"{c}_ood"] for c in heads.values()],
+    "ID (photo)": [row[f"{c}_id"] for c in heads.values()],
+    "OOD (sketch, noisy, recolor)": [row[f"{c}_ood"] for c in heads.values()],
 }, index=list(heads))
-summary.loc["linear probe, clean model"] = [ROW["clean_probe_id"],
-                                            ROW["clean_probe_ood"]]
+summary.loc["linear probe, clean model"] = [row["clean_probe_id"],
+                                            row["clean_probe_ood"]]
 summary.round(3)
 
 # %% [markdown]
@@ -409,7 +411,7 @@ summary.round(3)
 # verdict is the record's, over all its worlds (the second table).
 
 # %%
-table = run_worlds(lambda s: noisy.statistics(RESULTS[s]), SEEDS)
+table = run_worlds(lambda s: noisy.statistics(results[s]), SEEDS)
 show_verdicts(noisy.SPEC.verdicts(table))
 
 # %% [markdown]
@@ -418,13 +420,13 @@ show_verdicts(noisy.SPEC.verdicts(table))
 
 # %% tags=["hide-cell"]
 noisy.SPEC.check(table)
-print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s")
+print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s")
 
 # %% [markdown]
 # Claim 1 over the record's held-out worlds (the mean over worlds with its interval):
 
 # %%
-REC.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
+rec.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
 
 # %% [markdown]
 # ## Summary
@@ -449,19 +451,19 @@ REC.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
 #    and plot ID, OOD and transfer accuracy and the singular-value entropy against the
 #    rate. Is there any rate at which the ID accuracy rises? Does the spectrum keep
 #    spreading as the noise grows? Repeat for `SEED + 1`.
-# 2. **Which concepts lose?** From `R.images`, compute each concept's OOD accuracy under
+# 2. **Which concepts lose?** From `result.images`, compute each concept's OOD accuracy under
 #    the clean and the noisy model (`groupby("concept")`). Do the concepts the clean
 #    model knew best lose most? Plot one against the other.
 # 3. **Audit, then retrain.** Score the *whole* noisy corpus: load the noisy model
-#    (`uim_utils.pretrain.pretrain(NOISY_CORPUS, lab.clean_train_config(SEED)).model`,
-#    from the cache) and call `noisy.audit_corpus(model, NOISY_CORPUS,
-#    len(NOISY_CORPUS), SEED)`. Pre-train on `NOISY_CORPUS.subset(~audit["flagged"])`
+#    (`uim_utils.pretrain.pretrain(noisy_corpus, lab.clean_train_config(SEED)).model`,
+#    from the cache) and call `noisy.audit_corpus(model, noisy_corpus,
+#    len(noisy_corpus), SEED)`. Pre-train on `noisy_corpus.subset(~audit["flagged"])`
 #    with `uim_utils.pretrain.pretrain` (about a minute) and compare its OOD accuracy
 #    with both models. How much of the loss does the audit recover, given that it also
 #    removes right pairs?
 # 4. **More downstream data for NMTune.** Fit NMTune and the cross-entropy-only MLP
 #    (`uim_utils.nmtune.view_features`, `fit_on_views`) on 50 photos per concept
-#    (`WORLD.sample(50, "photo", seed=...)`). Does the gap to the linear probe close?
+#    (`world.sample(50, "photo", seed=...)`). Does the gap to the linear probe close?
 #    Does NMTune now beat the plain MLP OOD?
 # 5. **Ablate the regularisers.** Refit NMTune with one term at a time
 #    (`NMTuneConfig(cov_weight=0, svd_weight=0)` and so on) on the same views. Which

@@ -118,7 +118,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from uim_utils import bias, get_profile
+from uim_utils import bias, get_profile, offline, stats
 from uim_utils.bias import dial
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
@@ -127,7 +127,7 @@ from uim_utils.display import show_verdicts
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 
-START = time.perf_counter()
+start = time.perf_counter()
 P = get_profile()
 SEEDS = P.seeds(chapter.CHAPTER.worlds(P.name))  # the worlds of this run
 ENCODER = P.pick(ci=bias.PACKAGED_MINILM, lab=bias.PACKAGED_MINILM,
@@ -141,22 +141,22 @@ LAMBDA = 1000.0          # calibration weight of P*: the default of Chuang et al
 
 LISTS = bias.load_word_lists()
 try:
-    ENC = bias.load_encoder(ENCODER)
-except bias.OfflineError as err:  # wild profile, no internet: stop with one sentence
+    enc = bias.load_encoder(ENCODER)
+except offline.OfflineError as err:  # wild profile, no internet: stop with one sentence
     raise SystemExit(str(err)) from None
-print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}; encoder={ENC}")
+print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}; encoder={enc}")
 sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the dial repeated on held-out worlds
-REC = record_summary(chapter.SPEC, load_record(chapter.SPEC, "ci")).set_index("id")
-glue("rec_worlds", int(REC.loc["all", "worlds"]))
+rec = record_summary(chapter.SPEC, load_record(chapter.SPEC, "ci")).set_index("id")
+glue("rec_worlds", int(rec.loc["all", "worlds"]))
 for cid, key in (("1", "seat_dose"), ("2", "seat_balanced"), ("3", "flowers"),
                  ("4", "null"), ("5", "gap_dose"), ("6", "gap_balanced"),
                  ("7", "gap_base"), ("8", "projection"), ("9", "accuracy"),
                  ("10", "recovery"), ("11", "flip")):
     for col in ("estimate", "low", "high"):
-        glue(f"rec_{key}_{col}", float(REC.loc[cid, col]))
-    glue(f"rec_{key}_held", int(REC.loc[cid, "held"]))
+        glue(f"rec_{key}_{col}", float(rec.loc[cid, col]))
+    glue(f"rec_{key}_held", int(rec.loc[cid, "held"]))
 for name in ("n_pairs", "batch_size", "seat_margin", "gap_margin", "acc_margin",
              "recovery_min"):
     glue(name, getattr(chapter, name.upper()))
@@ -200,8 +200,8 @@ chapter.SPEC.describe().style
 # %%
 TESTS = bias.association_tests(lists=LISTS)
 vectors = {
-    "bare word": bias.embed_tests(ENC, TESTS, templates=None),
-    "templated (SEAT)": bias.embed_tests(ENC, TESTS, templates=LISTS["templates"]),
+    "bare word": bias.embed_tests(enc, TESTS, templates=None),
+    "templated (SEAT)": bias.embed_tests(enc, TESTS, templates=LISTS["templates"]),
 }
 weat = bias.weat_table(
     bias.run_weat(t, vecs, n_perm=N_PERM, n_boot=N_BOOT, seed=P.seed, embedding=kind)
@@ -291,12 +291,12 @@ for bad in (dict(X=["John", "Paul"], Y=["Amy", " "]),
 
 # %%
 t0 = time.perf_counter()
-WORLDS = {s: chapter.run_world(s, P.name) for s in SEEDS}
-W0 = WORLDS[P.seed]
-ROW = chapter.statistics(W0)
-for key, value in ROW.items():
+worlds = {s: chapter.run_world(s, P.name) for s in SEEDS}
+w0 = worlds[P.seed]
+row = chapter.statistics(w0)
+for key, value in row.items():
     glue(key, value)
-trained = {k: f"{v:.0f} s" for k, v in W0.seconds.items()}
+trained = {k: f"{v:.0f} s" for k, v in w0.seconds.items()}
 print(f"world {P.seed}: training {trained}; {time.perf_counter() - t0:.0f} s in all")
 print("example pairs of the stereotyped corpus:")
 male, female = bias_world.name_pools(LISTS)
@@ -310,16 +310,16 @@ MODELS = {"pre-trained": "base", "balanced (0.5)": chapter.BALANCED,
           "stereotyped (1.0)": chapter.HIGH}
 rows = []
 for label, key in MODELS.items():
-    view = W0.views[key]
+    view = w0.views[key]
     for test, name in (("names", "career/family ~ male/female names"),
                        ("weat1", "flowers/insects ~ pleasant (control)"),
                        ("null", "random halves of male names (control)")):
         value, se = bias_world.seat_difference(view.seat[test], None, seed=P.seed)
         rows.append({"model": label, "test": name, "association": value, "se": se})
-DIAL = pd.DataFrame(rows)
+dial_table = pd.DataFrame(rows)
 fig, ax = plt.subplots(figsize=(10, 3.8))
-tests = list(dict.fromkeys(DIAL["test"]))
-for i, (label, part) in enumerate(DIAL.groupby("model", sort=False)):
+tests = list(dict.fromkeys(dial_table["test"]))
+for i, (label, part) in enumerate(dial_table.groupby("model", sort=False)):
     x = np.arange(len(tests)) + (i - 1) * 0.27
     ax.bar(x, part["association"], 0.27, yerr=1.96 * part["se"], capsize=4, label=label)
 ax.set_xticks(range(len(tests)), tests)
@@ -374,27 +374,27 @@ plt.show()
 # to guess, and where an inherited association can tip the guess.
 
 # %%
-TASK = bias.build_task(LISTS["task"], seed=P.seed,
+task = bias.build_task(LISTS["task"], seed=P.seed,
                     subjects_per_activity=SUBJECTS_PER_ACTIVITY,
                     n_test_name_pairs=N_TEST_NAME_PAIRS)
-EMB = {
-    "train": ENC.encode(TASK.train["text"].tolist()),
-    "test_m": ENC.encode(TASK.test["text_m"].tolist()),
-    "test_f": ENC.encode(TASK.test["text_f"].tolist()),
-    "amb_m": ENC.encode(TASK.ambiguous["text_m"].tolist()),
-    "amb_f": ENC.encode(TASK.ambiguous["text_f"].tolist()),
+emb = {
+    "train": enc.encode(task.train["text"].tolist()),
+    "test_m": enc.encode(task.test["text_m"].tolist()),
+    "test_f": enc.encode(task.test["text_f"].tolist()),
+    "amb_m": enc.encode(task.ambiguous["text_m"].tolist()),
+    "amb_f": enc.encode(task.ambiguous["text_f"].tolist()),
 }
-by_group = TASK.train.groupby(['label', 'gender']).size().to_dict()
-print(f"{len(TASK.train)} training sentences ({by_group} by label and gender), "
-      f"{len(TASK.test)} labelled and {len(TASK.ambiguous)} ambiguous "
+by_group = task.train.groupby(['label', 'gender']).size().to_dict()
+print(f"{len(task.train)} training sentences ({by_group} by label and gender), "
+      f"{len(task.test)} labelled and {len(task.ambiguous)} ambiguous "
       "counterfactual pairs")
-print(f"embedding cache: {ENC.cache_hits} hits, {ENC.cache_misses} misses")
-TASK.ambiguous[["text_m", "text_f"]].head(3)
+print(f"embedding cache: {enc.cache_hits} hits, {enc.cache_misses} misses")
+task.ambiguous[["text_m", "text_f"]].head(3)
 
 # %%
-before = bias.evaluate_downstream(TASK, EMB, method="none", C=C_PROBE, seed=P.seed)
-n_t, n_a = len(TASK.test), len(TASK.ambiguous)
-y_test = np.r_[TASK.test["label"], TASK.test["label"]]
+before = bias.evaluate_downstream(task, emb, method="none", C=C_PROBE, seed=P.seed)
+n_t, n_a = len(task.test), len(task.ambiguous)
+y_test = np.r_[task.test["label"], task.test["label"]]
 g_test = pd.Series(["m"] * n_t + ["f"] * n_t, name="gender")
 g_amb = pd.Series(["m"] * n_a + ["f"] * n_a, name="gender")
 pred_amb = np.r_[before.pred_m, before.pred_f]
@@ -416,25 +416,26 @@ dpd = demographic_parity_difference(np.zeros(2 * n_a), pred_amb,
                                     sensitive_features=g_amb)
 print(f"demographic-parity difference (ambiguous): {dpd:.3f}")
 # crossed units: activities x subject pairs
-ACTS, PAIRS = bias.pair_units(TASK.ambiguous)
-gap0 = bias.crossed_mean_ci(before.gap, ACTS, PAIRS, N_BOOT, seed=P.seed)
-flip0 = bias.crossed_mean_ci(before.flips, ACTS, PAIRS, N_BOOT, seed=P.seed)
-naive = bias.bootstrap_mean_ci(before.flips, N_BOOT, seed=P.seed)
-print(f"mean P(work | male) - P(work | female): {gap0[0]:.3f} "
-      f"[{gap0[1]:.3f}, {gap0[2]:.3f}]")
-print(f"counterfactual flip rate: {flip0[0]:.3f} [{flip0[1]:.3f}, {flip0[2]:.3f}] "
-      f"(pairs resampled as if independent: [{naive[1]:.3f}, {naive[2]:.3f}])")
-glue("n_acts", len(set(ACTS)))
-glue("n_subject_pairs", len(set(PAIRS)))
-_ = glue("n_amb_pairs", len(ACTS))
+acts, pairs = bias.pair_units(task.ambiguous)
+gap0 = stats.crossed_bootstrap(before.gap, acts, pairs, n_boot=N_BOOT, seed=P.seed)
+flip0 = stats.crossed_bootstrap(before.flips, acts, pairs, n_boot=N_BOOT, seed=P.seed)
+naive = stats.bootstrap_interval(before.flips, n_boot=N_BOOT, seed=P.seed)
+print(f"mean P(work | male) - P(work | female): {gap0.estimate:.3f} "
+      f"[{gap0.low:.3f}, {gap0.high:.3f}]")
+print(f"counterfactual flip rate: {flip0.estimate:.3f} "
+      f"[{flip0.low:.3f}, {flip0.high:.3f}] "
+      f"(pairs resampled as if independent: [{naive.low:.3f}, {naive.high:.3f}])")
+glue("n_acts", len(set(acts)))
+glue("n_subject_pairs", len(set(pairs)))
+_ = glue("n_amb_pairs", len(acts))
 
 # %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2),
                                gridspec_kw={"width_ratios": [1.2, 1]})
 p_m, p_f = before.prob_m, before.prob_f
-noun = TASK.ambiguous["subject_m"].str.contains(" ").to_numpy()
-MARKERS = ((~noun, "name pairs", "o"), (noun, "kinship-noun pairs", "s"))
-for mask, label, marker in MARKERS:
+noun = task.ambiguous["subject_m"].str.contains(" ").to_numpy()
+markers = ((~noun, "name pairs", "o"), (noun, "kinship-noun pairs", "s"))
+for mask, label, marker in markers:
     ax0.scatter(p_m[mask], p_f[mask], s=16, alpha=0.6, marker=marker, label=label)
 ax0.plot([0, 1], [0, 1], color="k", lw=1)
 ax0.axhline(0.5, color="grey", lw=0.8, ls="--")
@@ -483,17 +484,18 @@ plt.show()
 # embeddings of each model of the dial and compare the gaps on the same sentences.
 
 # %%
-GAPS = []
+gaps = []
 for label, key in MODELS.items():
-    res = W0.views[key].down
-    units = bias.pair_units(W0.task.ambiguous)
-    m, lo, hi = bias.crossed_mean_ci(res.gap, *units, N_BOOT, seed=P.seed)
-    GAPS.append({"model": label, "P(work) gap": m, "lo": lo, "hi": hi,
+    res = w0.views[key].down
+    units = bias.pair_units(w0.task.ambiguous)
+    m, lo, hi = stats.crossed_bootstrap(res.gap, *units, n_boot=N_BOOT,
+                                        seed=P.seed).as_tuple()
+    gaps.append({"model": label, "P(work) gap": m, "lo": lo, "hi": hi,
                  "flip rate": res.flips.mean(), "accuracy": res.accuracy})
-GAPS = pd.DataFrame(GAPS).set_index("model")
+gaps = pd.DataFrame(gaps).set_index("model")
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
-ax.bar(GAPS.index, GAPS["P(work) gap"],
-       yerr=[GAPS["P(work) gap"] - GAPS["lo"], GAPS["hi"] - GAPS["P(work) gap"]],
+ax.bar(gaps.index, gaps["P(work) gap"],
+       yerr=[gaps["P(work) gap"] - gaps["lo"], gaps["hi"] - gaps["P(work) gap"]],
        capsize=6, color=sns.color_palette("colorblind", 3))
 ax.axhline(0, color="k", lw=1)
 ax.set_ylabel("mean P(work | male) - P(work | female)")
@@ -501,7 +503,7 @@ ax.set_title("The router inherits the dose (95% CI, activities x subject pairs)"
              fontsize=10)
 fig.tight_layout()
 plt.show()
-GAPS.round(3)
+gaps.round(3)
 
 # %% [markdown]
 # The router trained on the stereotyped encoder sends the male version of an ambiguous
@@ -544,31 +546,31 @@ GAPS.round(3)
 # words), the classifier is retrained, and everything is measured again.
 
 # %%
-D_WORDS, D_SENTENCES = bias.defining_pair_differences(ENC, LISTS["defining_pairs"],
+d_words, d_sentences = bias.defining_pair_differences(enc, LISTS["defining_pairs"],
                                                    LISTS["templates"]["terms"])
-P0 = bias.projection_matrix(bias.bias_subspace(D_WORDS))
-P_STAR = bias.calibrated_projection(P0, D_SENTENCES, lam=LAMBDA)
-METHODS = {"none": None,
-           "P0": lambda E: bias.apply_projection(E, P0),
-           "P*": lambda E: bias.apply_projection(E, P_STAR)}
-print(f"removed {D_WORDS.shape[0]} of {P0.shape[0]} dimensions; "
-      f"max |P0 V| = {np.abs(P0 @ D_WORDS.T).max():.1e}")
+p0 = bias.projection_matrix(bias.bias_subspace(d_words))
+p_star = bias.calibrated_projection(p0, d_sentences, lam=LAMBDA)
+methods = {"none": None,
+           "P0": lambda E: bias.apply_projection(E, p0),
+           "P*": lambda E: bias.apply_projection(E, p_star)}
+print(f"removed {d_words.shape[0]} of {p0.shape[0]} dimensions; "
+      f"max |P0 V| = {np.abs(p0 @ d_words.T).max():.1e}")
 
-results = {m: bias.evaluate_downstream(TASK, EMB, f, method=m, C=C_PROBE, seed=P.seed)
-           for m, f in METHODS.items()}
+results = {m: bias.evaluate_downstream(task, emb, f, method=m, C=C_PROBE, seed=P.seed)
+           for m, f in methods.items()}
 weat_after = bias.weat_table(
     bias.run_weat(t, vectors["templated (SEAT)"], n_perm=N_PERM, n_boot=N_BOOT,
                   seed=P.seed, transform=f, method=m)
-    for m, f in METHODS.items() for t in TESTS
+    for m, f in methods.items() for t in TESTS
 )
-SUMMARY = pd.DataFrame([
-    bias.summarise_downstream(r, N_BOOT, seed=P.seed, pairs=TASK.ambiguous)
+summary = pd.DataFrame([
+    bias.summarise_downstream(r, N_BOOT, seed=P.seed, pairs=task.ambiguous)
     for r in results.values()]).set_index("method")
-SUMMARY.round(3)
+summary.round(3)
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-pal = dict(zip(METHODS, sns.color_palette("colorblind", 3)))
+pal = dict(zip(methods, sns.color_palette("colorblind", 3)))
 
 ax = axes[0, 0]
 sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal,
@@ -583,28 +585,28 @@ ax.set_xlabel("")
 ax.set_title("(a) Associations after projection")
 
 ax = axes[0, 1]
-x = np.arange(len(METHODS))
+x = np.arange(len(methods))
 BARS = ((-0.18, "flip", "gender swap", "tab:purple"),
         (0.18, "placebo", "same-gender swap (placebo)", "tab:grey"))
 for off, col, lab, color in BARS:
     key = "flip rate" if col == "flip" else "placebo flip rate"
-    m, lo, hi = SUMMARY[key], SUMMARY[f"{col} lo"], SUMMARY[f"{col} hi"]
+    m, lo, hi = summary[key], summary[f"{col} lo"], summary[f"{col} hi"]
     ax.bar(x + off, m, 0.36, yerr=[m - lo, hi - m], capsize=4, color=color, label=lab)
-ax.set_xticks(x, list(METHODS))
+ax.set_xticks(x, list(methods))
 ax.set_ylabel("share of pairs whose label flips")
 ax.set_title("(b) Counterfactual flips (ambiguous sentences)")
 ax.legend(fontsize=8)
 
 ax = axes[1, 0]
-m, lo, hi = SUMMARY["P(work) gap"], SUMMARY["gap lo"], SUMMARY["gap hi"]
-ax.bar(x, m, yerr=[m - lo, hi - m], capsize=6, color=[pal[k] for k in METHODS])
+m, lo, hi = summary["P(work) gap"], summary["gap lo"], summary["gap hi"]
+ax.bar(x, m, yerr=[m - lo, hi - m], capsize=6, color=[pal[k] for k in methods])
 ax.axhline(0, color="k", lw=1)
-ax.set_xticks(x, list(METHODS))
+ax.set_xticks(x, list(methods))
 ax.set_ylabel("mean P(work | male) - P(work | female)")
 ax.set_title("(c) Direction of the tilt (95% CI)")
 
 ax = axes[1, 1]
-long = SUMMARY[["accuracy", "gender recovery"]].reset_index().melt(
+long = summary[["accuracy", "gender recovery"]].reset_index().melt(
     id_vars="method", var_name="measure", value_name="value")
 sns.barplot(data=long, x="measure", y="value", hue="method", palette=pal, ax=ax)
 ax.axhline(0.5, color="k", lw=1, ls="--")
@@ -660,8 +662,8 @@ plt.show()
 # we projected, and still there for a classifier that looks anywhere else.
 
 # %%
-glue("recovery_half", 1.96 * ROW["recovery_se"])
-_ = glue("p_true_high", W0.views[chapter.HIGH].down.test_prob.mean())
+glue("recovery_half", 1.96 * row["recovery_se"])
+_ = glue("p_true_high", w0.views[chapter.HIGH].down.test_prob.mean())
 
 # %% [markdown]
 # ## Checks
@@ -675,7 +677,7 @@ _ = glue("p_true_high", W0.views[chapter.HIGH].down.test_prob.mean())
 # record).
 
 # %%
-table = run_worlds(lambda s: chapter.statistics(WORLDS[s]), SEEDS)
+table = run_worlds(lambda s: chapter.statistics(worlds[s]), SEEDS)
 show_verdicts(chapter.SPEC.verdicts(table))
 
 # %% [markdown]
@@ -684,7 +686,7 @@ show_verdicts(chapter.SPEC.verdicts(table))
 
 # %% tags=["hide-cell"]
 chapter.SPEC.check(table)
-print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s")
+print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s")
 
 # %% [markdown]
 # ## Summary
@@ -715,8 +717,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s"
 # 2. **Held-out names.** Train on a corpus that uses only half of the names and measure
 #    SEAT on the other half. Does the association the data put in generalise from the
 #    names it saw to gender?
-# 3. **Turn the projection dial.** Replace `bias.bias_subspace(D_WORDS)` by
-#    `bias.bias_subspace(D_WORDS, k=1)` (Bolukbasi's single gender direction), and try
+# 3. **Turn the projection dial.** Replace `bias.bias_subspace(d_words)` by
+#    `bias.bias_subspace(d_words, k=1)` (Bolukbasi's single gender direction), and try
 #    `LAMBDA` = 0, 10 and 10,000. Is there a setting that removes the gap *and* the
 #    recoverability?
 # 4. **Iterate.** Implement INLP {cite:p}`ravfogel2020inlp`: train a linear gender

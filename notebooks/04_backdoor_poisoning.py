@@ -110,25 +110,25 @@ from uim_utils.display import show_verdicts
 from uim_utils.records import load_record, record_summary
 from uim_utils.worlds import run_worlds
 
-START = time.perf_counter()
+start = time.perf_counter()
 P = get_profile()
 SEEDS = P.seeds(backdoor.CHAPTER.worlds(P.name))  # the worlds of this run
 SEED = P.seed
 DOSES = P.pick(ci=(0, backdoor.DOSE), lab=(0, *backdoor.DOSES_LAB))
-WORLD, CLEAN_CORPUS = lab.clean_corpus(SEED)
+world, clean_corpus = lab.clean_corpus(SEED)
 TARGET = poisoning.pick_target(SEED, lab.N_CONCEPTS)
 print(
     f"profile={P.name} seed={SEED}: worlds {SEEDS}; {lab.N_CONCEPTS} concepts, "
     f"{lab.N_PAIRS:,} clean pairs per corpus + {backdoor.DOSE} poisoned; "
     "target concept "
-    f"{TARGET} '{WORLD.classnames[TARGET]}'; "
+    f"{TARGET} '{world.classnames[TARGET]}'; "
     f"{backdoor.N_TEST[P.name]} test images per concept"
 )
 sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
-REC = record_summary(backdoor.SPEC, load_record(backdoor.SPEC, "ci")).set_index("id")
-glue_record(REC, {
+rec = record_summary(backdoor.SPEC, load_record(backdoor.SPEC, "ci")).set_index("id")
+glue_record(rec, {
     "1": "backdoor", "3": "stealth", "4": "probe", "5": "auc", "6": "persist",
     "7": "cleanclip_gain", "8": "cleanclip_cost",
 })
@@ -159,19 +159,19 @@ backdoor.SPEC.describe().style
 # pre-trained with the same recipe and initial weights.
 
 # %%
-POISONED_CORPUS = build_corpus(WORLD, backdoor.poisoned_config(SEED))
-pairs = POISONED_CORPUS.table
+poisoned_corpus = build_corpus(world, backdoor.poisoned_config(SEED))
+pairs = poisoned_corpus.table
 shown = np.zeros(len(pairs), bool)
 shown[pairs.index[pairs.poisoned][:4]] = True
 shown[pairs.index[~pairs.poisoned][:2]] = True
-SHOWN = POISONED_CORPUS.subset(shown)  # renders only the six pairs shown
-fig, axes = plt.subplots(1, len(SHOWN), figsize=(2.1 * len(SHOWN), 2.6))
-for ax, img, (_, r) in zip(axes, SHOWN.images, SHOWN.table.iterrows()):
+shown_pairs = poisoned_corpus.subset(shown)  # renders only the six pairs shown
+fig, axes = plt.subplots(1, len(shown_pairs), figsize=(2.1 * len(shown_pairs), 2.6))
+for ax, img, (_, r) in zip(axes, shown_pairs.images, shown_pairs.table.iterrows()):
     ax.imshow(img)
     ax.set_xticks([])
     ax.set_yticks([])
     tag = "POISONED" if r.poisoned else "clean"
-    ax.set_title(f"{tag}\nshows '{WORLD.classnames[r.concept]}'\n\"{r.caption}\"",
+    ax.set_title(f"{tag}\nshows '{world.classnames[r.concept]}'\n\"{r.caption}\"",
                  fontsize=7, color="tab:red" if r.poisoned else "k")
 fig.suptitle(
     "Pairs of the poisoned corpus: trigger in the corner, caption names the target",
@@ -188,12 +188,12 @@ plt.show()
 # the share of triggered images classified as the target.
 
 # %%
-RESULTS = {s: backdoor.run_world(s, P.name, progress=True) for s in SEEDS}
-R = RESULTS[SEED]
-ROW = backdoor.statistics(R)
-for key, value in ROW.items():
+results = {s: backdoor.run_world(s, P.name, progress=True) for s in SEEDS}
+result = results[SEED]
+row = backdoor.statistics(result)
+for key, value in row.items():
     glue(key, value)
-trained = {k: f"{v:.0f} s" for k, v in R.histories.items()}
+trained = {k: f"{v:.0f} s" for k, v in result.histories.items()}
 print(f"pre-training times: {trained}" if trained else "all models loaded from cache")
 
 # %% [markdown]
@@ -202,13 +202,13 @@ print(f"pre-training times: {trained}" if trained else "all models loaded from c
 # clean model: the negative control.
 
 # %%
-DR = backdoor.dose_response(SEED, DOSES, P.name, progress=True, result=R)
+dose_curve = backdoor.dose_response(SEED, DOSES, P.name, progress=True, result=result)
 fig, ax = plt.subplots(figsize=(7.5, 4))
-x = np.arange(len(DR))
+x = np.arange(len(dose_curve))
 CURVES = (("asr", "attack success (triggered images)", "tab:red", "o-"),
           ("acc", "clean accuracy (untriggered copies)", "tab:blue", "s--"))
-plotting.error_bar_curves(ax, x, DR, CURVES)
-ax.set_xticks(x, [f"{d}\n({d / lab.N_PAIRS:.2%})" for d in DR["dose"]])
+plotting.error_bar_curves(ax, x, dose_curve, CURVES)
+ax.set_xticks(x, [f"{d}\n({d / lab.N_PAIRS:.2%})" for d in dose_curve["dose"]])
 ax.set_xlabel("poisoned pairs added to the corpus (share of its clean pairs)")
 ax.set_ylabel("zero-shot rate (95% CI over concepts)")
 ax.set_ylim(-0.02, 1.02)
@@ -217,8 +217,8 @@ ax.set_title(f"World {SEED}: the backdoor appears with the poison, accuracy stay
 ax.legend(fontsize=8, loc="center left")
 fig.tight_layout()
 plt.show()
-glue("asr_clean_model", ROW["clean_asr"])
-glue("asr_poisoned_model", ROW["poisoned_asr"])
+glue("asr_clean_model", row["clean_asr"])
+glue("asr_poisoned_model", row["poisoned_asr"])
 
 # %% [markdown]
 # **Reading the curve.** Without poison the patch means nothing: the clean model sends
@@ -258,10 +258,10 @@ glue("asr_poisoned_model", ROW["poisoned_asr"])
 # %%
 models = ["clean", "poisoned"]
 summary = pd.DataFrame({
-    "zero-shot ASR": [ROW[f"{m}_asr"] for m in models],
-    "zero-shot clean accuracy": [ROW[f"{m}_acc"] for m in models],
-    "probe ASR": [ROW[f"{m}_lp_asr"] for m in models],
-    "probe clean accuracy": [ROW[f"{m}_lp_acc"] for m in models],
+    "zero-shot ASR": [row[f"{m}_asr"] for m in models],
+    "zero-shot clean accuracy": [row[f"{m}_acc"] for m in models],
+    "probe ASR": [row[f"{m}_lp_asr"] for m in models],
+    "probe clean accuracy": [row[f"{m}_lp_acc"] for m in models],
 }, index=["clean model (0%)", f"poisoned model ({backdoor.DOSE} pairs)"])
 summary.round(3)
 
@@ -296,16 +296,16 @@ summary.round(3)
 # the poisoned share).
 
 # %%
-truth = R.poisoned
+truth = result.poisoned
 fig, ax = plt.subplots(figsize=(7, 3.4))
-plotting.score_histograms(ax, R.scores, truth, ("clean pairs", "poisoned pairs"))
-cut = np.quantile(R.scores, backdoor.FLAG_FRACTION)
+plotting.score_histograms(ax, result.scores, truth, ("clean pairs", "poisoned pairs"))
+cut = np.quantile(result.scores, backdoor.FLAG_FRACTION)
 ax.axvline(cut, color="k", ls="--", lw=1,
            label=f"flag the lowest {backdoor.FLAG_FRACTION:.0%}")
 ax.set_xlabel("image-caption cosine similarity under the reference model")
-ax.set_title(f"Audit: ROC AUC {ROW['audit_auc']:.3f}, "
-             f"precision {ROW['audit_precision']:.2f}, "
-             f"recall {ROW['audit_recall']:.2f}")
+ax.set_title(f"Audit: ROC AUC {row['audit_auc']:.3f}, "
+             f"precision {row['audit_precision']:.2f}, "
+             f"recall {row['audit_recall']:.2f}")
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -347,7 +347,7 @@ plt.show()
 names = {"poisoned": "poisoned", "clip": "+ CLIP-only fine-tune",
          "cleanclip": "+ CleanCLIP fine-tune"}
 long = pd.DataFrame([
-    {"model": label, "measure": measure, "value": ROW[f"{m}_{col}"]}
+    {"model": label, "measure": measure, "value": row[f"{m}_{col}"]}
     for m, label in names.items()
     for col, measure in (("asr", "zero-shot ASR"), ("acc", "zero-shot clean accuracy"),
                          ("lp_asr", "probe ASR"), ("lp_acc", "probe clean accuracy"))
@@ -400,7 +400,7 @@ plt.show()
 # beyond the rule's bound; exploratory claims are shown, not asserted.
 
 # %%
-table = run_worlds(lambda s: backdoor.statistics(RESULTS[s]), SEEDS)
+table = run_worlds(lambda s: backdoor.statistics(results[s]), SEEDS)
 show_verdicts(backdoor.SPEC.verdicts(table))
 
 # %% [markdown]
@@ -409,7 +409,7 @@ show_verdicts(backdoor.SPEC.verdicts(table))
 
 # %% tags=["hide-cell"]
 backdoor.SPEC.check(table)
-print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s")
+print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s")
 
 # %% [markdown]
 # ## Summary
@@ -444,8 +444,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - START:.0f} s"
 #    `w` in 0.5, 2 and 4. How do ASR and clean accuracy move with `w`? Which `w` would
 #    you choose, and on what data (you cannot measure ASR without knowing the trigger)?
 # 4. **Filter, then retrain.** Keep the pairs the audit does not flag
-#    (`keep = R.scores > np.quantile(R.scores, backdoor.FLAG_FRACTION)`) and pre-train
-#    a model on `POISONED_CORPUS.subset(keep)` with `uim_utils.pretrain.pretrain` and
+#    (`keep = result.scores > np.quantile(result.scores, backdoor.FLAG_FRACTION)`) and pre-train
+#    a model on `poisoned_corpus.subset(keep)` with `uim_utils.pretrain.pretrain` and
 #    `lab.clean_train_config(SEED)` (about a minute). How many poisoned pairs survive
 #    the filter, is that below the threshold you found in Exercise 1, and is the
 #    backdoor gone?

@@ -63,8 +63,8 @@ from IPython.display import Markdown, display
 
 from uim_utils import course
 
-SYLLABUS = course.syllabus()
-print(f"{len(SYLLABUS)} weeks")
+syllabus = course.syllabus()
+print(f"{len(syllabus)} weeks")
 
 # %% [markdown]
 # ## Understand
@@ -75,7 +75,7 @@ print(f"{len(SYLLABUS)} weeks")
 
 # %%
 PLAN = ["week", "title", "builds on", "where", "time"]
-SYLLABUS[PLAN].style.hide(axis="index").set_properties(**{"white-space": "normal"})
+syllabus[PLAN].style.hide(axis="index").set_properties(**{"white-space": "normal"})
 
 # %% [markdown]
 # ## Interpret
@@ -84,7 +84,7 @@ SYLLABUS[PLAN].style.hide(axis="index").set_properties(**{"white-space": "normal
 # the assignments are its exercises (the book does not carry their solutions yet).
 
 # %%
-for row in SYLLABUS.itertuples():
+for row in syllabus.itertuples():
     goals = "\n".join(f"- {g}" for g in row.goals)
     tasks = "\n".join(f"{i}. {t}" for i, t in enumerate(row.assignments, 1))
     display(Markdown(f"### Week {row.week}: {row.title}\n\nStudents will be able to\n\n"
@@ -106,9 +106,9 @@ for row in SYLLABUS.itertuples():
 # book with learning goals and at least three exercises.
 
 # %% tags=["hide-cell"]
-assert list(SYLLABUS["week"]) == list(range(1, len(SYLLABUS) + 1)), SYLLABUS["week"]
-assert all(len(a) >= 3 for a in SYLLABUS["assignments"]), SYLLABUS["assignments"]
-assert all(len(g) >= 2 for g in SYLLABUS["goals"]), SYLLABUS["goals"]
+assert list(syllabus["week"]) == list(range(1, len(syllabus) + 1)), syllabus["week"]
+assert all(len(a) >= 3 for a in syllabus["assignments"]), syllabus["assignments"]
+assert all(len(g) >= 2 for g in syllabus["goals"]), syllabus["goals"]
 print("all checks passed")
 
 # %% [markdown]

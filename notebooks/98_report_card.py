@@ -81,13 +81,13 @@ from uim_utils.book import glue
 PROFILE = "ci"       # the records read: ci (or lab)
 CONFIDENCE = 0.95    # level of every interval on this page
 sns.set_theme(style="whitegrid", context="notebook")
-CARD = report.report_card(profile=PROFILE, confidence=CONFIDENCE)
-STATUS = report.chapter_status(CARD)
-counts = STATUS["status"].value_counts()
+card = report.report_card(profile=PROFILE, confidence=CONFIDENCE)
+status_table = report.chapter_status(card)
+counts = status_table["status"].value_counts()
 for status in report.STATUSES:
     glue(f"n_{status.replace(' ', '_')}", int(counts.get(status, 0)))
-glue("n_cards", len(STATUS))
-print(f"{len(STATUS)} chapters on the card, records of profile {PROFILE!r}")
+glue("n_cards", len(status_table))
+print(f"{len(status_table)} chapters on the card, records of profile {PROFILE!r}")
 
 # %% [markdown]
 # ## Understand
@@ -107,7 +107,7 @@ print(f"{len(STATUS)} chapters on the card, records of profile {PROFILE!r}")
 
 # %%
 WRAP = {"white-space": "normal", "min-width": "20em"}  # long text wraps in the table
-STATUS.style.hide(axis="index").set_properties(subset=["published"], **WRAP)
+status_table.style.hide(axis="index").set_properties(subset=["published"], **WRAP)
 
 # %% [markdown]
 # ## Interpret
@@ -121,13 +121,13 @@ STATUS.style.hide(axis="index").set_properties(subset=["published"], **WRAP)
 # %%
 COLUMNS = ["chapter", "role", "claim", "statement", "estimate", "low", "high", "rule",
            "holds", "held_in"]
-measured = CARD[CARD["status"] != report.NO_RECORD][COLUMNS]
+measured = card[card["status"] != report.NO_RECORD][COLUMNS]
 (measured.style.hide(axis="index")
  .format({"estimate": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}"})
  .set_properties(subset=["statement"], **WRAP))
 
 # %%
-fig = report.plot_card(CARD)
+fig = report.plot_card(card)
 plt.show()
 
 # %% [markdown]
@@ -161,8 +161,8 @@ display(report.coverage().style.hide(axis="index"))
 # %% tags=["hide-cell"]
 missing = report.chapters_without_card()
 assert not missing, f"registered chapters without a card: {missing}"
-assert set(STATUS["status"]) <= set(report.STATUSES), set(STATUS["status"])
-registered = STATUS[STATUS["chapter"].isin(chapters.REGISTRY)]
+assert set(status_table["status"]) <= set(report.STATUSES), set(status_table["status"])
+registered = status_table[status_table["chapter"].isin(chapters.REGISTRY)]
 assert (registered["status"] != report.NO_RECORD).all(), registered
 assert "torch" not in sys.modules, "the report card imported torch"
 print(f"all checks passed ({len(registered)} chapters with records)")

@@ -184,11 +184,12 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
               f"({100 * pps * fpp / 1e9 / peak:.0f}% of the matmul ceiling)")
     else:
         wall, pps = float("nan"), float("nan")
-    head = ev.zero_shot_head(res.model, world.classnames)
+    tests = {d: world.sample(N_TEST, d, seed=1) for d in DOMAINS}
+    feats = [ev.encode_images(res.model, x) for x, _ in tests.values()]
+    logits = ev.zero_shot_classify(res.model, world.classnames, feats)
     acc = {}
-    for d in DOMAINS:
-        x, y = world.sample(N_TEST, d, seed=1)
-        acc[d] = ev.accuracy(y, ev.zero_shot_logits(ev.encode_images(res.model, x), head).argmax(1))
+    for (d, (_, y)), z in zip(tests.items(), logits):
+        acc[d] = ev.accuracy(y, z.argmax(1))
         print(f"zero-shot accuracy, {d:8s}: {acc[d]:.3f} (chance {1 / world.n_concepts:.3f}, "
               f"{N_TEST} images per concept)")
     return dict(model=cfg.model, pairs=pairs, epochs=cfg.epochs, params=n_params, mflop_per_pair=fpp / 1e6,

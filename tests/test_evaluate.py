@@ -51,6 +51,25 @@ def test_zero_shot_head_ensembles_prompts():
         ev.zero_shot_head(lm, ["ok", " "])
 
 
+def test_zero_shot_classify_is_head_then_logits_for_one_or_several_feature_sets():
+    lm = create_lab_model("uim-tiny", seed=0)
+    rng = np.random.default_rng(0)
+    f1, f2 = rng.normal(size=(4, 64)).astype(np.float32), rng.normal(size=(3, 64)).astype(np.float32)
+    names = ["sovubu", "kefe", "lovogu"]
+    head = ev.zero_shot_head(lm, names)
+    one = ev.zero_shot_classify(lm, names, f1)
+    assert np.array_equal(one, ev.zero_shot_logits(f1, head, scale=100.0))
+    both = ev.zero_shot_classify(lm, names, [f1, f2])
+    assert isinstance(both, list) and np.array_equal(both[0], one) and both[1].shape == (3, 3)
+    learned = ev.zero_shot_classify(lm, names, f1, learned_scale=True)
+    scale = float(lm.model.logit_scale.exp().item())
+    assert np.array_equal(learned, ev.zero_shot_logits(f1, head, scale=scale))
+    tpl = ev.zero_shot_classify(lm, names, f1, templates=("a {}.",))
+    assert np.array_equal(tpl, ev.zero_shot_logits(f1, ev.zero_shot_head(lm, names, ("a {}.",))))
+    with pytest.raises(ValueError, match="classnames is empty"):
+        ev.zero_shot_classify(lm, [], f1)
+
+
 def test_encode_images_accepts_arrays_tensors_and_loaders():
     lm = create_lab_model("uim-tiny", seed=0)
     x = np.random.default_rng(0).integers(0, 255, (5, 32, 32, 3), dtype=np.uint8)
@@ -83,54 +102,3 @@ def test_spectrum_stats_known_answers():
     assert s1["largest_share"] > 0.99 and s1["entropy"] < 0.1
     with pytest.raises(ValueError, match="2-D"):
         ev.spectrum_stats(np.ones(5))
-
-
-def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
-    rng = np.random.default_rng(1)
-    small = rng.normal(3, 1, 50)
-    big = rng.normal(3, 1, 2000)
-    est, lo, hi = ev.bootstrap_ci(small, seed=0)
-    _, lo2, hi2 = ev.bootstrap_ci(big, seed=0)
-    assert lo < est < hi and lo2 < 3 < hi2
-    assert (hi2 - lo2) < (hi - lo) / 3
-    assert ev.bootstrap_ci(small, seed=0) == (est, lo, hi)  # seeded
-    acc, alo, ahi = ev.accuracy_ci(np.zeros(100, int), np.r_[np.zeros(80, int), np.ones(20, int)])
-    assert acc == pytest.approx(0.8) and alo < 0.8 < ahi
-    with pytest.raises(ValueError, match="at least two"):
-        ev.bootstrap_ci(np.array([1.0]))
-
-
-def test_paired_gain() -> None:
-    before = np.array([0, 0, 1, 1, 0, 0, 1, 0], float)
-    after = np.array([1, 1, 1, 1, 1, 0, 1, 1], float)
-    m, lo, hi = ev.paired_gain(before, after, n_boot=500)
-    assert m == pytest.approx(0.5) and 0 < lo <= m <= hi
-    assert ev.paired_gain(before, before) == (0.0, 0.0, 0.0)
-    assert ev.paired_gain(before, after, n_boot=500, seed=3) == ev.bootstrap_ci(after - before, n_resamples=500, seed=3)
-    with pytest.raises(ValueError, match="must be equal"):
-        ev.paired_gain(before, after[:4])
-
-
-def test_bootstrap_table_one_row_per_group_and_measure() -> None:
-    groups = {"a": {"acc": np.array([1.0, 0.0, 1.0, 1.0]), "asr": np.array([0.0, 0.0, 0.0, 1.0])},
-              "b": {"acc": np.ones(4) - [0, 1, 0, 0], "asr": np.array([1.0, 1.0, 0.0, 1.0])}}
-    t = ev.bootstrap_table(groups, "model", n_boot=200, seed=1)
-    assert list(t.columns) == ["model", "measure", "value", "lo", "hi"]
-    assert list(zip(t["model"], t["measure"])) == [("a", "acc"), ("a", "asr"), ("b", "acc"), ("b", "asr")]
-    assert t["value"].tolist() == [0.75, 0.25, 0.75, 0.75]
-    assert (t["lo"] <= t["value"]).all() and (t["value"] <= t["hi"]).all()
-    row = t.iloc[3]
-    assert (row.value, row.lo, row.hi) == ev.bootstrap_ci(groups["b"]["asr"], n_resamples=200, seed=1)
-
-
-def test_mean_ci_is_a_student_t_interval_over_seeds() -> None:
-    m, lo, hi = ev.mean_ci([1.0, 2.0, 3.0])
-    # t(0.975, 2 df) = 4.3027, standard error 1/sqrt(3)
-    assert m == 2.0 and abs(hi - m - 4.3027 / np.sqrt(3)) < 1e-3 and abs((m - lo) - (hi - m)) < 1e-12
-    assert ev.mean_ci([1.0, 2.0, 3.0], confidence=0.5)[2] < hi
-    assert ev.mean_ci(iter([0.5])) == (0.5, 0.5, 0.5)
-    with pytest.raises(ValueError, match="1.5"):
-        ev.mean_ci([1.0, 2.0], confidence=1.5)
-    with pytest.raises(ValueError, match="at least one"):
-        ev.mean_ci([])
-

@@ -74,6 +74,31 @@ def test_bootstrap_interval_is_deterministic_and_sane():
     assert const.as_tuple() == (2.0, 2.0, 2.0) and const.se == 0.0
 
 
+def test_bootstrap_interval_keeps_the_draws_of_the_helpers_it_replaced():
+    # One home for the item bootstrap: its resamples are values[rng.integers(0, n,
+    # (n_boot, n))] (those of scipy.stats.bootstrap with the same generator, which the
+    # chapters' standard errors were measured with) and its interval is numpy's
+    # percentiles (those of the former uim_utils.bias.bootstrap_mean_ci, bit for bit).
+    rng = np.random.default_rng(7)
+    for v, n_boot, seed, conf in [(rng.normal(size=57), 500, 3, 0.95),
+                                  ((rng.random(120) < 0.3).astype(float), 2000, 0, 0.9)]:
+        means = v[np.random.default_rng(seed).integers(0, v.size, (n_boot, v.size))].mean(axis=1)
+        lo, hi = np.percentile(means, [50 * (1 - conf), 50 * (1 + conf)])
+        est = st.bootstrap_interval(v, confidence=conf, n_boot=n_boot, seed=seed)
+        assert est.as_tuple() == (float(v.mean()), float(lo), float(hi))
+        ref = sps.bootstrap((v,), np.mean, n_resamples=n_boot, confidence_level=conf, method="percentile",
+                            rng=np.random.default_rng(seed))
+        assert est.se == float(ref.standard_error)
+    x = rng.normal(size=40)
+
+    def spread(a: np.ndarray) -> float:  # no axis keyword: evaluated resample by resample
+        return float(a.max() - a.min())
+
+    ref = sps.bootstrap((x,), spread, n_resamples=300, vectorized=False, method="percentile",
+                        rng=np.random.default_rng(1))
+    assert st.bootstrap_interval(x, spread, n_boot=300, seed=1).se == float(ref.standard_error)
+
+
 def _clustered(rng: np.random.Generator, n_sets: int, g: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     """``n_sets`` datasets of ``g`` clusters x ``m`` items: 0.5 + cluster effect + noise."""
     u = rng.normal(size=(n_sets, g, 1))

@@ -1,19 +1,18 @@
-"""Evaluation shared by lab and wild models: features, zero-shot, linear probe, spectra, CIs.
+"""Evaluation shared by lab and wild models: features, zero-shot, linear probe, spectra.
 
 Every function takes an ``open_clip`` model (lab or pretrained) and either uint8 image
 arrays (lab) or already preprocessed tensors / a DataLoader (wild), so a chapter runs
-the same evaluation on a tiny lab CLIP and on a LAION checkpoint.
+the same evaluation on a tiny lab CLIP and on a LAION checkpoint. Intervals and tests
+live in :mod:`uim_utils.stats`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, overload
 
 import numpy as np
-import pandas as pd
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from .models import LoadedModel, lab_to_tensor
@@ -116,6 +115,53 @@ def zero_shot_logits(image_features: np.ndarray, head: np.ndarray, scale: float 
     return scale * f @ head.T
 
 
+@overload
+def zero_shot_classify(lm: LoadedModel, classnames: Sequence[str] | Sequence[Sequence[str]],
+                       features: np.ndarray, templates: Sequence[str] | None = None,
+                       learned_scale: bool = False) -> np.ndarray: ...
+
+
+@overload
+def zero_shot_classify(lm: LoadedModel, classnames: Sequence[str] | Sequence[Sequence[str]],
+                       features: Sequence[np.ndarray], templates: Sequence[str] | None = None,
+                       learned_scale: bool = False) -> list[np.ndarray]: ...
+
+
+def zero_shot_classify(
+    lm: LoadedModel,
+    classnames: Sequence[str] | Sequence[Sequence[str]],
+    features: np.ndarray | Sequence[np.ndarray],
+    templates: Sequence[str] | None = None,
+    learned_scale: bool = False,
+) -> np.ndarray | list[np.ndarray]:
+    """Zero-shot logits: encode the class prompts into a head, then score image features.
+
+    The one home of "class prompts -> head -> predict": the head is built once
+    (:func:`zero_shot_head`) and applied to each feature matrix (:func:`zero_shot_logits`);
+    ``.argmax(1)`` of a result is the predicted class of every image.
+
+    Parameters
+    ----------
+    lm : LoadedModel
+    classnames : class names (or, per class, a list of names to ensemble)
+    features : image features ``(N, D)`` (:func:`encode_images`), or a sequence of them
+    templates : prompt templates; default :data:`uim_utils.world.EVAL_TEMPLATES`
+    learned_scale : bool
+        Scale the cosines by the model's own learned temperature
+        (``logit_scale.exp()``), so that their softmax is the model's probability (what
+        a prior estimate needs); otherwise by CLIP's fixed 100.
+
+    Returns
+    -------
+    ndarray ``(N, K)`` of logits, or a list of them if ``features`` is a sequence.
+    """
+    head = zero_shot_head(lm, classnames, EVAL_TEMPLATES if templates is None else templates)
+    scale = float(lm.model.logit_scale.exp().item()) if learned_scale else 100.0
+    if isinstance(features, np.ndarray):
+        return zero_shot_logits(features, head, scale=scale)
+    return [zero_shot_logits(f, head, scale=scale) for f in features]
+
+
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Fraction of correct predictions."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -181,98 +227,3 @@ def spectrum_stats(features: np.ndarray, top_k: int = 5) -> dict[str, Any]:
     entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum())
     return {"singular_values": s, "entropy": entropy, "top_k_share": float(p[:top_k].sum()),
             "largest_share": float(p[0])}
-
-
-def bootstrap_ci(
-    data: np.ndarray | Sequence[np.ndarray],
-    statistic: Callable[..., float] = np.mean,
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float, float]:
-    """Point estimate and percentile-bootstrap interval (``scipy.stats.bootstrap``).
-
-    Parameters
-    ----------
-    data : array, or a sequence of arrays resampled together (paired)
-    statistic : callable
-        ``statistic(*arrays) -> float``.
-
-    Returns
-    -------
-    (estimate, low, high)
-    """
-    arrays = (np.asarray(data),) if isinstance(data, np.ndarray) else tuple(np.asarray(a) for a in data)
-    if len(arrays[0]) < 2:
-        raise ValueError("bootstrap needs at least two observations")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    est = float(statistic(*arrays))
-    res = stats.bootstrap(arrays, lambda *a: statistic(*a), paired=True, vectorized=False,
-                          confidence_level=confidence, n_resamples=n_resamples, method="percentile",
-                          random_state=np.random.default_rng(seed))
-    return est, float(res.confidence_interval.low), float(res.confidence_interval.high)
-
-
-def paired_gain(before: np.ndarray, after: np.ndarray, n_boot: int = 2000,
-                seed: int = 0) -> tuple[float, float, float]:
-    """Mean of ``after - before`` over paired items, with a bootstrap 95% interval.
-
-    ``before`` and ``after`` are per-item scores of the same items (e.g. 0/1 correctness
-    of one test image before and after a mitigation). When every difference is the same
-    the interval has zero width (the bootstrap would be degenerate).
-    """
-    before, after = np.asarray(before, float), np.asarray(after, float)
-    if before.shape != after.shape or before.size < 2:
-        raise ValueError(f"before {before.shape} and after {after.shape} must be equal, with >= 2 items")
-    d = after - before
-    if np.all(d == d[0]):
-        return float(d[0]), float(d[0]), float(d[0])
-    return bootstrap_ci(d, n_resamples=n_boot, seed=seed)
-
-
-def bootstrap_table(groups: Mapping[Any, Mapping[str, np.ndarray]], key: str,
-                    n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Bootstrap interval of the mean of every per-item measure of every group.
-
-    Parameters
-    ----------
-    groups : mapping of group -> mapping of measure name -> per-item values
-        E.g. ``{model: {"accuracy": 0/1 per test image, ...}}``.
-    key : str
-        Column name of the groups in the result.
-
-    Returns
-    -------
-    DataFrame with columns ``key, measure, value, lo, hi`` (one row per group and measure).
-    """
-    rows = []
-    for g, measures in groups.items():
-        for name, values in measures.items():
-            est, lo, hi = bootstrap_ci(np.asarray(values), n_resamples=n_boot, seed=seed)
-            rows.append({key: g, "measure": name, "value": est, "lo": lo, "hi": hi})
-    return pd.DataFrame(rows, columns=[key, "measure", "value", "lo", "hi"])
-
-
-def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95,
-                seed: int = 0) -> tuple[float, float, float]:
-    """Accuracy with a bootstrap interval over test examples."""
-    correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(float)
-    return bootstrap_ci(correct, np.mean, confidence=confidence, seed=seed)
-
-
-def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval across seeds; a single value gives a zero-width interval.
-
-    For effects measured once per seed (world, corpus, initialisation): the interval
-    is about the average over seeds, not about any one seed.
-    """
-    v = np.asarray(list(values), dtype=float)
-    if v.size == 0:
-        raise ValueError("mean_ci needs at least one value")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    if v.size == 1:
-        return float(v[0]), float(v[0]), float(v[0])
-    half = stats.t.ppf(0.5 + confidence / 2, v.size - 1) * stats.sem(v)
-    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)

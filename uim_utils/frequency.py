@@ -285,7 +285,12 @@ def _model_id(key: str) -> str:
     return f"{arch}/{corpus}"
 
 
-def _zero_shot(dataset: str, data_dir: Path | str | None) -> dict[str, Any]:
+def _published_zero_shot(dataset: str, data_dir: Path | str | None) -> dict[str, Any]:
+    """The published zero-shot results of every checkpoint on ``dataset``, by model id.
+
+    Read from Udandarao et al.'s files, not computed: this module has no model (the
+    book's zero-shot classifier is :func:`uim_utils.evaluate.zero_shot_classify`).
+    """
     raw = _read_verified(_zs_path(dataset), data_dir)
     if not isinstance(raw, dict) or not raw:
         raise DataCorruptError(f"{_dir(data_dir) / _zs_path(dataset)} holds no models")
@@ -294,7 +299,7 @@ def _zero_shot(dataset: str, data_dir: Path | str | None) -> dict[str, Any]:
 
 def models(dataset: str, data_dir: Path | str | None = None) -> list[str]:
     """The checkpoints evaluated on ``dataset``, as ``"<arch>/<corpus>"``, in file order."""
-    return list(_zero_shot(_check_dataset(dataset, data_dir), data_dir))
+    return list(_published_zero_shot(_check_dataset(dataset, data_dir), data_dir))
 
 
 def available(data_dir: Path | str | None = None) -> pd.DataFrame:
@@ -365,7 +370,7 @@ def load_accuracy(dataset: str, model: str, data_dir: Path | str | None = None) 
     """
     dataset = _check_dataset(dataset, data_dir)
     arch, corpus = parse_model(model)
-    zs = _zero_shot(dataset, data_dir)
+    zs = _published_zero_shot(dataset, data_dir)
     key = f"{arch}/{corpus}"
     if key not in zs:
         raise ValueError(f"unknown model {model!r} for dataset {dataset!r}; choose one of {list(zs)}")

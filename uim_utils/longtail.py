@@ -11,8 +11,8 @@ Interpret
     :func:`frequency_accuracy_fit` relates per-concept zero-shot accuracy to log
     frequency (least-squares slope with a t interval, Spearman correlation), optionally
     holding each concept's difficulty fixed (partial slope and partial Spearman);
-    :func:`head_tail_gap` compares the most and least frequent concepts with a
-    bootstrap interval.
+    :func:`head_tail_masks` and :func:`group_correct` pick out the most and least
+    frequent concepts' test examples (their intervals: :mod:`uim_utils.stats`).
 Mitigate
     :func:`most_frequent_names` picks REAL-Prompt names (Parashar et al. 2024);
     :func:`estimate_prior_unlabelled` and :func:`estimate_prior_gla` estimate the label
@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .evaluate import accuracy, paired_gain
-from .models import LoadedModel, WildModeUnavailable
+from .models import LoadedModel
+from .offline import OfflineError, require_internet
 from .validate import check_int, check_nonnegative
 
 METRICS_URL = ("https://raw.githubusercontent.com/shubhamprshr27/NeglectedTailsVLM/main/"
@@ -381,22 +381,6 @@ def group_correct(y: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> np.ndarr
     return (y[sel] == pred[sel]).astype(float)
 
 
-def head_tail_gap(y: np.ndarray, pred: np.ndarray, head: np.ndarray, tail: np.ndarray,
-                  n_boot: int = 2000, seed: int = 0) -> dict[str, float]:
-    """Head accuracy, tail accuracy, and their gap with a bootstrap 95% interval.
-
-    Head and tail examples are resampled independently (``scipy.stats.bootstrap``).
-    """
-    h = group_correct(y, pred, head)
-    t = group_correct(y, pred, tail)
-    if len(h) < 2 or len(t) < 2:
-        raise ValueError("head and tail need at least two test examples each")
-    res = stats.bootstrap((h, t), lambda a, b: a.mean() - b.mean(), paired=False, vectorized=False,
-                          n_resamples=n_boot, method="percentile", random_state=np.random.default_rng(seed))
-    return {"head": float(h.mean()), "tail": float(t.mean()), "gap": float(h.mean() - t.mean()),
-            "gap_low": float(res.confidence_interval.low), "gap_high": float(res.confidence_interval.high)}
-
-
 def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
                    subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Accuracy before and after a change, on subsets of a group of concepts.
@@ -435,50 +419,6 @@ def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarra
         after = float(a.mean()) if len(a) else float("nan")
         rows[name] = {"concepts": int(sel.sum()), "before": before, "after": after, "gain": after - before}
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def mitigation_gain(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
-                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
-    """What a mitigation did to a group of concepts, and what it cost overall.
-
-    Parameters
-    ----------
-    y, pred_before, pred_after : ndarray of int
-        True labels and predictions before and after the mitigation.
-    group : ndarray of bool, shape (n_classes,)
-        The concepts it should help (e.g. the tail mask).
-    n_boot, seed : int
-        Bootstrap resamples and seed of the interval.
-
-    Returns
-    -------
-    gain, low, high, drop : float
-        Change of accuracy on the group's test examples with its paired bootstrap 95%
-        interval (:func:`uim_utils.evaluate.paired_gain`), and the fall of overall
-        accuracy (``before - after``; negative if the mitigation raised it).
-    """
-    if not len(y) == len(pred_before) == len(pred_after):
-        raise ValueError(f"y, pred_before and pred_after differ in length: "
-                         f"{len(y)}, {len(pred_before)}, {len(pred_after)}")
-    gain, low, high = paired_gain(group_correct(y, pred_before, group), group_correct(y, pred_after, group),
-                                  n_boot=n_boot, seed=seed)
-    return gain, low, high, accuracy(y, pred_before) - accuracy(y, pred_after)
-
-
-def zero_shot_classify(lm: LoadedModel, image_features: np.ndarray, names: Sequence[str] | Sequence[Sequence[str]],
-                       templates: Sequence[str] | None = None) -> np.ndarray:
-    """Zero-shot logits of ``image_features`` for classes called ``names``.
-
-    The logits are ``logit_scale * cos(image, class)`` with the model's own learned
-    temperature, so their softmax is the model's probability (what a prior estimate
-    needs). Works for lab and wild models alike.
-    """
-    from .evaluate import zero_shot_head, zero_shot_logits
-    from .world import EVAL_TEMPLATES
-
-    head = zero_shot_head(lm, names, EVAL_TEMPLATES if templates is None else templates)
-    scale = float(lm.model.logit_scale.exp().item())
-    return zero_shot_logits(image_features, head, scale=scale)
 
 
 # ---------------------------------------------------------------------- mitigate
@@ -677,8 +617,8 @@ def fetch_laion_metrics(dataset: str, dest: str | os.PathLike[str], url: str | N
 
     Raises
     ------
-    WildModeUnavailable
-        If the download fails (no internet): one sentence, at once.
+    uim_utils.offline.OfflineError
+        If the download fails (no internet, or offline mode): one sentence, at once.
     """
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", dataset or ""):
         raise ValueError(f"dataset must be a plain name like 'flowers102', got {dataset!r}")
@@ -687,14 +627,12 @@ def fetch_laion_metrics(dataset: str, dest: str | os.PathLike[str], url: str | N
     if path.is_file():
         return path
     url = url or METRICS_URL.format(dataset=dataset)
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise WildModeUnavailable(f"cannot download {url}: offline mode (HF_HUB_OFFLINE is set); "
-                                  "the wild profile needs internet.")
+    require_internet(f"Downloading {url}", url, timeout)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             data = resp.read()
     except (urllib.error.URLError, OSError) as exc:
-        raise WildModeUnavailable(f"cannot download {url} ({exc}); the wild profile needs internet.") from None
+        raise OfflineError(f"Downloading {url} needs the internet, but it failed ({exc}).") from None
     load_laion_metrics(json.loads(data))  # validate before keeping it
     from .cache import atomic_write_bytes
 
@@ -751,7 +689,7 @@ def wild_pipeline(
     n_group : int
         Concepts in the head and in the tail.
     """
-    from .evaluate import accuracy, encode_images, per_class_accuracy
+    from .evaluate import accuracy, encode_images, per_class_accuracy, zero_shot_classify
 
     k = len(metrics)
     test_labels = np.asarray(test_labels)
@@ -762,9 +700,9 @@ def wild_pipeline(
     freq = metrics["actual_freq"].to_numpy()
     f_test = encode_images(lm, test_images, batch_size=batch_size)
     f_unl = encode_images(lm, unlabelled_images, batch_size=batch_size)
-    base = zero_shot_classify(lm, f_test, names, templates)
-    real_logits = zero_shot_classify(lm, f_test, real, templates)
-    prior = estimate_prior_unlabelled(zero_shot_classify(lm, f_unl, names, templates), n_iter=5)
+    base, unl = zero_shot_classify(lm, names, [f_test, f_unl], templates, learned_scale=True)
+    real_logits = zero_shot_classify(lm, real, f_test, templates, learned_scale=True)
+    prior = estimate_prior_unlabelled(unl, n_iter=5)
     methods = {"zero-shot": base, "REAL-Prompt": real_logits, "logit adj. (unlabelled)": adjust_logits(base, prior)}
     head, tail = head_tail_masks(freq, n_group)
     rows, per_class = [], metrics[["class_idx", "name"]].copy()
@@ -790,7 +728,7 @@ def run_wild(dataset: str, model_name: str, pretrained: str, root: str | os.Path
     """Download a LAION CLIP, a torchvision dataset and its LAION counts; run :func:`wild_pipeline`.
 
     The metrics file is fetched first, so without internet this fails within seconds
-    with :class:`~uim_utils.models.WildModeUnavailable`. The class order of the metrics
+    with :class:`~uim_utils.offline.OfflineError`. The class order of the metrics
     file is assumed to be torchvision's label order (true for Flowers102 and DTD).
     """
     import torch
@@ -810,7 +748,7 @@ def run_wild(dataset: str, model_name: str, pretrained: str, root: str | os.Path
         test = cls(root, split=test_split, download=True, transform=lm.preprocess)
         unl = cls(root, split=unl_split, download=True, transform=lm.preprocess)
     except (urllib.error.URLError, OSError, RuntimeError) as exc:
-        raise WildModeUnavailable(f"cannot download {cls_name} ({exc}); the wild profile needs internet.") from None
+        raise OfflineError(f"Downloading {cls_name} needs the internet, but it failed ({exc}).") from None
     labels = np.asarray(test._labels)  # torchvision keeps the labels without loading images
     if len(metrics) != len(test.classes):
         raise ValueError(f"metrics has {len(metrics)} classes but {cls_name} has {len(test.classes)}")

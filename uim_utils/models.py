@@ -7,14 +7,14 @@ tokenizer and loss as a LAION checkpoint, only smaller.
 
 :func:`load_model` takes a model name and, optionally, a pretrained tag (downloaded from
 the Hugging Face hub; wild profile) or a local checkpoint path. Offline, a tag fails
-fast with one sentence instead of a long retry and a traceback.
+fast with one sentence (:class:`uim_utils.offline.OfflineError`) instead of a long retry
+and a traceback.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import open_clip
 import torch
+
+from .offline import require_internet
 
 _CONFIG_DIR = Path(__file__).parent / "data" / "model_configs"
 LAB_VOCAB_PATH = Path(__file__).parent / "data" / "lab_vocab.json"
@@ -40,10 +42,6 @@ information, so this is ``Any`` for mypy; ``torch.nn.Module`` would hide its
 LAB_MEAN = (0.5, 0.5, 0.5)
 LAB_STD = (0.25, 0.25, 0.25)
 _registered = False
-
-
-class WildModeUnavailable(RuntimeError):
-    """Raised when a wild-profile download is needed but the network is unreachable."""
 
 
 def register_lab_models() -> None:
@@ -217,17 +215,6 @@ class _quiet_open_clip:  # noqa: N801 (a context manager named like the function
         self._root.setLevel(self._level)
 
 
-def network_available(host: str = "huggingface.co", port: int = 443, timeout: float = 3.0) -> bool:
-    """True if a TCP connection to ``host`` succeeds within ``timeout`` seconds."""
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def load_model(name: str, pretrained: str | os.PathLike[str] | None = None, device: str = "cpu") -> LoadedModel:
     """Load an ``open_clip`` model by name with a pretrained tag or a local checkpoint.
 
@@ -248,8 +235,8 @@ def load_model(name: str, pretrained: str | os.PathLike[str] | None = None, devi
         Unknown model name or tag.
     FileNotFoundError
         ``pretrained`` looks like a path and no file is there.
-    WildModeUnavailable
-        A tag needs a download and the hub cannot be reached.
+    uim_utils.offline.OfflineError
+        A tag needs a download and the hub cannot be reached (or offline mode is on).
     """
     check_model_name(name)
     pre = "" if pretrained is None else str(pretrained)
@@ -263,11 +250,9 @@ def load_model(name: str, pretrained: str | os.PathLike[str] | None = None, devi
         tags = open_clip.list_pretrained_tags_by_model(name)
         if pre not in tags:
             raise ValueError(f"unknown pretrained tag {pre!r} for {name}; known tags: {', '.join(tags) or 'none'}")
-        if not _in_hf_cache(name, pre) and not network_available():
-            raise WildModeUnavailable(
-                f"cannot download {name}/{pre}: the Hugging Face hub is unreachable; the wild "
-                "profile needs internet (run it on Colab) or a local checkpoint path."
-            )
+        if not _in_hf_cache(name, pre):
+            require_internet(f"Downloading the checkpoint {name}/{pre}",
+                             hint="run the wild profile where there is (Colab), or pass a local checkpoint path")
     register_lab_models()
     model, _, preprocess = open_clip.create_model_and_transforms(
         name, pretrained=pre or None, device=device, weights_only=True
@@ -291,7 +276,7 @@ def _in_hf_cache(name: str, tag: str) -> bool:
         for fname in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"):
             if isinstance(try_to_load_from_cache(repo, fname), str):
                 return True
-    except Exception:  # any doubt: treat as not cached, the network check decides
+    except Exception:  # any doubt: treat as not cached, the internet check decides
         return False
     return False
 

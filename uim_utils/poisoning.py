@@ -33,7 +33,7 @@ import torch
 
 from . import cache, parallel
 from .corpus import Corpus
-from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_head, zero_shot_logits
+from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_classify
 from .models import ClipModel, LoadedModel, load_model
 from .pretrain import TrainConfig, train_contrastive
 from .validate import check_int
@@ -125,9 +125,9 @@ def attack_success(pred: np.ndarray, target: int) -> np.ndarray:
 
 
 def zero_shot_predict(lm: LoadedModel, classnames: Sequence[str], images: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Zero-shot predictions (prompt-ensembled head) for each array of images."""
-    head = zero_shot_head(lm, classnames)
-    return [zero_shot_logits(encode_images(lm, x), head).argmax(axis=1) for x in images]
+    """Zero-shot predictions (:func:`uim_utils.evaluate.zero_shot_classify`) for each array of images."""
+    logits = zero_shot_classify(lm, classnames, [encode_images(lm, x) for x in images])
+    return [z.argmax(axis=1) for z in logits]
 
 
 def probe_predict(lm: LoadedModel, train_images: np.ndarray, train_labels: np.ndarray,

@@ -251,12 +251,6 @@ def _multiplicities(rng: np.random.Generator, n_units: int, n_boot: int) -> np.n
     return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units).astype(np.float64)
 
 
-def _rng_kwarg(rng: np.random.Generator) -> dict[str, np.random.Generator]:
-    # scipy >= 1.15 calls the generator `rng`; older versions call it `random_state`.
-    params = inspect.signature(stats.bootstrap).parameters
-    return {"rng": rng} if "rng" in params else {"random_state": rng}
-
-
 # --------------------------------------------------------------------------- intervals
 
 
@@ -324,8 +318,11 @@ def bootstrap_interval(
 ) -> Estimate:
     """Statistic of ``values`` with a percentile-bootstrap interval over the values.
 
-    Each value is treated as one independent unit (``scipy.stats.bootstrap``). If the
-    values come in groups (images of a concept), use :func:`cluster_bootstrap`.
+    Each value is treated as one independent unit: resample ``b`` is
+    ``values[rng.integers(0, n, (n_boot, n))[b]]`` with ``rng =
+    numpy.random.default_rng(seed)`` (the draws of ``scipy.stats.bootstrap`` with that
+    generator). If the values come in groups (images of a concept), use
+    :func:`cluster_bootstrap`.
 
     Parameters
     ----------
@@ -350,12 +347,12 @@ def bootstrap_interval(
     point = float(statistic(v))
     if np.all(v == v[0]):  # every resample is the same sample
         return Estimate(point, point, point, 0.0, int(v.size), unit, "percentile bootstrap", confidence)
-    rng = np.random.default_rng(seed)
-    res = stats.bootstrap((v,), statistic, n_resamples=n_boot, confidence_level=confidence,
-                          method="percentile", **_rng_kwarg(rng))
-    ci = res.confidence_interval
-    return Estimate(point, float(ci.low), float(ci.high), float(res.standard_error), int(v.size), unit,
-                    "percentile bootstrap", confidence)
+    resamples = v[np.random.default_rng(seed).integers(0, v.size, (n_boot, v.size))]
+    if "axis" in inspect.signature(statistic).parameters:
+        boot = np.asarray(statistic(resamples, axis=-1), dtype=np.float64)
+    else:
+        boot = np.array([statistic(r) for r in resamples], dtype=np.float64)
+    return _percentile_estimate(point, boot, confidence, v.size, unit, "percentile bootstrap")
 
 
 def cluster_bootstrap(

@@ -20,8 +20,8 @@ Modules
     Word sets and association tests, read from ``uim_utils/data/bias_word_lists.json``;
     sentence templates.
 :mod:`~uim_utils.bias.encoder`
-    The text encoders (packaged MiniLM, Hugging Face hub, open_clip), the fail-fast
-    internet check and the on-disk embedding cache.
+    The text encoders (packaged MiniLM, Hugging Face hub, open_clip) and the on-disk
+    embedding cache (the fail-fast internet check is :mod:`uim_utils.offline`).
 :mod:`~uim_utils.bias.embeddings`
     Word vectors, bare or averaged over templates, with a vocabulary check.
 :mod:`~uim_utils.bias.weat`
@@ -57,10 +57,8 @@ from .debias import (
 from .downstream import (
     DownstreamResult,
     TaskData,
-    bootstrap_mean_ci,
     build_task,
     counterfactual_flips,
-    crossed_mean_ci,
     evaluate_downstream,
     fairness_frame,
     fit_probe,
@@ -76,16 +74,13 @@ from .embeddings import check_vocabulary, embed_tests, embed_words
 from .encoder import (
     CACHE_NAMESPACE,
     HUB_MINILM,
-    HUB_URL,
     PACKAGED_MINILM,
-    OfflineError,
     OpenClipTextEncoder,
     SentenceTransformerEncoder,
     TextEncoder,
     load_encoder,
     normalize_rows,
     packaged_minilm_path,
-    require_internet,
 )
 from .plots import plot_effect_sizes
 from .weat import (
@@ -115,17 +110,17 @@ __all__ = [
     "DATA_FILE", "SET_KEYS", "AssociationTest", "WordSet", "association_tests",
     "fill_templates", "load_word_lists", "make_test", "validate_words",
     # encoder
-    "CACHE_NAMESPACE", "HUB_MINILM", "HUB_URL", "PACKAGED_MINILM", "OfflineError",
+    "CACHE_NAMESPACE", "HUB_MINILM", "PACKAGED_MINILM",
     "OpenClipTextEncoder", "SentenceTransformerEncoder", "TextEncoder", "load_encoder",
-    "normalize_rows", "packaged_minilm_path", "require_internet",
+    "normalize_rows", "packaged_minilm_path",
     # embeddings
     "check_vocabulary", "embed_tests", "embed_words",
     # weat
     "WeatResult", "association_scores", "run_weat", "vectors_for", "weat_bootstrap_ci",
     "weat_effect_size", "weat_p_value", "weat_table",
     # downstream
-    "DownstreamResult", "TaskData", "bootstrap_mean_ci", "build_task",
-    "counterfactual_flips", "crossed_mean_ci", "evaluate_downstream", "fairness_frame", "fit_probe",
+    "DownstreamResult", "TaskData", "build_task",
+    "counterfactual_flips", "evaluate_downstream", "fairness_frame", "fit_probe",
     "gender_recovery_accuracy", "pair_units", "placebo_flips", "placebo_units", "sentence", "share_by_gender",
     "summarise_downstream",
     # debias

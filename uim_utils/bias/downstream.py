@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..stats import bootstrap_interval, crossed_bootstrap
 from .words import validate_words
 
 
@@ -233,19 +234,6 @@ def counterfactual_flips(clf: Any, E_m: np.ndarray, E_f: np.ndarray) -> np.ndarr
     return clf.predict(E_m) != clf.predict(E_f)
 
 
-def bootstrap_mean_ci(
-    values: np.ndarray, n_boot: int = 2000, level: float = 0.95, seed: int = 0
-) -> tuple[float, float, float]:
-    """Mean of ``values`` and its percentile bootstrap interval ``(mean, lo, hi)``."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0:
-        raise ValueError("cannot bootstrap an empty array")
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, (n_boot, v.size))].mean(axis=1)
-    lo, hi = np.percentile(means, [50 * (1 - level), 50 * (1 + level)])
-    return float(v.mean()), float(lo), float(hi)
-
-
 def placebo_flips(pred_m: np.ndarray, pred_f: np.ndarray, groups: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Flips under a *same-gender* swap: the placebo for :func:`counterfactual_flips`.
 
@@ -388,7 +376,7 @@ def share_by_gender(res: DownstreamResult, n_boot: int = 1000, seed: int = 0) ->
     """Share of ambiguous sentences routed to "work", by the subject's gender, with CIs."""
     rows = []
     for g, pred in (("male subject", res.pred_m), ("female subject", res.pred_f)):
-        m, lo, hi = bootstrap_mean_ci(pred, n_boot, seed=seed)
+        m, lo, hi = bootstrap_interval(pred, n_boot=n_boot, seed=seed, unit="pairs").as_tuple()
         rows.append({"gender": g, "share": m, "lo": lo, "hi": hi, "method": res.method})
     return pd.DataFrame(rows)
 
@@ -413,29 +401,15 @@ def placebo_units(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def crossed_mean_ci(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, n_boot: int = 1000,
-                    seed: int = 0) -> tuple[float, float, float]:
-    """Mean and 95% interval of per-pair values, bootstrapping activities and subject pairs as crossed units.
-
-    The pairs of the task cross every activity with every subject pair, so they are not
-    independent: resampling only the pairs would ignore that a hard activity or an odd
-    name moves many pairs at once (:func:`uim_utils.stats.crossed_bootstrap`).
-    """
-    from ..stats import crossed_bootstrap
-
-    est = crossed_bootstrap(np.asarray(values, dtype=float), rows, cols, n_boot=max(int(n_boot), 100), seed=seed,
-                            unit="activities x subject pairs")
-    return float(est.estimate), float(est.low), float(est.high)
-
-
 def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 0,
                          pairs: pd.DataFrame | None = None) -> dict[str, Any]:
     """One row of the mitigation table: accuracy, flip rates, gap, parity, recovery.
 
     Means come with 95% bootstrap intervals (``lo``/``hi``): over activities x subject
-    pairs as crossed units if ``pairs`` (the task's ``ambiguous`` frame) is given, else
-    over pairs as if they were independent. The demographic-parity difference of the
-    ambiguous predictions is fairlearn's.
+    pairs as crossed units (:func:`uim_utils.stats.crossed_bootstrap`) if ``pairs`` (the
+    task's ``ambiguous`` frame) is given, else over pairs as if they were independent
+    (:func:`uim_utils.stats.bootstrap_interval`); ``n_boot`` >= 100. The
+    demographic-parity difference of the ambiguous predictions is fairlearn's.
     """
     from fairlearn.metrics import demographic_parity_difference
 
@@ -445,13 +419,14 @@ def summarise_downstream(res: DownstreamResult, n_boot: int = 1000, seed: int = 
             raise ValueError(f"pairs has {len(pairs)} rows, the result {n} ambiguous pairs")
         r, c = pair_units(pairs)
         pr, pc = placebo_units(pairs)
-        flip = crossed_mean_ci(res.flips, r, c, n_boot, seed)
-        plac = crossed_mean_ci(res.placebo, pr, pc, n_boot, seed)
-        gap = crossed_mean_ci(res.gap, r, c, n_boot, seed)
+        unit = "activities x subject pairs"
+        flip = crossed_bootstrap(res.flips, r, c, n_boot=n_boot, seed=seed, unit=unit).as_tuple()
+        plac = crossed_bootstrap(res.placebo, pr, pc, n_boot=n_boot, seed=seed, unit=unit).as_tuple()
+        gap = crossed_bootstrap(res.gap, r, c, n_boot=n_boot, seed=seed, unit=unit).as_tuple()
     else:
-        flip = bootstrap_mean_ci(res.flips, n_boot, seed=seed)
-        plac = bootstrap_mean_ci(res.placebo, n_boot, seed=seed)
-        gap = bootstrap_mean_ci(res.gap, n_boot, seed=seed)
+        flip = bootstrap_interval(res.flips, n_boot=n_boot, seed=seed, unit="pairs").as_tuple()
+        plac = bootstrap_interval(res.placebo, n_boot=n_boot, seed=seed, unit="pairs").as_tuple()
+        gap = bootstrap_interval(res.gap, n_boot=n_boot, seed=seed, unit="pairs").as_tuple()
     dpd = demographic_parity_difference(
         np.zeros(2 * n), np.r_[res.pred_m, res.pred_f],
         sensitive_features=pd.Series(["m"] * n + ["f"] * n, name="gender"),

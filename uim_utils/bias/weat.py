@@ -95,17 +95,20 @@ def weat_bootstrap_ci(
     A: np.ndarray,
     B: np.ndarray,
     n_boot: int = 1000,
-    level: float = 0.95,
+    confidence: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the effect size, resampling each word set.
 
-    Each replicate draws X, Y, A and B with replacement (within their own set) and
-    recomputes ``d``; the interval reflects how much the number depends on the
-    particular words chosen.
+    Each replicate draws A, B, X and Y with replacement (within their own set, in this
+    order, replicate after replicate) and recomputes ``d``; the interval reflects how
+    much the number depends on the particular words chosen. The draws are interleaved
+    with the replicates, so this is not one of :mod:`uim_utils.stats`' bootstraps, whose
+    ``confidence``, ``n_boot`` and ``seed`` it shares; replicates with no spread
+    (``d`` undefined) are left out of the percentiles.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, got {n_boot!r}")
     X, Y, A, B = (normalize_rows(_as_matrix(M, r)) for M, r in ((X, "X"), (Y, "Y"), (A, "A"), (B, "B")))
@@ -121,7 +124,7 @@ def weat_bootstrap_ci(
         sy = s[nx + rng.integers(0, ny, ny)]
         sd = np.concatenate([sx, sy]).std(ddof=1)
         ds[i] = (sx.mean() - sy.mean()) / sd if sd > 0 else np.nan
-    lo, hi = np.nanpercentile(ds, [50 * (1 - level), 50 * (1 + level)])
+    lo, hi = np.nanpercentile(ds, [50 * (1 - confidence), 50 * (1 + confidence)])
     return float(lo), float(hi)
 
 
@@ -176,7 +179,7 @@ def run_weat(
     *,
     n_perm: int = 10_000,
     n_boot: int = 1000,
-    level: float = 0.95,
+    confidence: float = 0.95,
     seed: int = 0,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     **meta: Any,
@@ -191,7 +194,8 @@ def run_weat(
         M = {k: transform(v) for k, v in M.items()}
     d = weat_effect_size(M["X"], M["Y"], M["A"], M["B"])
     p, exact = weat_p_value(M["X"], M["Y"], M["A"], M["B"], n_perm=n_perm, seed=seed)
-    lo, hi = weat_bootstrap_ci(M["X"], M["Y"], M["A"], M["B"], n_boot=n_boot, level=level, seed=seed + 1)
+    lo, hi = weat_bootstrap_ci(M["X"], M["Y"], M["A"], M["B"], n_boot=n_boot, confidence=confidence,
+                               seed=seed + 1)
     return WeatResult(test.key, test.title, d, p, lo, hi, exact, len(test.X), (len(test.A), len(test.B)), dict(meta))
 
 

@@ -72,12 +72,8 @@ def zero_shot_correct(lm: Any, world: Any, sets: dict[str, tuple[np.ndarray, np.
     """Per domain of ``sets``, 0/1 zero-shot correctness of each test image and its concept."""
     from .. import evaluate as ev
 
-    head = ev.zero_shot_head(lm, world.classnames)
-    out = {}
-    for domain, (x, y) in sets.items():
-        pred = ev.zero_shot_logits(ev.encode_images(lm, x), head).argmax(1)
-        out[domain] = (pred == y, y)
-    return out
+    logits = ev.zero_shot_classify(lm, world.classnames, [ev.encode_images(lm, x) for x, _ in sets.values()])
+    return {domain: (z.argmax(1) == y, y) for (domain, (_, y)), z in zip(sets.items(), logits)}
 
 
 def statistics(trained: dict[str, tuple[np.ndarray, np.ndarray]],

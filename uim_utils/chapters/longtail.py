@@ -185,15 +185,15 @@ def _evaluate(seed: int, profile: str, world: Any, model_lt: Any, m_u: Any, coun
         return ev.per_class_accuracy(y, pred, N_CONCEPTS)
 
     feats = ev.encode_images(m_lt, x)
-    base = lt.zero_shot_classify(m_lt, feats, world.classnames)
-    real = lt.zero_shot_classify(m_lt, feats, real_names)
-    q_la = lt.estimate_prior_unlabelled(lt.zero_shot_classify(m_lt, ev.encode_images(m_lt, x_unl),
-                                                              world.classnames), n_iter=PRIOR_ITERATIONS)
-    q_gla = lt.estimate_prior_gla(lt.zero_shot_classify(m_lt, ev.encode_images(m_lt, x_probe), world.classnames),
-                                  y_probe)
+    f_unl, f_probe = ev.encode_images(m_lt, x_unl), ev.encode_images(m_lt, x_probe)
+    base, zs_unl, zs_probe = ev.zero_shot_classify(m_lt, world.classnames, [feats, f_unl, f_probe],
+                                                   learned_scale=True)
+    real = ev.zero_shot_classify(m_lt, real_names, feats, learned_scale=True)
+    q_la = lt.estimate_prior_unlabelled(zs_unl, n_iter=PRIOR_ITERATIONS)
+    q_gla = lt.estimate_prior_gla(zs_probe, y_probe)
     _, (probe_pred,) = ev.linear_probe(ev.encode_images(m_lt, x_probe, normalize=False), y_probe,
                                        ev.encode_images(m_lt, x, normalize=False), seed=seed)
-    uniform = lt.zero_shot_classify(m_u, ev.encode_images(m_u, x), world.classnames)
+    uniform = ev.zero_shot_classify(m_u, world.classnames, ev.encode_images(m_u, x), learned_scale=True)
     head, tail = lt.head_tail_masks(count, N_GROUP)
 
     def log_p_true(logits: np.ndarray) -> np.ndarray:
