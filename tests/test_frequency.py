@@ -84,7 +84,7 @@ def test_files_outside_the_manifest_are_refused(data_copy: Path):
     with pytest.raises(ValueError, match="no concept counts of pretraining set 'laion400m' for dataset 'imagenet'"):
         fr.load_counts("imagenet", "laion400m", data_dir=data_copy)
     with pytest.raises(fr.DataCorruptError, match="not listed in the manifest"):
-        fr._read_verified(IMAGENET_COUNTS, data_copy)
+        fr.files._read_verified(IMAGENET_COUNTS, data_copy)
     manifest.unlink()
     with pytest.raises(FileNotFoundError, match="no manifest"):
         fr.datasets(data_copy)
@@ -245,7 +245,7 @@ def test_real_claims_hold_and_the_weak_datasets_are_exploratory():
 
 
 def test_check_real_names_a_failing_claim(monkeypatch):
-    original = fr._measure
+    original = fr.verdicts._measure
 
     def shifted(spec, data_dir, done):
         est = original(spec, data_dir, done)
@@ -253,8 +253,8 @@ def test_check_real_names_a_failing_claim(monkeypatch):
             return est
         return st.Estimate(-0.1, -0.2, 0.0, 0.05, est.n, est.unit, est.method, est.confidence)
 
-    monkeypatch.setattr(fr, "_SPECS", tuple(s for s in fr._SPECS if s.claim.id in ("R2", "R8")))
-    monkeypatch.setattr(fr, "_measure", shifted)
+    monkeypatch.setattr(fr.verdicts, "_SPECS", tuple(s for s in fr.verdicts._SPECS if s.claim.id in ("R2", "R8")))
+    monkeypatch.setattr(fr.verdicts, "_measure", shifted)
     with pytest.raises(AssertionError, match=r"claim R2 \(ImageNet: .*RN50.*\): .* = -0.100 \[-0.200, 0.000\]"):
         fr.check_real()
     shown = fr.real_verdicts()   # a table computed before is checked as it is
