@@ -176,8 +176,18 @@ def count_concept_mentions(
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}", {"files": files}).fetchall()]
         if caption_column not in cols:
             raise ValueError(f"caption column {caption_column!r} is not in {files}; columns: {cols}")
-        # One row per (caption, word n-gram), n = 1..max_n; then an equality join.
-        sql = f"""
+        sql = _mentions_sql(src, caption_column, max_n)
+        res = con.execute(sql, {"files": files}).df()
+    finally:
+        con.close()
+    return _mention_tables(res, terms)
+
+
+def _mentions_sql(src: str, caption_column: str, max_n: int) -> str:
+    """The DuckDB query of :func:`count_concept_mentions`: one row per (caption, word
+    n-gram), n = 1..``max_n``, joined to the ``terms`` table on equality, counted per name
+    and per concept."""
+    return f"""
         WITH caps AS (
             SELECT filename || ':' || file_row_number AS doc,
                    list_filter(regexp_split_to_array(lower(coalesce("{caption_column}", '')),
@@ -200,9 +210,11 @@ def count_concept_mentions(
         UNION ALL
         SELECT 'concept', concept, NULL, count(DISTINCT doc) FROM hits GROUP BY concept
         """
-        res = con.execute(sql, {"files": files}).df()
-    finally:
-        con.close()
+
+
+def _mention_tables(res: pd.DataFrame, terms: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``per_name`` and ``per_concept`` of :func:`count_concept_mentions` from the query's
+    rows, every name and concept present (0 if never mentioned)."""
     by_name = res[res["level"] == "name"][["concept", "term", "count"]]
     per_name = terms.drop(columns="n_words").merge(by_name, on=["concept", "term"], how="left")
     per_name["count"] = per_name["count"].fillna(0).astype(np.int64)
@@ -316,6 +328,20 @@ def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float 
         ``controlled`` says whether ``difficulty`` was held fixed; ``intercept`` is then
         the fit's value at zero frequency *and* zero difficulty.
     """
+    x, y, z = _fit_inputs(freq, acc, confidence, difficulty)
+    if z is None:
+        lr = stats.linregress(x, y)
+        t = stats.t.ppf(0.5 + confidence / 2, len(x) - 2)
+        rho, p = stats.spearmanr(x, y)
+        return FrequencyFit(float(lr.slope), float(lr.slope - t * lr.stderr), float(lr.slope + t * lr.stderr),
+                            float(lr.intercept), float(rho), float(p), int(len(x)))
+    return _controlled_fit(x, y, z, confidence)
+
+
+def _fit_inputs(freq: np.ndarray, acc: np.ndarray, confidence: float,
+                difficulty: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Checked inputs of :func:`frequency_accuracy_fit`: log10(1 + freq), accuracy and
+    difficulty (``None`` if not given) of the concepts where none is NaN."""
     freq, acc = np.asarray(freq, dtype=float), np.asarray(acc, dtype=float)
     if freq.shape != acc.shape or freq.ndim != 1:
         raise ValueError(f"freq {freq.shape} and acc {acc.shape} must be equal 1-D shapes")
@@ -335,13 +361,12 @@ def frequency_accuracy_fit(freq: np.ndarray, acc: np.ndarray, confidence: float 
         raise ValueError(f"need at least {n_min} concepts, got {len(x)}")
     if np.ptp(x) == 0:
         raise ValueError("all frequencies are equal: the fit is undefined")
-    if difficulty is None:
-        lr = stats.linregress(x, y)
-        t = stats.t.ppf(0.5 + confidence / 2, len(x) - 2)
-        rho, p = stats.spearmanr(x, y)
-        return FrequencyFit(float(lr.slope), float(lr.slope - t * lr.stderr), float(lr.slope + t * lr.stderr),
-                            float(lr.intercept), float(rho), float(p), int(len(x)))
-    z = difficulty[ok]
+    return x, y, None if difficulty is None else difficulty[ok]
+
+
+def _controlled_fit(x: np.ndarray, y: np.ndarray, z: np.ndarray, confidence: float) -> FrequencyFit:
+    """The partial slope and partial Spearman of :func:`frequency_accuracy_fit` with
+    difficulty ``z`` held fixed."""
     dof = len(x) - 3
     design = np.column_stack([np.ones_like(x), x, z])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
