@@ -125,13 +125,17 @@ def count_concept_mentions(
     ValueError
         If ``caption_column`` is not a column of the files, or a name is empty.
     """
-    import duckdb
-
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", caption_column or ""):
         raise ValueError(f"caption_column must be a plain column name, got {caption_column!r}")
     files = _parquet_source(source)
     terms = terms_table(names)
-    max_n = int(terms["n_words"].max())
+    return _mention_tables(_query_mentions(files, terms, caption_column, threads), terms)
+
+
+def _query_mentions(files: list[str], terms: pd.DataFrame, caption_column: str, threads: int | None) -> pd.DataFrame:
+    """The rows of :func:`_mentions_sql` over ``files``, in a DuckDB connection of its own."""
+    import duckdb
+
     con = duckdb.connect()
     try:
         if threads is not None:
@@ -141,11 +145,9 @@ def count_concept_mentions(
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}", {"files": files}).fetchall()]
         if caption_column not in cols:
             raise ValueError(f"caption column {caption_column!r} is not in {files}; columns: {cols}")
-        sql = _mentions_sql(src, caption_column, max_n)
-        res = con.execute(sql, {"files": files}).df()
+        return con.execute(_mentions_sql(src, caption_column, int(terms["n_words"].max())), {"files": files}).df()
     finally:
         con.close()
-    return _mention_tables(res, terms)
 
 
 def _mentions_sql(src: str, caption_column: str, max_n: int) -> str:
