@@ -49,3 +49,32 @@ def test_mypy_passes_on_uim_utils() -> None:
     result = run("mypy")
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"mypy found problems:\n{output}"
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
+"""Size limits of the code a newcomer reads (issue 21): a module over 500 lines mixes
+concerns; a function over 60 lines (docstring included) hides steps that deserve names."""
+
+
+def _sizes() -> tuple[list[str], list[str]]:
+    import ast
+
+    long_modules, long_functions = [], []
+    for path in sorted((ROOT / "uim_utils").rglob("*.py")):
+        text = path.read_text()
+        rel = path.relative_to(ROOT)
+        if text.count("\n") > MAX_MODULE_LINES:
+            long_modules.append(f"{rel}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1 if node.end_lineno else 0
+                if n > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{rel}:{node.lineno} {node.name}: {n} lines")
+    return long_modules, long_functions
+
+
+def test_no_module_over_500_lines_and_no_function_over_60() -> None:
+    long_modules, long_functions = _sizes()
+    assert not long_modules, f"split these modules along their concerns: {long_modules}"
+    assert not long_functions, f"split these functions into named steps: {long_functions}"
