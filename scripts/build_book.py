@@ -8,9 +8,19 @@ hashes a notebook's code cells, so without the key a rebuild after editing
 outputs. With the key, such a change re-executes every chapter; an unchanged rebuild
 re-uses the cache and takes seconds.
 
+With ``UIM_BOOK_PARALLEL=1`` the book's notebooks are first executed side by side, one
+per core, into that jupyter-cache folder (jupyter-cache's own ``local-parallel``
+executor, the cache that jupyter-book then reads), so the build itself finds every
+notebook executed. ``make test``'s book build does this: its chapters' models are cached
+by then, and the notebooks' single-threaded evaluation is what takes the time. The
+default leaves execution to jupyter-book, one notebook after another, so that chapters
+that need the same model (the lab's clean model) never train it twice at once on a cold
+cache.
+
 Usage::
 
     UIM_PROFILE=lab python scripts/build_book.py [extra jupyter-book arguments]
+    UIM_PROFILE=ci UIM_BOOK_PARALLEL=1 python scripts/build_book.py
 """
 
 from __future__ import annotations
@@ -92,6 +102,62 @@ def write_keyed_config(root: Path, build_dir: Path, key: str) -> Path:
     return out
 
 
+def toc_notebooks(root: Path) -> list[Path]:
+    """The ``.ipynb`` pages listed in ``root/_toc.yml`` (chapters and their sections), in order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    found: list[Path] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                path = root / (node["file"] + ".ipynb")
+                if path.exists():
+                    found.append(path)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def parallel_execution() -> bool:
+    """``UIM_BOOK_PARALLEL``: execute the notebooks side by side before the build (``1``) or not
+    (``0``, the default)."""
+    raw = os.environ.get("UIM_BOOK_PARALLEL", "0")
+    if raw not in ("0", "1"):
+        raise ValueError(f"UIM_BOOK_PARALLEL must be 0 or 1, got {raw!r}")
+    return raw == "1"
+
+
+def pre_execute(root: Path, config: Path) -> None:
+    """Execute the toc's notebooks side by side (one per core) into the build's jupyter-cache.
+
+    Uses jupyter-cache's ``local-parallel`` executor on the cache folder named in
+    ``config`` (``execute.cache``), with the configuration's cell timeout; a notebook that
+    fails is left uncached, so that the build executes it again and reports its error.
+    """
+    import logging
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    settings = yaml.safe_load(config.read_text()).get("execute", {})
+    cache = get_cache(settings["cache"])
+    notebooks = [str(nb) for nb in toc_notebooks(root)]
+    for nb in notebooks:
+        cache.add_nb_to_project(nb)
+    start = time.monotonic()
+    result = load_executor("local-parallel", cache, logger=logging.getLogger("pre-execute")).run_and_cache(
+        filter_uris=notebooks, timeout=int(settings.get("timeout", 1200)),
+        allow_errors=bool(settings.get("allow_errors", False)))
+    failed = len(result.excepted) + len(result.errored)
+    print(f">>> executed {len(result.succeeded)} notebook(s) side by side in {time.monotonic() - start:.0f} s"
+          + (f"; {failed} failed (the build runs them again and reports why)" if failed else ""), flush=True)
+
+
 def main(argv: list[str]) -> int:
     """Build the book; return jupyter-book's exit code."""
     sys.path.insert(0, str(ROOT))
@@ -106,8 +172,10 @@ def main(argv: list[str]) -> int:
            "--config", str(config), "-W", "-n", "--keep-going", *argv]
     print(f">>> UIM_PROFILE={profile.name} UIM_SEED={profile.seed}; executed outputs cached "
           f"under _build/.jupyter_cache/{key}", flush=True)
-    print(">>> " + " ".join(cmd), flush=True)
     start = time.monotonic()
+    if parallel_execution():
+        pre_execute(ROOT, config)
+    print(">>> " + " ".join(cmd), flush=True)
     rc = subprocess.call(cmd, cwd=ROOT, env={**os.environ, "UIM_PROFILE": profile.name})
     minutes, seconds = divmod(round(time.monotonic() - start), 60)
     index = build_dir / "html" / "index.html"

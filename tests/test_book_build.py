@@ -1,9 +1,11 @@
 """Build the whole book, as `make book` does but in the ci profile, and inspect the HTML.
 
-The build runs on a copy of the repository (without .venv, _build and .git) so that it
-never touches the working tree's _build or jupyter-cache, and with -W -n --keep-going,
-so that any Sphinx warning (a broken reference, an unknown citation, a failing cell)
-fails the test.
+The build runs ``scripts/build_book.py`` (what `make book` runs) on a copy of the
+repository (without .venv, _build and .git) so that it never touches the working tree's
+_build or jupyter-cache, with -W -n --keep-going, so that any Sphinx warning (a broken
+reference, an unknown citation, a failing cell) fails the test. ``UIM_BOOK_PARALLEL=1``
+executes the notebooks side by side first (their models are in the test run's cache by
+then), and the build then finds every one of them executed.
 """
 
 from __future__ import annotations
@@ -36,13 +38,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # become an orphan page (that warning would fail `make book` after `make test`).
     (src / ".some_tool_cache").mkdir()
     (src / ".some_tool_cache" / "README.md").write_text("# not a page\n")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    env = {**os.environ, "UIM_PROFILE": "ci", "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "UIM_PROFILE": "ci", "HF_HUB_OFFLINE": "1", "UIM_BOOK_PARALLEL": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     start = time.monotonic()
     result = subprocess.run(
-        [str(jb), "build", str(src), "-W", "-n", "--keep-going"],
-        env=env, capture_output=True, text=True, timeout=1500,
+        [sys.executable, str(src / "scripts" / "build_book.py")],
+        cwd=src, env=env, capture_output=True, text=True, timeout=1500,
     )
     log = result.stdout + result.stderr
     (src / "build.log").write_text(log)
@@ -51,6 +52,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"jupyter-book build failed (exit {result.returncode}) after "
         f"{time.monotonic() - start:.0f} s:\n" + "\n".join(warnings[-40:] or log[-4000:].splitlines())
     )
+    executed_by_the_build = [line for line in log.splitlines() if "Executing notebook" in line]
+    assert not executed_by_the_build, ("the parallel pre-execution left notebooks to the build:\n"
+                                       + "\n".join(executed_by_the_build))
     return src / "_build" / "html"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
@@ -62,6 +63,34 @@ def test_keyed_config_points_the_cache_and_prunes_stale_ones(tmp_path: Path) -> 
     assert config["execute"]["cache"] == str((build / ".jupyter_cache" / key).resolve())
     assert config["title"] == yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
     assert not stale.exists() and other.exists()
+
+
+def test_pre_execution_fills_the_cache_that_the_build_reads(tmp_path: Path, monkeypatch) -> None:
+    """UIM_BOOK_PARALLEL=1 executes the toc's notebooks into the keyed jupyter-cache, so that
+    jupyter-book finds every one cached (the match it makes: same code cells)."""
+    from jupyter_cache import get_cache
+
+    repo = fake_repo(tmp_path)
+    (repo / "notebooks").mkdir()
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    for name, code in (("01_a", "print(1 + 1)"), ("02_b", "x = 3\nprint(x * 2)")):
+        nbformat.write(new_notebook(cells=[new_code_cell(code)], metadata=kernel), repo / "notebooks" / f"{name}.ipynb")
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: intro\nparts:\n  - caption: C\n    chapters:\n"
+                                   "      - file: notebooks/01_a\n        sections:\n"
+                                   "          - file: notebooks/02_b\n      - file: missing\n")
+    assert build_book.toc_notebooks(repo) == [repo / "notebooks" / "01_a.ipynb", repo / "notebooks" / "02_b.ipynb"]
+    config = build_book.write_keyed_config(repo, repo / "_build", "ci-seed0-test")
+    build_book.pre_execute(repo, config)
+    cache = get_cache(yaml.safe_load(config.read_text())["execute"]["cache"])
+    for name, expected in (("01_a", "2\n"), ("02_b", "6\n")):
+        record = cache.match_cache_notebook(nbformat.read(repo / "notebooks" / f"{name}.ipynb", as_version=4))
+        outputs = cache.get_cache_bundle(record.pk).nb.cells[0].outputs
+        assert outputs[0]["text"] == expected
+    monkeypatch.setenv("UIM_BOOK_PARALLEL", "yes")
+    with pytest.raises(ValueError, match="UIM_BOOK_PARALLEL must be 0 or 1, got 'yes'"):
+        build_book.parallel_execution()
+    monkeypatch.setenv("UIM_BOOK_PARALLEL", "1")
+    assert build_book.parallel_execution()
 
 
 def test_strip_outputs(tmp_path: Path) -> None:
