@@ -14,8 +14,6 @@ def test_accuracy_and_per_class():
     assert ev.accuracy(y, p) == pytest.approx(0.5)
     pc = ev.per_class_accuracy(y, p, 4)
     assert pc[:3].tolist() == [0.5, 1.0, 0.0] and np.isnan(pc[3])
-    g = ev.group_accuracy(y, p, np.array(["a", "a", "a", "b", "b", "b"]))
-    assert g == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 3)}
     with pytest.raises(ValueError, match="shapes"):
         ev.accuracy(y, p[:3])
 

@@ -129,23 +129,6 @@ def test_head_tail_masks_and_group_correct() -> None:
     assert (L.group_correct(y, pred, head).mean(), L.group_correct(y, pred, tail).mean()) == (1.0, 0.0)
 
 
-def test_gain_by_subset_splits_a_group() -> None:
-    y = np.repeat(np.arange(4), 10)
-    before = np.where(y == 1, 1, 0)              # classes 0 and 1 right, 2 and 3 wrong
-    after = np.where(y == 2, 2, 3)               # class 2 now right, 3 right, 1 lost
-    tail = np.array([False, True, True, True])
-    renamed = np.array([False, False, True, True])
-    df = L.gain_by_subset(y, before, after, tail, {"renamed": renamed, "unchanged": ~renamed})
-    assert df.loc["renamed"].tolist() == [2, 0.0, 1.0, 1.0]
-    assert df.loc["unchanged"].tolist() == [1, 1.0, 0.0, -1.0]   # class 0 is outside the group
-    empty = L.gain_by_subset(y, before, after, tail, {"none": np.zeros(4, bool)})
-    assert empty.loc["none", "concepts"] == 0 and np.isnan(empty.loc["none", "gain"])
-    with pytest.raises(ValueError, match="'bad'"):
-        L.gain_by_subset(y, before, after, tail, {"bad": np.ones(3, bool)})
-    with pytest.raises(ValueError, match="40, 39, 40"):
-        L.gain_by_subset(y, before[:-1], after, tail, {"renamed": renamed})
-
-
 # ------------------------------------------------------------------ mitigate
 def _biased_logits(q: np.ndarray, n_per: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Balanced data, a noisy unbiased classifier, plus the log of a known prior."""
@@ -258,23 +241,3 @@ def test_wild_pipeline_offline_on_a_local_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="labels"):
         L.wild_pipeline(lm, metrics, x_test, y_test + 4, x_unl, n_group=1)
 
-
-def test_frequency_prior_keeps_the_frequency_part_only() -> None:
-    rng = np.random.default_rng(0)
-    freq = np.array([5000, 1000, 300, 100, 30, 10, 3, 1] * 5, dtype=float)
-    trend = (1 + freq) ** 0.3                                  # the inherited long-tail prior
-    noisy = trend * np.exp(rng.normal(0, 0.5, freq.size))      # plus class-by-class noise
-    q = L.frequency_prior(noisy / noisy.sum(), freq)
-    assert q.sum() == pytest.approx(1.0)
-    # the fit recovers the power law (slope 0.3 in log10 = 0.3 * ln 10 in natural log) ...
-    slope = np.polyfit(np.log10(1 + freq), np.log(q), 1)[0]
-    assert slope == pytest.approx(0.3 * np.log(10), rel=0.25)
-    # ... and drops the noise: classes of equal frequency get equal prior
-    assert np.allclose(q[:8], q[8:16])
-    assert np.allclose(L.frequency_prior(noisy, np.full(freq.size, 7.0)), 1 / freq.size)
-    with pytest.raises(ValueError, match="same length"):
-        L.frequency_prior(noisy, freq[:-1])
-    with pytest.raises(ValueError, match="> 0"):
-        L.frequency_prior(np.r_[0.0, noisy[1:]], freq)
-    with pytest.raises(ValueError, match=">= 0"):
-        L.frequency_prior(noisy, np.r_[-1.0, freq[1:]])

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import uim_utils
-from uim_utils.profile import PROFILES, Profile, cache_dir, get_profile, seed_everything
+from uim_utils.profile import PROFILES, Profile, cache_dir, get_profile
 
 
 @pytest.fixture(autouse=True)
@@ -100,12 +99,3 @@ def test_cache_dir_default_is_under_home(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache_dir() == tmp_path / ".cache" / "uim_utils"
 
-
-def test_seed_everything_makes_runs_repeatable() -> None:
-    torch = pytest.importorskip("torch")
-    seed_everything(11)
-    first = (np.random.rand(3), torch.rand(3))
-    seed_everything(11)
-    second = (np.random.rand(3), torch.rand(3))
-    np.testing.assert_array_equal(first[0], second[0])
-    assert torch.equal(first[1], second[1])

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from uim_utils.validate import check_float, check_int, check_rate
+from uim_utils.validate import check_float, check_int
 
 
 def test_check_int_bounds_and_types() -> None:
@@ -21,12 +21,12 @@ def test_check_int_bounds_and_types() -> None:
             check_int("n", bad, 1)
 
 
-def test_check_float_and_rate() -> None:
-    check_float("x", 0.5, 0.0, 1.0)
-    check_rate("rate", 1)
+def test_check_float() -> None:
+    check_float("rate", 0.5, 0.0, 1.0)
+    check_float("rate", 1, 0.0, 1.0)
     for bad in (1.5, -0.1, float("nan"), True, "a"):
         with pytest.raises(ValueError, match="rate must be"):
-            check_rate("rate", bad)
+            check_float("rate", bad, 0.0, 1.0)
 
 
 @pytest.mark.parametrize("bad", [-1, -0.5, float("nan"), float("inf"), True, "1", None])

@@ -179,12 +179,6 @@ def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
         return np.where(total > 0, correct / np.maximum(total, 1), np.nan)
 
 
-def group_accuracy(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray) -> dict[object, float]:
-    """Accuracy within each group; see also ``worst`` via ``min(...)``."""
-    y_true, y_pred, groups = map(np.asarray, (y_true, y_pred, groups))
-    return {g: accuracy(y_true[groups == g], y_pred[groups == g]) for g in np.unique(groups)}
-
-
 def linear_probe(
     train_x: np.ndarray,
     train_y: np.ndarray,

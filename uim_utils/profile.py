@@ -17,12 +17,9 @@ Profiles
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-import numpy as np
 
 PROFILES: tuple[str, ...] = ("ci", "lab", "wild")
 DEFAULT_PROFILE = "lab"
@@ -105,15 +102,6 @@ def get_profile(name: str | None = None, seed: int | str | None = None) -> Profi
     if seed_int < 0:
         raise ValueError(f"UIM_SEED must be a non-negative integer, got {raw_seed!r}")
     return Profile(prof, seed_int)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a run is repeatable."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def cache_dir() -> Path:

@@ -32,7 +32,3 @@ def check_nonnegative(name: str, value: object) -> None:
             or not np.isfinite(value) or value < 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
-
-def check_rate(name: str, value: object) -> None:
-    """Raise ``ValueError`` unless ``value`` is a rate in ``[0, 1]``."""
-    check_float(name, value, 0.0, 1.0)

@@ -39,7 +39,6 @@ from .counting import (
 from .fit import (
     FrequencyFit,
     frequency_accuracy_fit,
-    gain_by_subset,
     group_correct,
     head_tail_masks,
 )
@@ -47,7 +46,6 @@ from .priors import (
     adjust_logits,
     estimate_prior_gla,
     estimate_prior_unlabelled,
-    frequency_prior,
 )
 from .wild import (
     METRICS_URL,
@@ -66,13 +64,11 @@ __all__ = [
     "terms_table",
     "FrequencyFit",
     "frequency_accuracy_fit",
-    "gain_by_subset",
     "group_correct",
     "head_tail_masks",
     "adjust_logits",
     "estimate_prior_gla",
     "estimate_prior_unlabelled",
-    "frequency_prior",
     "METRICS_URL",
     "WildResult",
     "fetch_laion_metrics",

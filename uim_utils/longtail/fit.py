@@ -5,11 +5,9 @@ concepts' test examples.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 
@@ -160,42 +158,3 @@ def group_correct(y: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> np.ndarr
     sel = np.asarray(mask)[y]
     return (y[sel] == pred[sel]).astype(float)
 
-
-def gain_by_subset(y: np.ndarray, pred_before: np.ndarray, pred_after: np.ndarray, group: np.ndarray,
-                   subsets: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Accuracy before and after a change, on subsets of a group of concepts.
-
-    Used to take a mitigation's tail gain apart: e.g. REAL-Prompt changes the prompt of
-    some tail concepts (``renamed``) and leaves others alone (``unchanged``), yet both
-    can move, because every class competes with every other in the zero-shot head.
-
-    Parameters
-    ----------
-    y, pred_before, pred_after : ndarray of int
-        True labels and predictions before and after the change.
-    group : ndarray of bool, shape (n_classes,)
-        The concepts considered (e.g. the tail mask).
-    subsets : mapping of str to ndarray of bool, shape (n_classes,)
-        Named concept masks; each is intersected with ``group``.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by subset name, columns ``concepts`` (how many), ``before``, ``after``
-        and ``gain`` (accuracy on those concepts' test examples; NaN if none).
-    """
-    group = np.asarray(group, dtype=bool)
-    if not len(y) == len(pred_before) == len(pred_after):
-        raise ValueError(f"y, pred_before and pred_after differ in length: "
-                         f"{len(y)}, {len(pred_before)}, {len(pred_after)}")
-    rows = {}
-    for name, mask in subsets.items():
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != group.shape:
-            raise ValueError(f"subset {name!r} has shape {mask.shape}, expected {group.shape}")
-        sel = group & mask
-        b, a = group_correct(y, pred_before, sel), group_correct(y, pred_after, sel)
-        before = float(b.mean()) if len(b) else float("nan")
-        after = float(a.mean()) if len(a) else float("nan")
-        rows[name] = {"concepts": int(sel.sum()), "before": before, "after": after, "gain": after - before}
-    return pd.DataFrame.from_dict(rows, orient="index")

@@ -82,38 +82,6 @@ def estimate_prior_gla(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return special.softmax(res.x)
 
 
-def frequency_prior(prior: np.ndarray, freq: np.ndarray) -> np.ndarray:
-    """The part of an estimated prior that pre-training frequency explains.
-
-    Fits ``log prior = a + b * log10(1 + freq)`` by least squares and returns the fitted
-    prior, normalised to sum to 1. Subtracting its log removes the head's preference for
-    frequent classes (the long-tail prior it inherited) and leaves alone the class-by-class
-    preferences that have nothing to do with frequency, which a per-class estimate from
-    few images also carries, with its noise.
-
-    Parameters
-    ----------
-    prior : ndarray, shape (n_classes,)
-        An estimated prior (e.g. :func:`estimate_prior_unlabelled`), all entries > 0.
-    freq : ndarray, shape (n_classes,)
-        Pre-training caption counts of the classes, all >= 0.
-    """
-    prior = np.asarray(prior, dtype=float)
-    freq = np.asarray(freq, dtype=float)
-    if prior.ndim != 1 or prior.shape != freq.shape or len(prior) < 2:
-        raise ValueError(f"prior and freq must be 1-D of the same length >= 2, got {prior.shape} and {freq.shape}")
-    if not np.all(np.isfinite(prior)) or np.any(prior <= 0):
-        raise ValueError(f"prior must be finite and > 0, got min {prior.min()!r}")
-    if not np.all(np.isfinite(freq)) or np.any(freq < 0):
-        raise ValueError(f"freq must be finite and >= 0, got min {freq.min()!r}")
-    x = np.log10(1 + freq)
-    if np.ptp(x) == 0:
-        return np.full_like(prior, 1 / len(prior))    # all classes equally frequent: nothing to remove
-    slope, intercept = np.polyfit(x, np.log(prior), 1)
-    fitted = np.exp(intercept + slope * x)
-    return fitted / fitted.sum()
-
-
 def adjust_logits(logits: np.ndarray, prior: np.ndarray, tau: float = 1.0) -> np.ndarray:
     """Logit adjustment: ``f(x) - tau * log(prior)`` (Menon et al. 2021; GLA)."""
     logits = _check_logits(logits)
