@@ -104,6 +104,58 @@ def test_template_checks_can_fail_without_imbalance():
     assert (table[["gain_balanced", "gain_tail", "change_head"]] == 0).all().all()
 
 
+def test_template_pretrain_with_draws_the_same_world_as_pretrain():
+    from sklearn.linear_model import LogisticRegression
+
+    a, b = template.pretrain(3, 50), template.pretrain_with(3, 50, LogisticRegression(max_iter=2000))
+    assert (a.counts == b.counts).all() and (a.order == b.order).all()
+    np.testing.assert_array_equal(a.model.coef_, b.model.coef_)
+    with pytest.raises(ValueError, match="n_max=160 exceeds the 8[0-9] digits"):
+        template.pretrain(0, 200, n_max=160)
+
+
+def test_template_log_proba_scores_a_probability_only_model():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    run = template.pretrain_with(0, 50, template.LogProba(KNeighborsClassifier(5)))
+    scores = run.model.decision_function(run.X_test)
+    assert scores.shape == (len(run.X_test), 10) and np.isfinite(scores).all() and (scores <= 0).all()
+    assert template.evaluate(run, 1.0)["tail"] > template.evaluate(run)["tail"]
+    with pytest.raises(ValueError, match="floor must be in \\(0, 1\\), got 0"):
+        template.LogProba(KNeighborsClassifier(), floor=0)
+
+
+def test_template_balanced_probe_has_a_uniform_prior():
+    run = template.balanced_probe(0, 2)
+    assert run.counts.tolist() == [2] * 10 and np.allclose(run.prior, 0.1)
+    assert (run.order == template.pretrain(0, 50).order).all()
+    for bad in (0, 1000):
+        with pytest.raises(ValueError, match=f"per_class must be in 1..8[0-9], got {bad}"):
+            template.balanced_probe(0, bad)
+
+
+def test_template_gla_prior_recovers_a_known_prior():
+    rng = np.random.default_rng(0)
+    prior = np.array([0.6, 0.3, 0.1])
+    y = np.repeat(np.arange(3), 400)  # balanced labelled set
+    clean = rng.normal(0, 1, (1200, 3)) + 3 * np.eye(3)[y]  # balanced-data scores
+    q = template.gla_prior(clean + np.log(prior), y)  # a model that added log(prior)
+    assert q.sum() == pytest.approx(1) and q == pytest.approx(prior, abs=0.05)
+    with pytest.raises(ValueError, match="labels must be in 0..2, got \\[0, 3\\]"):
+        template.gla_prior(clean[:2], np.array([0, 3]))
+    with pytest.raises(ValueError, match="need logits"):
+        template.gla_prior(clean, y[:5])
+
+
+def test_template_compare_priors_reads_the_true_prior_as_the_chapter_does():
+    run = template.pretrain(0, 50)
+    out = template.compare_priors(run, 5, seed=1)
+    assert set(out) == {"inherited", "true prior", "mean probability", "GLA"}
+    assert out["true prior"] > out["inherited"] and out["GLA"] > out["inherited"]
+    with pytest.raises(ValueError, match="n_labelled must be in 1..8[0-9], got 0"):
+        template.compare_priors(run, 0, seed=1)
+
+
 # ----------------------------------------------------------------------------- lab chapter
 
 K, N = 100, 20  # concepts, test images per concept
