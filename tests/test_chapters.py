@@ -288,6 +288,44 @@ def test_long_tail_statistics_known_values():
     assert v.loc["2", "verdict"] == HOLDS and v.loc["6", "verdict"] == HOLDS and row["rho_partial"] > 0.5
 
 
+class _FeatureWorld:
+    """A stand-in world whose 'images' are already features: concept c sits at e_c, with
+    noise that grows with the concept's index (the tail, 80-99, is the noisiest)."""
+
+    def sample(self, n, domain, seed):
+        rng = np.random.default_rng(seed)
+        y = np.repeat(np.arange(100), n)
+        x = np.eye(100)[y] * 3 + rng.normal(size=(len(y), 100)) * (0.5 + y[:, None] / 40)
+        return x, y
+
+
+def test_long_tail_probe_gaps_on_known_features(monkeypatch):
+    import uim_utils.evaluate
+    from uim_utils.chapters import longtail as lt_chapter
+
+    monkeypatch.setattr(uim_utils.evaluate, "encode_images", lambda model, x, normalize=True: x)
+    world = _FeatureWorld()
+    x, y = world.sample(20, "photo", seed=1)
+    concepts = pd.DataFrame({"head": np.arange(100) < 20, "tail": np.arange(100) >= 80})
+    zs = lt_chapter.ZeroShotWorld(7, world, None, concepts, pd.DataFrame(), x, y)
+    out = lt_chapter.probe_gaps(zs, (2, 10))
+    assert list(out.index) == [2, 10] and list(out.columns) == ["accuracy", "head", "tail", "gap", "gap_se"]
+    assert (out["gap"] > 0).all() and out.loc[10, "accuracy"] > out.loc[2, "accuracy"]
+    assert out.loc[10, "gap"] == pytest.approx(out.loc[10, "head"] - out.loc[10, "tail"])
+    for bad in ((), (1, 10), (101,)):
+        with pytest.raises(ValueError, match=r"per_class must be labels per concept in 2\.\.100, got"):
+            lt_chapter.probe_gaps(zs, bad)
+
+
+def test_long_tail_run_world_config_names_a_config_of_another_world():
+    from uim_utils.chapters import longtail as lt_chapter
+
+    with pytest.raises(ValueError, match="config must be a CorpusConfig with seed=3, got CorpusConfig"):
+        lt_chapter.run_world_config(3, lt_chapter.long_tail_config(4))
+    with pytest.raises(ValueError, match="config must be a CorpusConfig with seed=3, got 'zipf'"):
+        lt_chapter.run_world_config(3, "zipf")
+
+
 def test_partial_spearman_matches_the_closed_form_and_removes_a_confounder():
     from scipy.stats import spearmanr
 
