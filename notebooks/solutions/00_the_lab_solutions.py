@@ -88,7 +88,7 @@ if TRAIN_NEW:
 else:
     print("Exercises 1 and 2 pre-train two new models: skipped in the ci profile "
           "(run with UIM_PROFILE=lab).")
-SKIPPED = "not measured in this build (the `ci` profile skips it)"
+SKIPPED = "not measured (the ci profile, which the tests run, skips this exercise)"
 
 # %% [markdown]
 # ## Exercise 1: fewer pairs
@@ -112,8 +112,8 @@ else:
 
 # %% [markdown]
 # :::{dropdown} Answer
-# On half the pairs (same epochs, so also half the optimizer steps),
-# {glue:text}`ex1_finding`. Every domain loses images per concept, but the rare domains
+# Result in this build, on half the pairs (the same epochs, so also half the optimizer
+# steps): {glue:text}`ex1_finding`. Every domain loses images per concept, but the rare domains
 # (10% of the pairs each) start with ten images per concept where photos have seventy,
 # so halving leaves very little to learn a style from: what the model knows of sketches
 # comes largely from what transfers from photos. Compare each domain's relative loss in
@@ -128,7 +128,8 @@ else:
 if TRAIN_NEW:
     ex2 = pd.DataFrame({"default mix": accuracy(standard.result.model),
                         "photos only": accuracy(photos.model)})
-    glue("ex2_finding", f"{ex2.loc['sketch', 'photos only']:.2f} on sketches against "
+    glue("ex2_finding", "the photo-only model reaches "
+         f"{ex2.loc['sketch', 'photos only']:.2f} on sketches against "
          f"{ex2.loc['sketch', 'default mix']:.2f} for the standard mix, and "
          f"{ex2.loc['photo', 'photos only']:.2f} against "
          f"{ex2.loc['photo', 'default mix']:.2f} on photos")
@@ -138,7 +139,7 @@ else:
 
 # %% [markdown]
 # :::{dropdown} Answer
-# With as many pairs as the standard corpus, all photos, the model reaches
+# Result in this build, with as many pairs as the standard corpus, all photos:
 # {glue:text}`ex2_finding`. What a corpus leaves out, the model does not learn:
 # sketches share the shape of a concept with photos but not its texture or colour, so
 # only the part of the concept that survives the change of style transfers, and the

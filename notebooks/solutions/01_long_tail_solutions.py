@@ -114,11 +114,12 @@ if P.name != "ci":  # a new 40,000-pair model: minutes, not seconds
 else:
     print("Exercise 2 pre-trains a new 40,000-pair model: skipped in the ci profile "
           "(run with UIM_PROFILE=lab).")
-    glue("ex2_finding", "not measured in this build (the `ci` profile skips it)")
+    glue("ex2_finding", "not measured (the ci profile, which the tests run, skips "
+         "this exercise)")
 
 # %% [markdown]
 # :::{dropdown} Answer
-# In this build, {glue:text}`ex2_finding`. A steeper law moves captions from the tail
+# Result in this build: {glue:text}`ex2_finding`. A steeper law moves captions from the tail
 # to the head: the rarest concepts get fewer captions and the most frequent more, so
 # what the model learns of the tail falls further behind, and the gap should grow;
 # compare it with its standard error over concepts before calling one world's change
