@@ -723,3 +723,36 @@ def test_bias_statistics_refuse_a_world_without_its_doses():
         bw.world_statistics(world, bc.BALANCED, bc.HIGH)
     with pytest.raises(ValueError, match="unknown profile 'big'"):
         bc.run_world(0, "big")
+
+
+# ----------------------------------------------------------------------------- social bias (exercise helpers)
+
+def test_bias_inlp_removes_a_planted_direction_round_by_round():
+    from uim_utils.chapters import bias as bias_chapter
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(["m", "f"], 100)
+    E = rng.normal(size=(200, 6))
+    E[:, 0] += np.where(g == "m", 3.0, -3.0)  # gender lives on axis 0 (and a little on 1)
+    E[:, 1] += np.where(g == "m", 0.5, -0.5)
+    Ps = bias_chapter.inlp_projections(E, g, 3)
+    assert len(Ps) == 4 and np.allclose(Ps[0], np.eye(6))
+    for k, P in enumerate(Ps):
+        assert np.allclose(P @ P, P, atol=1e-8) and np.linalg.matrix_rank(P) == 6 - k
+    after = E @ Ps[1].T
+    assert abs(np.corrcoef(after[:, 0], g == "m")[0, 1]) < 0.2  # the main direction is gone
+    with pytest.raises(ValueError, match="labels must have two classes, got \\['m'\\]"):
+        bias_chapter.inlp_projections(E, np.full(200, "m"), 1)
+    with pytest.raises(ValueError, match="need E \\(n, d\\) and labels \\(n,\\)"):
+        bias_chapter.inlp_projections(E, g[:10], 1)
+    with pytest.raises(ValueError, match="n_rounds"):
+        bias_chapter.inlp_projections(E, g, 7)
+
+
+def test_bias_held_out_names_checks_its_arguments():
+    from uim_utils.chapters import bias as bias_chapter
+
+    with pytest.raises(ValueError, match="profile"):
+        bias_chapter.held_out_names(0, "nope")
+    with pytest.raises(ValueError, match="seed"):
+        bias_chapter.held_out_names(-1)
