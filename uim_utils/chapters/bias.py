@@ -155,8 +155,10 @@ def inlp_projections(E: Any, labels: Any, n_rounds: int, C: float = 1.0, seed: i
     Returns
     -------
     list of (d, d) arrays
-        ``n_rounds + 1`` projection matrices: the identity, then one per round (each
-        removes one more direction; apply with ``uim_utils.bias.apply_projection``).
+        The identity, then one projection per round (each removes one more direction;
+        apply with ``uim_utils.bias.apply_projection``): ``n_rounds + 1`` matrices, or
+        fewer if a probe's weights vanish first (the classes' means coincide after the
+        projection, so the regularised probe finds no direction; INLP has converged).
 
     Raises
     ------
@@ -177,10 +179,11 @@ def inlp_projections(E: Any, labels: Any, n_rounds: int, C: float = 1.0, seed: i
     P = np.eye(E.shape[1])
     out = [P]
     for _ in range(n_rounds):
-        w = fit_probe(E @ P.T, labels, C=C, seed=seed).coef_[0]
-        w = P.T @ w  # the direction in the original space (P is symmetric here)
-        w /= np.linalg.norm(w)
-        P = (np.eye(len(w)) - np.outer(w, w)) @ P
+        w = P.T @ fit_probe(E @ P.T, labels, C=C, seed=seed).coef_[0]  # in the original space
+        norm = float(np.linalg.norm(w))
+        if norm < 1e-12:  # the classes' means coincide: no linear direction is left to remove
+            break
+        P = (np.eye(len(w)) - np.outer(w / norm, w / norm)) @ P
         out.append(P)
     return out
 
