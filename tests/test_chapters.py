@@ -756,3 +756,19 @@ def test_bias_held_out_names_checks_its_arguments():
         bias_chapter.held_out_names(0, "nope")
     with pytest.raises(ValueError, match="seed"):
         bias_chapter.held_out_names(-1)
+
+
+# ----------------------------------------------------------------------------- backdoor (exercise helpers)
+
+def test_backdoor_exercise_helpers_name_bad_arguments():
+    from uim_utils.chapters import backdoor
+
+    audit = backdoor.AuditSample(None, np.zeros(10), np.zeros(10, bool), None)
+    with pytest.raises(ValueError, match="n_clusters"):
+        backdoor.cluster_audit(audit, 1)
+    with pytest.raises(ValueError, match="flag_fraction must be in \\(0, 1\\), got 0"):
+        backdoor.cluster_audit(audit, 4, flag_fraction=0)
+    with pytest.raises(ValueError, match="configs must name at least one FinetuneConfig"):
+        backdoor.finetune_grid(0, [])
+    with pytest.raises(ValueError, match="profile"):
+        backdoor.finetune_grid(0, [], "nope")
