@@ -772,3 +772,14 @@ def test_backdoor_exercise_helpers_name_bad_arguments():
         backdoor.finetune_grid(0, [])
     with pytest.raises(ValueError, match="profile"):
         backdoor.finetune_grid(0, [], "nope")
+
+
+# ----------------------------------------------------------------------------- noisy captions (exercise helpers)
+
+def test_noisy_downstream_heads_names_bad_arguments():
+    from uim_utils.chapters import noisy
+
+    with pytest.raises(ValueError, match="n_probe"):
+        noisy.downstream_heads(0, "ci", n_probe=1)
+    with pytest.raises(ValueError, match="profile"):
+        noisy.downstream_heads(0, "nope")
