@@ -89,7 +89,8 @@ if TRAIN_NEW:  # up to six new pre-trainings per world
          + " in the two worlds, and the entropy goes from "
          + ", ".join(f"{curves.loc[s, 'entropy'].iloc[0]:.2f} to "
                      f"{curves.loc[s, 'entropy'].iloc[-1]:.2f} (world {s})"
-                     for s in (SEED, SEED + 1)))
+                     for s in (SEED, SEED + 1))
+         + " (the table has every rate and world)")
     display(curves[cols].round(3))
 else:
     print("Exercise 1 pre-trains new models: skipped in the ci profile "
@@ -98,8 +99,7 @@ else:
 
 # %% [markdown]
 # :::{dropdown} Answer
-# Result in this build: {glue:text}`ex1_finding` (the table has every rate and
-# world). The paper's slight-noise bump in ID accuracy is the part the lab does not
+# Result in this build: {glue:text}`ex1_finding`. The paper's slight-noise bump in ID accuracy is the part the lab does not
 # reproduce (the chapter explains why scale is the likely reason); a single rate where
 # ID accuracy ticks up is within the noise of one world unless the other world shows
 # it too. Whether the spectrum keeps spreading at heavier noise is the question of the

@@ -105,7 +105,8 @@ if TRAIN_NEW:  # six fine-tunes
     best = ex2[ex2["method"] == "clip"].sort_values("asr").iloc[0]
     glue("ex2_finding", f"the CLIP loss alone gets the ASR lowest ({best['asr']:.2f}) "
          f"with {best['epochs']} epoch(s) at learning rate {best['lr']:g}, at a clean "
-         f"accuracy of {best['acc']:.2f}")
+         f"accuracy of {best['acc']:.2f} (the table lists every budget and both "
+         "methods)")
     display(ex2.round(3))
 else:
     print("Exercise 2 fine-tunes six models: skipped in the ci profile "
@@ -114,8 +115,7 @@ else:
 
 # %% [markdown]
 # :::{dropdown} Answer
-# Result in this build: {glue:text}`ex2_finding` (the table lists every budget and both
-# methods). Fine-tuning on clean pairs only weakens the backdoor as far as it moves the
+# Result in this build: {glue:text}`ex2_finding`. Fine-tuning on clean pairs only weakens the backdoor as far as it moves the
 # weights: a light fine-tune leaves the patch-to-target shortcut in place, and a heavy
 # one removes it by overwriting much of what pre-training learnt, which costs clean
 # accuracy. CleanCLIP's in-modal terms pull each image towards its own augmented
@@ -168,6 +168,7 @@ glue("ex4_survivors", survivors)
 glue("ex4_audited", len(AUDIT.scores))
 glue("ex4_share", share)
 glue("ex4_full", round(share * backdoor.DOSE))
+glue("ex4_dose", backdoor.DOSE)
 if TRAIN_NEW:  # a new 40,000-pair pre-training on the kept pairs
     from uim_utils.pretrain import pretrain
 
@@ -188,8 +189,9 @@ else:
 # %% [markdown]
 # :::{dropdown} Answer
 # Of the {glue:text}`ex4_audited:,` audited pairs, {glue:text}`ex4_survivors` poisoned
-# pairs survive the filter, {glue:text}`ex4_share:.0%` of the poisoned ones: about
-# {glue:text}`ex4_full` of the chapter's dose in the whole corpus. Compare that count
+# pairs survive the filter, {glue:text}`ex4_share:.0%` of the poisoned ones: in the
+# whole corpus, about {glue:text}`ex4_full` of the chapter's {glue:text}`ex4_dose:,`
+# poisoned pairs would survive. Compare that count
 # with the dose at which the ASR started to rise in Exercise 1: if the survivors are
 # well below it, the retrained model should not learn the backdoor. Result of the
 # retraining in this build: {glue:text}`ex4_finding`. Filtering costs clean pairs too
