@@ -151,6 +151,10 @@ for c in (1.0, 0.1):
     print(f"C = {c:g}: head-tail gap {gap:.3f}, best tau {best:.2f}")
     plt.plot(TAUS, curves[c], label=f"C = {c:g}")
 glue("ex3_more", "more" if gaps[0.1] > gaps[1.0] else "less")
+best_01 = TAUS[int(np.argmax(curves[0.1]))]
+glue("ex3_moves", f"moves to {best_01:.2f}" if best_01 != TAU else
+     f"stays at 1 on this grid (steps of {TAUS[1] - TAUS[0]:.2f}): the miscalibration "
+     "is too small to move it that far")
 plt.axvline(TAU, color="k", ls="--", lw=1)
 plt.xlabel(r"adjustment strength $\tau$")
 plt.ylabel("balanced accuracy (mean over worlds)")
@@ -165,11 +169,11 @@ plt.show()
 # The regularised model inherits {glue:text}`ex3_more` of the prior. Stronger
 # regularisation shrinks the weights, so the per-class intercepts, which carry the
 # prior, weigh more in every decision, and the shrunk weights learn little from the
-# tail's one or two examples. Its scores
-# are also no longer calibrated log-probabilities (they are shrunk towards zero), and
-# the theory's $\tau = 1$ assumes calibrated scores: subtracting the full log-prior from
-# shrunk scores is a different correction than intended, so the best $\tau$ moves away
-# from 1.
+# tail's one or two examples. Its scores are also no longer calibrated
+# log-probabilities (they are shrunk towards zero), and the theory's $\tau = 1$ assumes
+# calibrated scores: subtracting the full log-prior from shrunk scores is a different
+# correction than intended, so the best $\tau$ need not be 1. Here it
+# {glue:text}`ex3_moves`.
 # :::
 #
 # ## Exercise 4: another adaptation, a linear probe
