@@ -58,6 +58,8 @@ book: $(STAMP)
 # The notebooks come first: --dist loadfile hands files to the two workers in this order,
 # so the longest jobs (chapters that pre-train models) start first and the short unit
 # tests fill the gaps at the end; the book build then finds the chapters' models cached.
+# The exercise solutions (notebooks/solutions/) come last: they reuse the models the
+# chapters pre-trained, so they must find them cached (and take a few seconds each).
 # --must-run (conftest.py) fails the run if a notebook, the lint or the book-build test
 # ran no passing test, so a collection slip can never pass silently; pytest's own "no
 # tests ran" exits 5.
@@ -65,10 +67,11 @@ book: $(STAMP)
 # core in each worker oversubscribes the CPU and spin-waits (several times slower).
 test: $(STAMP)
 	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest \
-	  notebooks/*.ipynb tests \
+	  notebooks/*.ipynb tests notebooks/solutions/*.ipynb \
 	  --nbval-lax --nbval-current-env \
 	  -n $(TEST_WORKERS) --dist loadfile --durations=10 \
-	  --must-run 'notebooks/*.ipynb' --must-run tests/test_book_build.py --must-run tests/test_lint.py \
+	  --must-run 'notebooks/*.ipynb' --must-run 'notebooks/solutions/*.ipynb' \
+	  --must-run tests/test_book_build.py --must-run tests/test_lint.py \
 	  $(TEST_ARGS)
 
 sync: $(STAMP)

@@ -364,10 +364,11 @@ print("all asserted claims hold over worlds", table["seed"].tolist())
 #
 # ## Exercises
 #
-# 1. **Turn the dial.** Fit `template.pretrain(seed, 200, n_max=160)` for each world and
-#    evaluate it as above. How do tail recall and
-#    the gain from logit adjustment change? At what ratio does the adjusted model
-#    stop recovering, and why (think of how many examples the tail still has)?
+# 1. **Turn the dial.** Fit `template.pretrain(seed, ratio)` at ratios 100, 200 and 400
+#    for each world and evaluate it as above (`n_max` cannot grow: the pool has only
+#    about 90 digits of each class). How do tail recall and the gain from logit
+#    adjustment change? At what ratio does the adjusted model stop recovering, and why
+#    (think of how many examples the tail still has)?
 # 2. **Estimate the prior.** Pretend `run.prior` is unknown. Estimate it from the
 #    model's mean predicted probability on the (unlabelled) test images, or as in GLA
 #    by minimising the cross-entropy of $f(x) - \log q$ over the simplex on a small
@@ -381,6 +382,9 @@ print("all asserted claims hold over worlds", table["seed"].tolist())
 # 5. **A different model.** Replace the logistic regression with
 #    `sklearn.neighbors.KNeighborsClassifier`. Is the prior still inherited, and does
 #    logit adjustment (applied to log-probabilities) still help?
+#
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/00_chapter_template_solutions`.
 #
 # ## References
 #

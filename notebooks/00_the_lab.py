@@ -401,6 +401,9 @@ print("all checks passed")
 #    worlds, compared with its standard error over concepts within one world? Which of
 #    the two should an interval for "the lab works" be built from, and why?
 #
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/00_the_lab_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

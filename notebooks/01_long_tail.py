@@ -671,7 +671,10 @@ print("all asserted claims hold")
 # 5. **Worlds.** Rerun with `UIM_SEED=100`. Which statistics move most between worlds,
 #    compared with their standard errors within a world?
 #
-# :::{dropdown} Solutions (hints)
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/01_long_tail_solutions`.
+#
+# :::{dropdown} Hints
 # 1. Look at EuroSAT and Stanford Cars first: their class names ("AnnualCrop", a car's
 #    make, model and year) are rarely how a caption names what an image shows, most
 #    counts are zero, and EuroSAT has only ten classes to correlate over.

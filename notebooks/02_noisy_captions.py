@@ -469,6 +469,9 @@ rec.loc[["1"], ["statement", "estimate", "low", "high", "worlds"]].round(3)
 #    (`NMTuneConfig(cov_weight=0, svd_weight=0)` and so on) on the same views. Which
 #    term changes the OOD accuracy or the spectrum of the tuned features most?
 #
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/02_noisy_captions_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

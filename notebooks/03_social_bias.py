@@ -729,6 +729,9 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #    CLIP {cite:p}`radford2021clip` trained on LAION, or
 #    `"hf:sentence-transformers/all-mpnet-base-v2"`. Which associations do they carry?
 #
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/03_social_bias_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

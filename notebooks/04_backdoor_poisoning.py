@@ -454,6 +454,9 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #    the least-agreeing pairs (scikit-learn `KMeans`) and see whether one cluster
 #    collects the poison. How do precision and recall change?
 #
+# Worked solutions, runnable in every profile and hidden until you open them:
+# {doc}`solutions/04_backdoor_poisoning_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

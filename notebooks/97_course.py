@@ -81,7 +81,8 @@ syllabus[PLAN].style.hide(axis="index").set_properties(**{"white-space": "normal
 # ## Interpret
 #
 # **Learning goals and assignments, week by week.** The goals are the chapter's own;
-# the assignments are its exercises (the book does not carry their solutions yet).
+# the assignments are its exercises, and each chapter's solutions page (a section of
+# the chapter in the table of contents) holds worked answers, folded until opened.
 
 # %%
 for row in syllabus.itertuples():
@@ -125,6 +126,9 @@ print("all checks passed")
 #    claim fixed in advance, development seeds and held-out seeds.
 # 3. **A new week.** Add a `course.Week` for a chapter of your own and check that the
 #    syllabus reads its goals and exercises.
+#
+# Worked solutions, hidden until you open them:
+# {doc}`solutions/97_course_solutions`.
 #
 # ## References
 #

@@ -190,6 +190,9 @@ print(f"all checks passed ({len(registered)} chapters with records)")
 # 4. **A gap.** Pick a consequence without a chapter and sketch, in five lines, the
 #    dial, the inherited effect and the negative control a chapter would need.
 #
+# Worked solutions, hidden until you open them:
+# {doc}`solutions/98_report_card_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

@@ -263,6 +263,9 @@ print(f"all checks passed ({shown} record(s), {len(NAMES)} chapter(s))")
 #    CSV and load it with `load_record(..., root=folder)`. What happens, and why is that
 #    better than a silently wrong table?
 #
+# Worked solutions, hidden until you open them:
+# {doc}`solutions/99_reproduction_record_solutions`.
+#
 # ## References
 #
 # ```{bibliography}

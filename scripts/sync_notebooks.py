@@ -1,6 +1,7 @@
 """Synchronise every chapter's jupytext pair and strip the notebooks' outputs.
 
-``make sync`` calls this script. For each ``notebooks/NN_*.py`` / ``.ipynb`` pair it runs
+``make sync`` calls this script. For each ``notebooks/NN_*.py`` / ``.ipynb`` pair, and
+each chapter's solutions page (``notebooks/solutions/NN_*_solutions``), it runs
 ``jupytext --sync`` (the more recently edited file wins), then removes outputs,
 execution counts and per-cell execution metadata from the ``.ipynb`` so that it can be
 committed as the clean page source the book and the Colab button use.
@@ -20,11 +21,14 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_GLOB = "notebooks/[0-9][0-9]_*"
+# Each chapter's solutions page (notebooks/solutions/NN_name_solutions), a pair as well.
+SOLUTIONS_GLOB = "notebooks/solutions/[0-9][0-9]_*_solutions"
 
 
 def chapter_stems(root: Path = ROOT) -> list[Path]:
-    """Paths (without suffix) of every chapter that has a ``.py`` or ``.ipynb`` file."""
-    files = [p for p in root.glob(CHAPTER_GLOB) if p.suffix in {".py", ".ipynb"}]
+    """Paths (without suffix) of every chapter and solutions page with a ``.py`` or ``.ipynb``."""
+    files = [p for glob in (CHAPTER_GLOB, SOLUTIONS_GLOB) for p in root.glob(glob)
+             if p.suffix in {".py", ".ipynb"}]
     return sorted({p.with_suffix("") for p in files})
 
 

@@ -29,6 +29,8 @@ REQUIRED_HEADINGS: tuple[str, ...] = (
     "## References",
 )
 REQUIRED_PHRASES: tuple[str, ...] = ("Learning goals", "Estimated time", "The published claim")
+# Each chapter's solutions page (notebooks/solutions/NN_name_solutions): not a chapter.
+SOLUTIONS_DIR = "notebooks/solutions/"
 GIT_URL = re.compile(r"git\+(https?://[^\s\"'#@]+)")
 # MathJax in a built page (issue 21): <script src=...> and <link href=...> tags, inline
 # <script> bodies (a window.MathJax config can point its loader at a CDN), and URLs that
@@ -71,9 +73,29 @@ def toc_entries(root: Path = ROOT) -> list[str]:
 
 
 def toc_notebooks(root: Path = ROOT) -> list[Path]:
-    """The chapter notebooks the table of contents lists (``notebooks/...``)."""
+    """The chapter notebooks the table of contents lists (``notebooks/...``).
+
+    Solutions pages (``notebooks/solutions/...``) are not chapters: see
+    :func:`toc_solutions`.
+    """
     return [root / f"{entry}.ipynb" for entry in toc_entries(root)
-            if entry.startswith("notebooks/")]
+            if entry.startswith("notebooks/") and not entry.startswith(SOLUTIONS_DIR)]
+
+
+def toc_solutions(root: Path = ROOT) -> list[Path]:
+    """The solutions pages the table of contents lists (``notebooks/solutions/...``)."""
+    return [root / f"{entry}.ipynb" for entry in toc_entries(root)
+            if entry.startswith(SOLUTIONS_DIR)]
+
+
+def solutions_notebooks(root: Path = ROOT) -> list[Path]:
+    """Every ``notebooks/solutions/NN_*_solutions.ipynb`` on disk."""
+    return sorted((root / SOLUTIONS_DIR).glob("[0-9][0-9]_*_solutions.ipynb"))
+
+
+def solutions_page(chapter: Path) -> Path:
+    """The solutions page of a chapter notebook (which may not exist)."""
+    return chapter.parent / "solutions" / f"{chapter.stem}_solutions.ipynb"
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
@@ -87,8 +109,8 @@ def check_toc(root: Path = ROOT) -> list[str]:
     for entry in toc_entries(root):
         if not any((root / f"{entry}{suffix}").exists() for suffix in (".md", ".ipynb")):
             problems.append(f"_toc.yml lists {entry!r}, but no {entry}.md or .ipynb exists")
-    listed = {p.resolve() for p in toc_notebooks(root)}
-    for nb in chapter_notebooks(root):
+    listed = {p.resolve() for p in toc_notebooks(root) + toc_solutions(root)}
+    for nb in chapter_notebooks(root) + solutions_notebooks(root):
         if nb.resolve() not in listed:
             problems.append(f"{nb.relative_to(root)} is not listed in _toc.yml, so the "
                             "book does not contain it")
@@ -248,6 +270,59 @@ def check_notebook(ipynb: Path, url: str) -> list[str]:
     return (check_pairing_metadata(nb, name) + check_no_outputs(nb, name) + check_no_empty_cells(nb, name)
             + check_in_sync(ipynb) + check_colab_cell(nb, name, url)
             + check_checks_cell(nb, name) + check_sections(nb, name))
+
+
+def exercise_count(nb: nbformat.NotebookNode) -> int:
+    """How many numbered exercises (``1. **Title.**``) the ``## Exercises`` section has."""
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    section = re.split(r"^## Exercises\s*$", markdown, maxsplit=1, flags=re.M)
+    if len(section) < 2:
+        return 0
+    body = re.split(r"^## ", section[1], maxsplit=1, flags=re.M)[0]
+    return len(re.findall(r"^\d+\. \*\*", body, flags=re.M))
+
+
+def check_solutions_page(chapter: Path, url: str) -> list[str]:
+    """A chapter with exercises has a solutions page that answers each, hidden by default.
+
+    The page is a jupytext pair like a chapter (metadata, no outputs, no empty cells, in
+    sync, the Colab set-up cell); it has one ``## Exercise N`` heading per exercise of the
+    chapter; every code cell but the set-up cells is hidden (tagged ``hide-input``,
+    ``hide-cell`` or ``remove-cell``) and every answer sits in a ``{dropdown}``; and the
+    chapter's Exercises section links to it.
+    """
+    chapter_nb = nbformat.read(chapter, as_version=4)
+    n = exercise_count(chapter_nb)
+    if n == 0:
+        return []
+    page = solutions_page(chapter)
+    name = page.name
+    problems = check_pair_exists(page)
+    if problems:
+        return problems
+    nb = nbformat.read(page, as_version=4)
+    problems = (check_pairing_metadata(nb, name) + check_no_outputs(nb, name)
+                + check_no_empty_cells(nb, name) + check_in_sync(page)
+                + check_colab_cell(nb, name, url))
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for i in range(1, n + 1):
+        if not re.search(rf"^## Exercise {i}\b", markdown, flags=re.M):
+            problems.append(f"{name}: no '## Exercise {i}' section ({chapter.name} has {n})")
+    if markdown.count("{dropdown}") < n:
+        problems.append(f"{name}: {markdown.count('{dropdown}')} dropdowns for {n} "
+                        "exercises; every answer must be hidden until the reader asks")
+    hidden = ("hide-input", "hide-cell", "remove-cell")
+    for i, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and "setup" not in tags and not set(hidden) & set(tags):
+            problems.append(f"{name}: code cell {i} is shown; tag it hide-input (or "
+                            "setup, for the imports)")
+    chapter_md = "\n".join(c.source for c in chapter_nb.cells if c.cell_type == "markdown")
+    exercises = re.split(r"^## Exercises\s*$", chapter_md, maxsplit=1, flags=re.M)[1]
+    if f"solutions/{page.stem}" not in exercises:
+        problems.append(f"{chapter.name}: the Exercises section does not link to "
+                        f"solutions/{page.stem}")
+    return problems
 
 
 def mathjax_sources(page: str) -> list[str]:

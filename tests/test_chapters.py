@@ -104,6 +104,58 @@ def test_template_checks_can_fail_without_imbalance():
     assert (table[["gain_balanced", "gain_tail", "change_head"]] == 0).all().all()
 
 
+def test_template_pretrain_with_draws_the_same_world_as_pretrain():
+    from sklearn.linear_model import LogisticRegression
+
+    a, b = template.pretrain(3, 50), template.pretrain_with(3, 50, LogisticRegression(max_iter=2000))
+    assert (a.counts == b.counts).all() and (a.order == b.order).all()
+    np.testing.assert_array_equal(a.model.coef_, b.model.coef_)
+    with pytest.raises(ValueError, match="n_max=160 exceeds the 8[0-9] digits"):
+        template.pretrain(0, 200, n_max=160)
+
+
+def test_template_log_proba_scores_a_probability_only_model():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    run = template.pretrain_with(0, 50, template.LogProba(KNeighborsClassifier(5)))
+    scores = run.model.decision_function(run.X_test)
+    assert scores.shape == (len(run.X_test), 10) and np.isfinite(scores).all() and (scores <= 0).all()
+    assert template.evaluate(run, 1.0)["tail"] > template.evaluate(run)["tail"]
+    with pytest.raises(ValueError, match="floor must be in \\(0, 1\\), got 0"):
+        template.LogProba(KNeighborsClassifier(), floor=0)
+
+
+def test_template_balanced_probe_has_a_uniform_prior():
+    run = template.balanced_probe(0, 2)
+    assert run.counts.tolist() == [2] * 10 and np.allclose(run.prior, 0.1)
+    assert (run.order == template.pretrain(0, 50).order).all()
+    for bad in (0, 1000):
+        with pytest.raises(ValueError, match=f"per_class must be in 1..8[0-9], got {bad}"):
+            template.balanced_probe(0, bad)
+
+
+def test_template_gla_prior_recovers_a_known_prior():
+    rng = np.random.default_rng(0)
+    prior = np.array([0.6, 0.3, 0.1])
+    y = np.repeat(np.arange(3), 400)  # balanced labelled set
+    clean = rng.normal(0, 1, (1200, 3)) + 3 * np.eye(3)[y]  # balanced-data scores
+    q = template.gla_prior(clean + np.log(prior), y)  # a model that added log(prior)
+    assert q.sum() == pytest.approx(1) and q == pytest.approx(prior, abs=0.05)
+    with pytest.raises(ValueError, match="labels must be in 0..2, got \\[0, 3\\]"):
+        template.gla_prior(clean[:2], np.array([0, 3]))
+    with pytest.raises(ValueError, match="need logits"):
+        template.gla_prior(clean, y[:5])
+
+
+def test_template_compare_priors_reads_the_true_prior_as_the_chapter_does():
+    run = template.pretrain(0, 50)
+    out = template.compare_priors(run, 5, seed=1)
+    assert set(out) == {"inherited", "true prior", "mean probability", "GLA"}
+    assert out["true prior"] > out["inherited"] and out["GLA"] > out["inherited"]
+    with pytest.raises(ValueError, match="n_labelled must be in 1..8[0-9], got 0"):
+        template.compare_priors(run, 0, seed=1)
+
+
 # ----------------------------------------------------------------------------- lab chapter
 
 K, N = 100, 20  # concepts, test images per concept
@@ -234,6 +286,44 @@ def test_long_tail_statistics_known_values():
     table = pd.DataFrame([{"seed": 0, **row}])
     v = lt_chapter.SPEC.check(table).set_index("id")
     assert v.loc["2", "verdict"] == HOLDS and v.loc["6", "verdict"] == HOLDS and row["rho_partial"] > 0.5
+
+
+class _FeatureWorld:
+    """A stand-in world whose 'images' are already features: concept c sits at e_c, with
+    noise that grows with the concept's index (the tail, 80-99, is the noisiest)."""
+
+    def sample(self, n, domain, seed):
+        rng = np.random.default_rng(seed)
+        y = np.repeat(np.arange(100), n)
+        x = np.eye(100)[y] * 3 + rng.normal(size=(len(y), 100)) * (0.5 + y[:, None] / 40)
+        return x, y
+
+
+def test_long_tail_probe_gaps_on_known_features(monkeypatch):
+    import uim_utils.evaluate
+    from uim_utils.chapters import longtail as lt_chapter
+
+    monkeypatch.setattr(uim_utils.evaluate, "encode_images", lambda model, x, normalize=True: x)
+    world = _FeatureWorld()
+    x, y = world.sample(20, "photo", seed=1)
+    concepts = pd.DataFrame({"head": np.arange(100) < 20, "tail": np.arange(100) >= 80})
+    zs = lt_chapter.ZeroShotWorld(7, world, None, concepts, pd.DataFrame(), x, y)
+    out = lt_chapter.probe_gaps(zs, (2, 10))
+    assert list(out.index) == [2, 10] and list(out.columns) == ["accuracy", "head", "tail", "gap", "gap_se"]
+    assert (out["gap"] > 0).all() and out.loc[10, "accuracy"] > out.loc[2, "accuracy"]
+    assert out.loc[10, "gap"] == pytest.approx(out.loc[10, "head"] - out.loc[10, "tail"])
+    for bad in ((), (1, 10), (101,)):
+        with pytest.raises(ValueError, match=r"per_class must be labels per concept in 2\.\.100, got"):
+            lt_chapter.probe_gaps(zs, bad)
+
+
+def test_long_tail_run_world_config_names_a_config_of_another_world():
+    from uim_utils.chapters import longtail as lt_chapter
+
+    with pytest.raises(ValueError, match="config must be a CorpusConfig with seed=3, got CorpusConfig"):
+        lt_chapter.run_world_config(3, lt_chapter.long_tail_config(4))
+    with pytest.raises(ValueError, match="config must be a CorpusConfig with seed=3, got 'zipf'"):
+        lt_chapter.run_world_config(3, "zipf")
 
 
 def test_partial_spearman_matches_the_closed_form_and_removes_a_confounder():
@@ -633,3 +723,63 @@ def test_bias_statistics_refuse_a_world_without_its_doses():
         bw.world_statistics(world, bc.BALANCED, bc.HIGH)
     with pytest.raises(ValueError, match="unknown profile 'big'"):
         bc.run_world(0, "big")
+
+
+# ----------------------------------------------------------------------------- social bias (exercise helpers)
+
+def test_bias_inlp_removes_a_planted_direction_round_by_round():
+    from uim_utils.chapters import bias as bias_chapter
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(["m", "f"], 100)
+    E = rng.normal(size=(200, 6))
+    E[:, 0] += np.where(g == "m", 3.0, -3.0)  # gender lives on axis 0 (and a little on 1)
+    E[:, 1] += np.where(g == "m", 0.5, -0.5)
+    Ps = bias_chapter.inlp_projections(E, g, 3)
+    assert len(Ps) == 4 and np.allclose(Ps[0], np.eye(6))
+    for k, P in enumerate(Ps):
+        assert np.allclose(P @ P, P, atol=1e-8) and np.linalg.matrix_rank(P) == 6 - k
+    after = E @ Ps[1].T
+    assert abs(np.corrcoef(after[:, 0], g == "m")[0, 1]) < 0.2  # the main direction is gone
+    with pytest.raises(ValueError, match="labels must have two classes, got \\['m'\\]"):
+        bias_chapter.inlp_projections(E, np.full(200, "m"), 1)
+    with pytest.raises(ValueError, match="need E \\(n, d\\) and labels \\(n,\\)"):
+        bias_chapter.inlp_projections(E, g[:10], 1)
+    with pytest.raises(ValueError, match="n_rounds"):
+        bias_chapter.inlp_projections(E, g, 7)
+
+
+def test_bias_held_out_names_checks_its_arguments():
+    from uim_utils.chapters import bias as bias_chapter
+
+    with pytest.raises(ValueError, match="profile"):
+        bias_chapter.held_out_names(0, "nope")
+    with pytest.raises(ValueError, match="seed"):
+        bias_chapter.held_out_names(-1)
+
+
+# ----------------------------------------------------------------------------- backdoor (exercise helpers)
+
+def test_backdoor_exercise_helpers_name_bad_arguments():
+    from uim_utils.chapters import backdoor
+
+    audit = backdoor.AuditSample(None, np.zeros(10), np.zeros(10, bool), None)
+    with pytest.raises(ValueError, match="n_clusters"):
+        backdoor.cluster_audit(audit, 1)
+    with pytest.raises(ValueError, match="flag_fraction must be in \\(0, 1\\), got 0"):
+        backdoor.cluster_audit(audit, 4, flag_fraction=0)
+    with pytest.raises(ValueError, match="configs must name at least one FinetuneConfig"):
+        backdoor.finetune_grid(0, [])
+    with pytest.raises(ValueError, match="profile"):
+        backdoor.finetune_grid(0, [], "nope")
+
+
+# ----------------------------------------------------------------------------- noisy captions (exercise helpers)
+
+def test_noisy_downstream_heads_names_bad_arguments():
+    from uim_utils.chapters import noisy
+
+    with pytest.raises(ValueError, match="n_probe"):
+        noisy.downstream_heads(0, "ci", n_probe=1)
+    with pytest.raises(ValueError, match="profile"):
+        noisy.downstream_heads(0, "nope")

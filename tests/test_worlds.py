@@ -94,3 +94,20 @@ def test_window_verdicts_needs_every_world_of_a_window() -> None:
         window_verdicts(SPEC, TOY, 1, [0])
     with pytest.raises(ValueError, match="base_seeds is empty"):
         window_verdicts(SPEC, TOY, 2, [])
+
+
+def test_spread_over_worlds_compares_between_and_within():
+    from uim_utils.worlds import spread_over_worlds
+
+    table = pd.DataFrame({"seed": [0, 1, 2], "a": [0.1, 0.5, 0.9], "a_se": [0.02, 0.02, 0.02],
+                          "b": [0.5, 0.5, 0.5], "b_se": [0.1, 0.1, 0.1], "c": [1.0, 2.0, 3.0]})
+    out = spread_over_worlds(table)
+    assert list(out.index) == ["a", "b"]  # c has no _se; sorted by ratio
+    assert out.loc["a", "sd_between"] == pytest.approx(0.4)
+    assert out.loc["a", "ratio"] == pytest.approx(20.0) and out.loc["b", "ratio"] == 0
+    with pytest.raises(ValueError, match="need at least two worlds to measure a spread, got 1"):
+        spread_over_worlds(table.head(1))
+    with pytest.raises(ValueError, match="column 'c_se' is not in the table"):
+        spread_over_worlds(table, ["c"])
+    with pytest.raises(ValueError, match="no column of the table has an _se column"):
+        spread_over_worlds(table[["seed", "c"]])

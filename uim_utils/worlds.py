@@ -213,3 +213,51 @@ def full_windows(seeds: Sequence[int], n_worlds: int, base_seeds: Sequence[int] 
 
 
 __all__ = ["full_windows", "run_worlds", "window_seeds", "window_verdicts", "world_seeds", "world_table"]
+
+
+def spread_over_worlds(table: pd.DataFrame, statistics: Sequence[str] | None = None) -> pd.DataFrame:
+    """How much each statistic moves between worlds, against its error within one world.
+
+    A per-world table (one row per world) holds, for some statistics ``x``, a column
+    ``x_se``: the standard error of ``x`` within its world (e.g. over concepts). The
+    spread between worlds is the standard deviation of ``x`` over the rows; when it is
+    much larger than the typical within-world SE, an interval from one world understates
+    how much a new world can differ.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per world (``seed`` column optional).
+    statistics : sequence of str, optional
+        Which statistics; default every ``x`` that has an ``x_se`` column.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by statistic, columns ``mean`` (over worlds), ``sd_between`` (over worlds,
+        ``ddof=1``), ``se_within`` (mean of ``x_se``) and ``ratio``
+        (``sd_between / se_within``), sorted by ``ratio``, largest first.
+
+    Raises
+    ------
+    ValueError
+        If the table has fewer than two rows, a statistic or its ``_se`` column is
+        missing, or no statistic has an ``_se`` column.
+    """
+    if len(table) < 2:
+        raise ValueError(f"need at least two worlds to measure a spread, got {len(table)}")
+    if statistics is None:
+        statistics = [c for c in table.columns if f"{c}_se" in table.columns]
+        if not statistics:
+            raise ValueError(f"no column of the table has an _se column: {list(table.columns)!r}")
+    for name in statistics:
+        for col in (name, f"{name}_se"):
+            if col not in table.columns:
+                raise ValueError(f"column {col!r} is not in the table; it has {list(table.columns)!r}")
+    out = pd.DataFrame({
+        "mean": [table[s].mean() for s in statistics],
+        "sd_between": [table[s].std(ddof=1) for s in statistics],
+        "se_within": [table[f"{s}_se"].mean() for s in statistics],
+    }, index=pd.Index(list(statistics), name="statistic"))
+    out["ratio"] = out["sd_between"] / out["se_within"]
+    return out.sort_values("ratio", ascending=False)

@@ -340,3 +340,133 @@ def dose_response(seed: int, doses: tuple[int, ...], profile: str = "ci", progre
             acc, acc_se = concept_mean_se(np.asarray(correct, float), labels)
             rows.append({"dose": d, "asr": asr, "asr_se": asr_se, "acc": acc, "acc_se": acc_se})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ exercise helpers
+# Used by the solutions page (notebooks/solutions/04_backdoor_poisoning_solutions).
+
+
+@dataclass
+class AuditSample:
+    """Pairs of world ``seed``'s poisoned corpus scored by its clean reference model.
+
+    Attributes
+    ----------
+    corpus : Corpus
+        The audited pairs (all of the poisoned corpus, or a random sample of it).
+    scores : ndarray
+        Image-caption agreement of each audited pair under ``model`` (low = suspicious).
+    poisoned : ndarray of bool
+        Ground truth: which audited pairs are poisoned.
+    model : LoadedModel
+        The clean reference model.
+    """
+
+    corpus: Any
+    scores: np.ndarray
+    poisoned: np.ndarray
+    model: Any
+
+
+def audit_sample(seed: int, n_pairs: int | None = None) -> AuditSample:
+    """Score ``n_pairs`` random pairs (default: all) of world ``seed``'s poisoned corpus.
+
+    The chapter audits every pair; scoring its 41,600 pairs takes about 15 s on one
+    core, a sample of 8,000 about 3 s (the same share of poisoned pairs in expectation).
+    The models are loaded from the cache (or pre-trained, as :func:`run_world` does).
+
+    Raises
+    ------
+    ValueError
+        If ``n_pairs`` is below 100 or above the corpus size.
+    """
+    from .. import poisoning as pz
+
+    _, (_, corpus), (clean, _) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress=False)
+    if n_pairs is not None:
+        check_int("n_pairs", n_pairs, 100, len(corpus))
+        keep = np.zeros(len(corpus), bool)
+        keep[np.random.default_rng([seed, n_pairs]).choice(len(corpus), n_pairs, replace=False)] = True
+        corpus = corpus.subset(keep)
+    with parallel.limited_threads():
+        scores = pz.pair_agreement(clean.model, corpus)
+    return AuditSample(corpus, scores, corpus.table["poisoned"].to_numpy(), clean.model)
+
+
+def cluster_audit(audit: AuditSample, n_clusters: int, flag_fraction: float = FLAG_FRACTION,
+                  seed: int = 0) -> pd.DataFrame:
+    """The plain audit (flag the least-agreeing pairs) against a clustered one.
+
+    The least-agreeing ``flag_fraction`` of the pairs are clustered (scikit-learn
+    ``KMeans``) on the reference model's image embeddings. Poisoned pairs share a patch
+    *and* a caption naming one concept, so the clustered audit flags the one cluster whose
+    captions most often name the same concept (no ground truth used); the table scores
+    both audits against the ground truth.
+
+    Returns
+    -------
+    DataFrame
+        Index ``plain audit`` / ``clustered audit``; columns ``flagged``,
+        ``poisoned flagged``, ``precision`` and ``recall`` (of all audited poisoned pairs).
+
+    Raises
+    ------
+    ValueError
+        If ``n_clusters`` is below 2 or ``flag_fraction`` not in (0, 1).
+    """
+    from sklearn.cluster import KMeans
+
+    from .. import evaluate as ev
+
+    check_int("n_clusters", n_clusters, 2, 1000)
+    if not 0 < flag_fraction < 1:
+        raise ValueError(f"flag_fraction must be in (0, 1), got {flag_fraction!r}")
+    flagged = audit.scores <= np.quantile(audit.scores, flag_fraction)
+    suspects = audit.corpus.subset(flagged)
+    with parallel.limited_threads():
+        features = ev.encode_images(audit.model, suspects.images)
+        cluster = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(features)
+    named = suspects.table["caption_concept"].to_numpy()
+    purity = [np.bincount(named[cluster == k]).max() / max(1, (cluster == k).sum()) if (cluster == k).any()
+              else 0.0 for k in range(n_clusters)]
+    chosen = np.zeros(len(audit.scores), bool)
+    chosen[np.flatnonzero(flagged)[cluster == int(np.argmax(purity))]] = True
+    rows = {}
+    for name, mask in (("plain audit", flagged), ("clustered audit", chosen)):
+        hits = int((mask & audit.poisoned).sum())
+        rows[name] = {"flagged": int(mask.sum()), "poisoned flagged": hits,
+                      "precision": hits / max(1, int(mask.sum())),
+                      "recall": hits / max(1, int(audit.poisoned.sum()))}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def finetune_grid(seed: int, configs: list[Any], profile: str = "ci") -> pd.DataFrame:
+    """Zero-shot ASR and clean accuracy of world ``seed``'s poisoned model fine-tuned with
+    each of ``configs`` (``poisoning.FinetuneConfig``; trained side by side, or loaded).
+
+    Returns
+    -------
+    DataFrame
+        One row per config: ``method``, ``weight``, ``epochs``, ``lr``, ``asr``,
+        ``asr_se``, ``acc`` and ``acc_se`` (over the non-target concepts).
+    """
+    from .. import poisoning as pz
+    from ..corpus import CorpusConfig, build_corpus
+
+    check_profile(profile, N_TEST)
+    if not configs:
+        raise ValueError("configs must name at least one FinetuneConfig, got none")
+    world, _, (_, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress=False)
+    trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
+    tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=False)
+    target = pz.pick_target(seed, N_CONCEPTS)
+    test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed)
+    rows = []
+    with parallel.limited_threads():
+        for cfg, lm in zip(configs, tuned):
+            clean_pred, trig_pred = pz.zero_shot_predict(lm, world.classnames, [test.clean, test.triggered])
+            asr, asr_se = concept_mean_se(pz.attack_success(trig_pred, target).astype(float), test.labels)
+            acc, acc_se = concept_mean_se((clean_pred == test.labels).astype(float), test.labels)
+            rows.append({"method": cfg.method, "weight": cfg.weight, "epochs": cfg.epochs, "lr": cfg.lr,
+                         "asr": asr, "asr_se": asr_se, "acc": acc, "acc_se": acc_se})
+    return pd.DataFrame(rows)

@@ -129,3 +129,115 @@ CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 1})
 
 __all__ = ["ACC_MARGIN", "BALANCED", "CHAPTER", "GAP_MARGIN", "HIGH", "N_PAIRS", "RECOVERY_MIN", "SEAT_MARGIN",
            "SPEC", "measure", "run_world", "statistics"]
+
+
+# ------------------------------------------------------------------ exercise helpers
+# Used by the solutions page (notebooks/solutions/03_social_bias_solutions).
+
+
+def inlp_projections(E: Any, labels: Any, n_rounds: int, C: float = 1.0, seed: int = 0) -> list[Any]:
+    """Iterative nullspace projection (INLP, Ravfogel et al. 2020) of a linear gender probe.
+
+    Round ``k`` trains a logistic-regression probe for ``labels`` on ``E`` projected by
+    the round-``k-1`` matrix, and projects out the probe's (unit) weight vector too.
+
+    Parameters
+    ----------
+    E : (n, d) array
+        Embeddings (e.g. the downstream task's training sentences).
+    labels : (n,) array
+        The attribute to remove (e.g. ``"m"`` / ``"f"``), two classes.
+    n_rounds : int
+        Rounds, at least 0 and at most ``d``.
+    C, seed
+        The probe's regularisation strength and seed.
+
+    Returns
+    -------
+    list of (d, d) arrays
+        The identity, then one projection per round (each removes one more direction;
+        apply with ``uim_utils.bias.apply_projection``): ``n_rounds + 1`` matrices, or
+        fewer if a probe's weights vanish first (the classes' means coincide after the
+        projection, so the regularised probe finds no direction; INLP has converged).
+
+    Raises
+    ------
+    ValueError
+        If ``E`` is not 2-D, the labels do not match its rows or have other than two
+        classes, or ``n_rounds`` is out of range.
+    """
+    import numpy as np
+
+    from ..bias import fit_probe
+
+    E, labels = np.asarray(E, dtype=np.float64), np.asarray(labels)
+    if E.ndim != 2 or labels.shape != (len(E),):
+        raise ValueError(f"need E (n, d) and labels (n,), got {E.shape} and {labels.shape}")
+    if len(set(labels.tolist())) != 2:
+        raise ValueError(f"labels must have two classes, got {sorted(set(labels.tolist()))!r}")
+    check_int("n_rounds", n_rounds, 0, E.shape[1])
+    P = np.eye(E.shape[1])
+    out = [P]
+    for _ in range(n_rounds):
+        w = P.T @ fit_probe(E @ P.T, labels, C=C, seed=seed).coef_[0]  # in the original space
+        norm = float(np.linalg.norm(w))
+        if norm < 1e-12:  # the classes' means coincide: no linear direction is left to remove
+            break
+        P = (np.eye(len(w)) - np.outer(w / norm, w / norm)) @ P
+        out.append(P)
+    return out
+
+
+def held_out_names(seed: int, profile: str = "ci", dose: float = HIGH) -> Any:
+    """Train the dial on half of the names; SEAT association on the seen and unseen halves.
+
+    The male and female name pools are split at random (from ``seed``); the stereotyped
+    corpus (``dose``) uses only the first half, and the association (:func:`uim_utils.bias.world.association`,
+    names against career/family words) is measured on each half, before and after the training.
+
+    Returns
+    -------
+    DataFrame
+        Index ``seen names`` / ``unseen names``, columns ``pre-trained``, ``trained``
+        and ``change``.
+    """
+    import numpy as np
+    import pandas as pd
+    from sentence_transformers import SentenceTransformer
+
+    from ..bias import dial, load_encoder, load_word_lists, packaged_minilm_path
+    from ..bias import world as bw
+    from ..bias.encoder import PACKAGED_MINILM
+    from ..cache import config_key
+    from ..parallel import limited_threads
+
+    check_profile(profile, N_TEST_NAME_PAIRS)
+    check_int("seed", seed, 0, 2**32 - 1)
+    lists = load_word_lists()
+    t6, tpl = lists["tests"]["weat6"], lists["templates"]
+    rng = np.random.default_rng([seed, 21])
+    male, female = (list(rng.permutation(p)) for p in bw.name_pools(lists))
+    halves = {"seen names": (male[: len(male) // 2], female[: len(female) // 2]),
+              "unseen names": (male[len(male) // 2:], female[len(female) // 2:])}
+    seen_m, seen_f = halves["seen names"]
+    cfg = dial.DialConfig(dose=float(dose), seed=seed, n_pairs=N_PAIRS, batch_size=BATCH_SIZE, lr=LR)
+    pairs = dial.dial_corpus(seen_m, seen_f, t6["A"]["words"], t6["B"]["words"], cfg.dose, N_PAIRS, seed)
+    with limited_threads():
+        model = SentenceTransformer(str(packaged_minilm_path()), device="cpu")
+        names = [m for m, _ in model.named_parameters()]
+        base = {n: p.detach().numpy().copy() for n, p in model.named_parameters()
+                if n in dial.trainable_names(names)}
+        layers = dial.trained_layers(model, base, pairs, cfg, {"frames": dial.FRAMES, "male": seen_m,
+                                                               "female": seen_f})
+        digest = config_key({k: float(np.asarray(v, dtype=np.float64).sum()) for k, v in layers.items()})
+        encoders = {"pre-trained": load_encoder(PACKAGED_MINILM), "trained": bw.ModelEncoder(model, f"dial:{digest}")}
+        rows = {}
+        for label, enc in encoders.items():
+            A = bw.word_vectors(enc, t6["A"]["words"], tpl[t6["A"]["kind"]])
+            B = bw.word_vectors(enc, t6["B"]["words"], tpl[t6["B"]["kind"]])
+            rows[label] = {half: bw.association(bw.word_vectors(enc, m, tpl["names"]),
+                                                bw.word_vectors(enc, f, tpl["names"]), A, B)
+                           for half, (m, f) in halves.items()}
+    out = pd.DataFrame(rows)
+    out["change"] = out["trained"] - out["pre-trained"]
+    return out

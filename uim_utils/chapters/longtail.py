@@ -343,5 +343,137 @@ def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str,
     return statistics(run_world(seed, profile, progress=progress))
 
 
+# ------------------------------------------------------------------ exercise helpers
+# Used by the solutions page (notebooks/solutions/01_long_tail_solutions).
+
+
+def run_world_config(seed: int, config: Any, profile: str = "ci", progress: bool = False) -> WorldResult:
+    """:func:`run_world` with another long-tailed corpus (an exercise's dial).
+
+    Parameters
+    ----------
+    seed : int
+        The base seed of the world; the uniform model is its standard clean model.
+    config : CorpusConfig
+        The long-tailed corpus (e.g. ``dataclasses.replace(long_tail_config(seed),
+        zipf_exponent=2.0)``); its model is pre-trained (or loaded) with the standard recipe.
+    profile, progress
+        As in :func:`run_world`.
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not a ``CorpusConfig`` of world ``seed`` (its ``seed`` differs).
+    """
+    from .. import longtail as lt
+    from ..corpus import CorpusConfig
+
+    check_profile(profile, N_TEST)
+    check_int("seed", seed, 0, 2**32 - 1)
+    if not isinstance(config, CorpusConfig) or config.seed != seed:
+        raise ValueError(f"config must be a CorpusConfig with seed={seed}, got {config!r}")
+    world, (clean_corpus, corpus), (model_u, model_lt) = lab.pretrain_world(seed, [None, config], progress)
+    with tempfile.TemporaryDirectory(prefix="uim_long_tail_") as tmp:
+        per_name, per_concept = lt.count_concept_mentions(corpus.to_parquet(Path(tmp) / "corpus.parquet"),
+                                                          world.names)
+    count = per_concept["count"].to_numpy()
+    real_names = lt.most_frequent_names(per_name, fallback=world.classnames)
+    with parallel.limited_threads():
+        return _evaluate(seed, profile, world, model_lt, model_u.model, count, per_name, real_names,
+                         np.bincount(clean_corpus.table["caption_concept"], minlength=N_CONCEPTS))
+
+
+@dataclass
+class ZeroShotWorld:
+    """World ``seed``'s long-tailed model on the chapter's test photos, without the rest of
+    :func:`run_world`'s evaluation (a few seconds once the model is cached).
+
+    Attributes
+    ----------
+    seed : int
+    world : ConceptWorld
+    model : LoadedModel
+        The long-tailed model (:func:`long_tail_config`, the standard recipe).
+    concepts : DataFrame
+        One row per concept: ``concept``, ``name``, ``count``, ``log_count``, ``head``,
+        ``tail`` and ``acc_lt``, as in :class:`WorldResult`.
+    per_name : DataFrame
+        Caption counts of every name, as in :class:`WorldResult`.
+    features, labels : ndarray
+        The test photos' raw (unnormalised) image features and their concepts.
+    """
+
+    seed: int
+    world: Any
+    model: Any
+    concepts: pd.DataFrame
+    per_name: pd.DataFrame
+    features: np.ndarray
+    labels: np.ndarray
+
+
+def zero_shot_world(seed: int, profile: str = "ci") -> ZeroShotWorld:
+    """Load world ``seed``'s long-tailed model, count its corpus and test it zero-shot.
+
+    The counts, head and tail and ``acc_lt`` equal :func:`run_world`'s.
+    """
+    from .. import evaluate as ev
+    from .. import longtail as lt
+
+    check_profile(profile, N_TEST)
+    world, (corpus,), (result,) = lab.pretrain_world(seed, [long_tail_config(seed)], progress=False)
+    with tempfile.TemporaryDirectory(prefix="uim_long_tail_") as tmp:
+        per_name, per_concept = lt.count_concept_mentions(corpus.to_parquet(Path(tmp) / "corpus.parquet"),
+                                                          world.names)
+    count = per_concept["count"].to_numpy()
+    head, tail = lt.head_tail_masks(count, N_GROUP)
+    with parallel.limited_threads():
+        x, y = world.sample(N_TEST[profile], "photo", seed=seed + 1000)  # as _evaluate draws them
+        features = ev.encode_images(result.model, x, normalize=False)
+        unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+        pred = lt.zero_shot_classify(result.model, unit, world.classnames).argmax(1)
+    concepts = pd.DataFrame({
+        "concept": np.arange(N_CONCEPTS), "name": list(world.classnames), "count": count,
+        "log_count": np.log1p(count), "head": head, "tail": tail,
+        "acc_lt": ev.per_class_accuracy(y, pred, N_CONCEPTS)})
+    return ZeroShotWorld(seed, world, result.model, concepts, per_name, features, y)
+
+
+def probe_gaps(zs: ZeroShotWorld, per_class: tuple[int, ...]) -> pd.DataFrame:
+    """The linear probe's head-tail gap with ``per_class`` labelled photos per concept.
+
+    The probe reads the frozen features of ``zs.model`` and is tested on ``zs``'s test
+    photos; with ``N_PROBE[profile]`` labels it is the chapter's probe.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by labels per concept: ``accuracy`` (mean over concepts), ``head``,
+        ``tail``, ``gap`` and ``gap_se`` (:func:`gap_se`).
+
+    Raises
+    ------
+    ValueError
+        If ``per_class`` is empty or has a value outside 2..100 (the probe standardises
+        each feature over its training photos).
+    """
+    from .. import evaluate as ev
+
+    if not per_class or any(not 2 <= int(k) <= 100 for k in per_class):
+        raise ValueError(f"per_class must be labels per concept in 2..100, got {per_class!r}")
+    head, tail = zs.concepts["head"].to_numpy(), zs.concepts["tail"].to_numpy()
+    rows = {}
+    with parallel.limited_threads():
+        for k in per_class:
+            x_probe, y_probe = zs.world.sample(int(k), "photo", seed=zs.seed + 3000)
+            train = ev.encode_images(zs.model, x_probe, normalize=False)
+            _, (pred,) = ev.linear_probe(train, y_probe, zs.features, seed=zs.seed)
+            acc = ev.per_class_accuracy(zs.labels, pred, N_CONCEPTS)
+            gap, se = gap_se(acc, head, tail)
+            rows[int(k)] = {"accuracy": float(acc.mean()), "head": float(acc[head].mean()),
+                            "tail": float(acc[tail].mean()), "gap": gap, "gap_se": se}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("labels per concept")
+
+
 CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 1, "lab": 1})
 """One world per run in every profile (two models each); ``lab`` evaluates on more test images."""

@@ -432,3 +432,67 @@ def _curve_row(rate: float, images: pd.DataFrame, column: str, spectrum: dict[st
                                                              images.loc[keep, "concept"].to_numpy())
     row["entropy"], row["top_share"] = spectrum["entropy"], spectrum["top_k_share"]
     return row
+
+
+# ------------------------------------------------------------------ exercise helpers
+# Used by the solutions page (notebooks/solutions/02_noisy_captions_solutions).
+
+
+def downstream_heads(seed: int, profile: str = "ci", heads: dict[str, Any] | None = None,
+                     n_probe: int | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per test image, the clean and noisy models' probes and NMTune-style heads of ``heads``.
+
+    The two models are world ``seed``'s (loaded from the cache); the labelled photos and
+    test images are :func:`downstream_tasks`' (the transfer task is left out), with
+    ``n_probe`` labelled photos per concept instead of :data:`N_PROBE` if given. Every
+    head of ``heads`` (name -> ``NMTuneConfig``) is fitted on the noisy model's features
+    of the *same* views, drawn once for the largest ``epochs`` of the configs.
+
+    Returns
+    -------
+    images : DataFrame
+        One row per test image: ``concept``, ``domain`` and 0/1 columns ``clean_probe``,
+        ``noisy_probe`` and one per head.
+    entropy : dict
+        Per head, the singular-value entropy of its tuned photo test features
+        (:func:`uim_utils.evaluate.spectrum_stats`).
+
+    Raises
+    ------
+    ValueError
+        If ``n_probe`` is below 2.
+    """
+    import torch
+
+    from .. import evaluate as ev
+    from .. import nmtune as nm
+
+    check_profile(profile, N_TEST)
+    if n_probe is not None:
+        check_int("n_probe", n_probe, 2, 1000)
+    world, _, (clean, noisy) = lab.pretrain_world(seed, [None, noisy_config(seed)], progress=False)
+    tasks = downstream_tasks(world, seed, profile)
+    x_train, y_train = tasks.train if n_probe is None else world.sample(n_probe, ID_DOMAIN, seed=seed + 1)
+    out = pd.concat([pd.DataFrame({"concept": y, "domain": d}) for d, (_, y) in tasks.tests.items()],
+                    ignore_index=True)
+    truth = np.concatenate([y for _, y in tasks.tests.values()])
+    entropy: dict[str, float] = {}
+    with parallel.limited_threads():
+        for name, lm in (("clean", clean.model), ("noisy", noisy.model)):
+            tests = np.concatenate([ev.encode_images(lm, x, normalize=False) for x, _ in tasks.tests.values()])
+            _, (pred,) = ev.linear_probe(ev.encode_images(lm, x_train, normalize=False), y_train, tests, seed=seed)
+            out[f"{name}_probe"] = (pred == truth).astype(float)
+        # ``tests`` now holds the noisy model's features, which the heads read
+        if heads:
+            epochs = max(cfg.epochs for cfg in heads.values())
+            (views,) = nm.view_features([noisy.model], x_train,
+                                        nm.with_seed(nm.NMTuneConfig(epochs=epochs), seed))
+            photo = torch.as_tensor(tests[(out["domain"] == ID_DOMAIN).to_numpy()], dtype=torch.float32)
+            for name, cfg in heads.items():
+                fitted = nm.fit_on_views(views, y_train, nm.with_seed(cfg, seed), n_classes=lab.N_CONCEPTS)
+                out[name] = (fitted.predict_features(tests) == truth).astype(float)
+                with torch.no_grad():
+                    fitted.net.eval()
+                    tuned = fitted.net(photo)[1].numpy()
+                entropy[name] = float(ev.spectrum_stats(tuned)["entropy"])
+    return out, entropy

@@ -116,21 +116,55 @@ def pretrain(seed: int, ratio: float, n_max: int = N_MAX) -> Run:
     world shares them (a paired design: the same digits are "head" at every ratio).
     """
     from sklearn.linear_model import LogisticRegression
+
+    return pretrain_with(seed, ratio, LogisticRegression(max_iter=2000), n_max)
+
+
+def split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """World ``seed``'s stratified halves: ``X_pool, X_test, y_pool, y_test``."""
     from sklearn.model_selection import train_test_split
 
-    from ..parallel import limited_threads
-
     X_all, y_all = digits()
-    rng = np.random.default_rng(seed)
     X_pool, X_test, y_pool, y_test = train_test_split(
         X_all, y_all, test_size=0.5, stratify=y_all, random_state=seed)
+    return X_pool, X_test, y_pool, y_test
+
+
+def pretrain_with(seed: int, ratio: float, estimator: Any, n_max: int = N_MAX) -> Run:
+    """:func:`pretrain` with another scikit-learn classifier (the exercises' dial).
+
+    The same world ``seed`` and ``ratio`` draw the same training set as :func:`pretrain`
+    (which calls this with ``LogisticRegression(max_iter=2000)``).
+
+    Parameters
+    ----------
+    seed, ratio, n_max
+        As in :func:`pretrain`. ``n_max`` is at most the smallest class of the pool
+        (about 90 digits).
+    estimator
+        An unfitted classifier with ``fit`` and ``decision_function`` (wrap one that only
+        has ``predict_proba`` in :class:`LogProba`); it is fitted in place.
+
+    Raises
+    ------
+    ValueError
+        If ``n_max`` exceeds the digits the pool has of some class.
+    """
+    from ..parallel import limited_threads
+
+    X_pool, X_test, y_pool, y_test = split(seed)
+    available = int(np.bincount(y_pool, minlength=N_CLASSES).min())
+    if n_max > available:
+        raise ValueError(f"n_max={n_max!r} exceeds the {available} digits the pool of world "
+                         f"{seed} has of its smallest class")
+    rng = np.random.default_rng(seed)
     order = rng.permutation(N_CLASSES)
     counts = np.empty(N_CLASSES, dtype=int)
     counts[order] = long_tail_counts(N_CLASSES, n_max, ratio)
     idx = np.concatenate([rng.choice(np.flatnonzero(y_pool == c), counts[c], replace=False)
                           for c in range(N_CLASSES)])
     with limited_threads(1):  # threads cost more than they save at this size
-        model = LogisticRegression(max_iter=2000).fit(X_pool[idx], y_pool[idx])
+        model = estimator.fit(X_pool[idx], y_pool[idx])
     return Run(model, X_test, y_test, order, counts, counts / counts.sum())
 
 
@@ -168,6 +202,131 @@ def statistics(main: Run, uniform: Run, tau: float = TAU) -> dict[str, float]:
 def measure(seed: int, profile: str = "ci") -> dict[str, float]:
     """Statistics of world ``seed`` (the sizes are the same in every profile)."""
     return statistics(pretrain(seed, RATIO), pretrain(seed, 1))
+
+
+# ------------------------------------------------------------------ exercise helpers
+# Used by the solutions page (notebooks/solutions/00_chapter_template_solutions).
+
+
+class LogProba:
+    """A classifier whose scores are its log-probabilities (for :func:`evaluate`).
+
+    :func:`evaluate` adjusts ``decision_function`` scores; a model such as
+    ``KNeighborsClassifier`` has only ``predict_proba``. Probabilities are clipped at
+    ``floor`` so that a class no neighbour votes for scores ``log(floor)``, not ``-inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``floor`` is not in (0, 1).
+    """
+
+    def __init__(self, estimator: Any, floor: float = 1e-3) -> None:
+        if not 0 < floor < 1:
+            raise ValueError(f"floor must be in (0, 1), got {floor!r}")
+        self.estimator, self.floor = estimator, floor
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> LogProba:
+        self.estimator.fit(X, y)
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return np.log(np.clip(self.estimator.predict_proba(X), self.floor, 1.0))
+
+
+def balanced_probe(seed: int, per_class: int) -> Run:
+    """A "linear probe": the model refitted on ``per_class`` pool digits of every class.
+
+    The test split is world ``seed``'s, as in :func:`pretrain`; the prior is uniform.
+
+    Raises
+    ------
+    ValueError
+        If ``per_class`` is below 1 or above the pool's smallest class.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    X_pool, X_test, y_pool, y_test = split(seed)
+    available = int(np.bincount(y_pool, minlength=N_CLASSES).min())
+    if not 1 <= per_class <= available:
+        raise ValueError(f"per_class must be in 1..{available}, got {per_class!r}")
+    rng = np.random.default_rng([seed, per_class])
+    idx = np.concatenate([rng.choice(np.flatnonzero(y_pool == c), per_class, replace=False)
+                          for c in range(N_CLASSES)])
+    model = LogisticRegression(max_iter=2000).fit(X_pool[idx], y_pool[idx])
+    order = np.random.default_rng(seed).permutation(N_CLASSES)  # pretrain's ranks
+    counts = np.full(N_CLASSES, per_class)
+    return Run(model, X_test, y_test, order, counts, counts / counts.sum())
+
+
+def gla_prior(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Estimate the prior a model inherited, as Generalized Logit Adjustment does.
+
+    Finds the ``q`` on the simplex that minimises the cross-entropy of
+    ``logits - log q`` on a small labelled *balanced* set (Zhu et al. 2023).
+
+    Parameters
+    ----------
+    logits : (n, k) array
+        The model's scores on the labelled examples.
+    y : (n,) int array
+        Their labels, in ``0..k-1``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or a label is outside ``0..k-1``.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    logits, y = np.asarray(logits, dtype=float), np.asarray(y)
+    if logits.ndim != 2 or y.shape != (len(logits),):
+        raise ValueError(f"need logits (n, k) and y (n,), got {logits.shape} and {y.shape}")
+    k = logits.shape[1]
+    if len(y) and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"labels must be in 0..{k - 1}, got {sorted(set(y.tolist()))!r}")
+
+    def loss(w: np.ndarray) -> float:
+        # q = softmax(w) keeps q on the simplex; log q = log_softmax(w)
+        return float(-log_softmax(logits - log_softmax(w), axis=1)[np.arange(len(y)), y].mean())
+
+    w = minimize(loss, np.zeros(k), method="L-BFGS-B").x
+    return np.exp(log_softmax(w))
+
+
+def compare_priors(run: Run, n_labelled: int, seed: int) -> dict[str, float]:
+    """Balanced accuracy of ``run`` adjusted (tau = 1) by the true and estimated priors.
+
+    ``n_labelled`` test digits of each class (drawn with ``seed``) are the small labelled
+    balanced set GLA needs (:func:`gla_prior`); all four numbers are measured on the rest
+    of the test split. ``"mean probability"`` estimates the prior by the model's mean
+    predicted probability on those (unlabelled) test digits.
+
+    Raises
+    ------
+    ValueError
+        If ``n_labelled`` is below 1 or leaves no test digit of some class.
+    """
+    from dataclasses import replace
+
+    smallest = int(np.bincount(run.y_test, minlength=N_CLASSES).min())
+    if not 1 <= n_labelled < smallest:
+        raise ValueError(f"n_labelled must be in 1..{smallest - 1}, got {n_labelled!r}")
+    rng = np.random.default_rng(seed)
+    labelled = np.concatenate([rng.choice(np.flatnonzero(run.y_test == c), n_labelled,
+                                          replace=False) for c in range(N_CLASSES)])
+    rest = np.setdiff1d(np.arange(len(run.y_test)), labelled)
+    test = replace(run, X_test=run.X_test[rest], y_test=run.y_test[rest])
+    priors = {
+        "true prior": run.prior,
+        "mean probability": run.model.predict_proba(test.X_test).mean(axis=0),
+        "GLA": gla_prior(run.model.decision_function(run.X_test[labelled]), run.y_test[labelled]),
+    }
+    out = {"inherited": float(evaluate(test)["balanced"])}
+    for name, prior in priors.items():
+        out[name] = float(evaluate(replace(test, prior=prior), TAU)["balanced"])
+    return out
 
 
 CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 20, "lab": 40})
