@@ -202,9 +202,10 @@ features = {d: uim_utils.evaluate.encode_images(model, x) for d, (x, _) in sets.
 ex4 = {}
 for label, names in [("canonical name", world.classnames),
                      ("most common name", world.most_common_names)]:
-    head = uim_utils.evaluate.zero_shot_head(model, names)
-    ex4[label] = {d: (uim_utils.evaluate.zero_shot_logits(features[d], head).argmax(1)
-                      == sets[d][1]).mean() for d in DOMAINS}
+    logits = uim_utils.evaluate.zero_shot_classify(
+        model, names, [features[d] for d in DOMAINS])
+    ex4[label] = {d: (lg.argmax(1) == sets[d][1]).mean()
+                  for d, lg in zip(DOMAINS, logits)}
 ex4 = pd.DataFrame(ex4)
 ex4["gain"] = ex4["most common name"] - ex4["canonical name"]
 differs = np.mean(np.array(world.classnames) != np.array(world.most_common_names))

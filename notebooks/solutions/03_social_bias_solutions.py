@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+import uim_utils.offline
 from uim_utils import bias, get_profile
 from uim_utils.bias import world as bias_world
 from uim_utils.book import glue
@@ -223,7 +224,7 @@ if P.is_wild:
     for name in WILD_ENCODERS:
         try:
             enc = bias.load_encoder(name)
-        except bias.OfflineError as err:
+        except uim_utils.offline.OfflineError as err:
             print(f"{name}: skipped ({err})")
             continue
         vecs = bias.embed_tests(enc, tests, templates=LISTS["templates"])

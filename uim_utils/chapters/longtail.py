@@ -431,7 +431,7 @@ def zero_shot_world(seed: int, profile: str = "ci") -> ZeroShotWorld:
         x, y = world.sample(N_TEST[profile], "photo", seed=seed + 1000)  # as _evaluate draws them
         features = ev.encode_images(result.model, x, normalize=False)
         unit = features / np.linalg.norm(features, axis=1, keepdims=True)
-        pred = lt.zero_shot_classify(result.model, unit, world.classnames).argmax(1)
+        pred = ev.zero_shot_classify(result.model, world.classnames, unit).argmax(1)
     concepts = pd.DataFrame({
         "concept": np.arange(N_CONCEPTS), "name": list(world.classnames), "count": count,
         "log_count": np.log1p(count), "head": head, "tail": tail,
