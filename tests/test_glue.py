@@ -31,3 +31,16 @@ def test_glue_record_glues_every_claim_of_a_summary():
     assert (GLUED["rec_gap_estimate"], GLUED["rec_gap_low"], GLUED["rec_gap_high"]) == (0.5, 0.4, 0.6)
     with pytest.raises(ValueError, match=r"the record summary has no claim \['7'\]"):
         glue_record(summary, {"7": "other"})
+
+
+def test_train_exercises_is_opt_in(monkeypatch):
+    from uim_utils import book
+
+    monkeypatch.delenv(book.TRAIN_EXERCISES_ENV, raising=False)
+    assert book.train_exercises() is False
+    monkeypatch.setenv(book.TRAIN_EXERCISES_ENV, "1")
+    assert book.train_exercises() is True
+    monkeypatch.setenv(book.TRAIN_EXERCISES_ENV, "yes")
+    with pytest.raises(ValueError, match="UIM_TRAIN_EXERCISES must be 0 or 1, got 'yes'"):
+        book.train_exercises()
+    assert "UIM_TRAIN_EXERCISES=1" in book.SKIPPED

@@ -9,6 +9,7 @@ notebook still runs.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 GLUED: dict[str, Any] = {}
@@ -63,3 +64,30 @@ def glue_record(summary: Any, keys: dict[str, str]) -> None:
         for col in ("estimate", "low", "high"):
             glue(f"rec_{key}_{col}", float(summary.loc[cid, col]))
         glue(f"rec_{key}_held", int(summary.loc[cid, "held"]))
+
+
+TRAIN_EXERCISES_ENV = "UIM_TRAIN_EXERCISES"
+"""Set to ``1`` to run the exercises that train new models on the solutions pages."""
+
+SKIPPED = ("not measured in this build: the exercise trains new models (minutes on two cores); "
+           "run the page with UIM_TRAIN_EXERCISES=1 to measure it")
+"""What a solutions page's answer says for an exercise it did not run."""
+
+
+def train_exercises() -> bool:
+    """Whether a solutions page runs the exercises that pre-train or fine-tune new models.
+
+    Only with ``UIM_TRAIN_EXERCISES=1``, in any profile: such an exercise takes minutes
+    (a noise curve alone pre-trains a dozen models), so ``make book`` and ``make test``
+    skip them and the page says how to run them. The code is the same either way.
+
+    Raises
+    ------
+    ValueError
+        If ``UIM_TRAIN_EXERCISES`` is set to anything but ``0`` or ``1``.
+    """
+    raw = os.environ.get(TRAIN_EXERCISES_ENV, "0")
+    if raw not in ("0", "1"):
+        raise ValueError(f"{TRAIN_EXERCISES_ENV} must be 0 or 1, got {raw!r}")
+    return raw == "1"
+

@@ -20,9 +20,9 @@
 # every solution's code and answer stay folded until you open them. The numbers are
 # computed on this page, in the profile the book was built with, from the chapter's
 # clean model of world `UIM_SEED` (loaded from the cache), and from the lab's
-# {doc}`reproduction record <../99_reproduction_record>`. Two exercises need new models:
-# the `lab` profile (the rendered book) trains them; the `ci` profile (the tests), which
-# must run in seconds, skips them and says so.
+# {doc}`reproduction record <../99_reproduction_record>`. Two exercises need new models
+# (a few minutes on two cores): they run only when you set `UIM_TRAIN_EXERCISES=1`; the
+# rendered book and the tests skip them and say so.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.
@@ -48,7 +48,7 @@ from IPython.display import display
 
 import uim_utils.evaluate
 from uim_utils import get_profile, lab
-from uim_utils.book import glue
+from uim_utils.book import SKIPPED, glue, train_exercises
 from uim_utils.chapters import lab as lab_chapter
 from uim_utils.corpus import CorpusConfig, build_corpus
 from uim_utils.records import load_record
@@ -73,22 +73,21 @@ def accuracy(model) -> pd.Series:
 # %% [markdown]
 # ## Exercises 1 and 2: new corpora, new models
 #
-# Both exercises need new pre-trainings: a lab CLIP learns nothing measurable in the
-# few dozen steps the `ci` profile can afford (a test run of 30 steps stayed at
-# chance), so their models are trained only in the `lab` and `wild` profiles, side by
-# side in worker processes and then cached (a few minutes on two cores). In `ci` the
-# cells below say so and show no numbers.
+# Both exercises need new pre-trainings of the standard recipe (a lab CLIP learns
+# nothing measurable in a few dozen steps: a test run of 30 steps stayed at chance).
+# With `UIM_TRAIN_EXERCISES=1` the cell trains both side by side in worker processes and
+# caches them (a few minutes on two cores); without it, the cells below say so and show
+# no numbers.
 
 # %% tags=["hide-cell"]
-TRAIN_NEW = P.name != "ci"
+TRAIN_NEW = train_exercises()
 HALF = CorpusConfig(n_samples=N_PAIRS // 2, seed=P.seed)
 PHOTOS = CorpusConfig(n_samples=N_PAIRS, domain_weights={"photo": 1}, seed=P.seed)
 if TRAIN_NEW:
     _, _, (half, photos) = lab.pretrain_world(P.seed, [HALF, PHOTOS], progress=False)
 else:
-    print("Exercises 1 and 2 pre-train two new models: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
-SKIPPED = "not measured (the ci profile, which the tests run, skips this exercise)"
+    print("Exercises 1 and 2 pre-train two new models: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
 
 # %% [markdown]
 # ## Exercise 1: fewer pairs

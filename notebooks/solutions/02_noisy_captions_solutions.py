@@ -21,8 +21,8 @@
 # are computed on this page, in the profile the book was built with, from the chapter's
 # clean and noisy models of world `UIM_SEED` (loaded from the cache). Exercises 1, 3
 # and 4 train new models or many views (more noise rates, an audited corpus, NMTune on
-# five times the photos): the `lab` profile (the rendered book) runs them, the `ci`
-# profile (the tests), which must run in seconds, skips them and says so. Exercise 5
+# five times the photos): they run only when you set `UIM_TRAIN_EXERCISES=1` (minutes
+# on two cores); the rendered book and the tests skip them and say so. Exercise 5
 # runs everywhere; in `ci` its heads train on 3 epochs of views instead of the
 # chapter's 10.
 
@@ -47,13 +47,12 @@ import pandas as pd
 from IPython.display import display
 
 from uim_utils import get_profile, lab, nmtune
-from uim_utils.book import glue
+from uim_utils.book import SKIPPED, glue, train_exercises
 from uim_utils.chapters import noisy
 
 P = get_profile()
 SEED = P.seed
-TRAIN_NEW = P.name != "ci"
-SKIPPED = "not measured (the ci profile, which the tests run, skips this exercise)"
+TRAIN_NEW = train_exercises()
 EPOCHS = P.pick(ci=3, lab=nmtune.NMTuneConfig().epochs)  # epochs of views, Exercise 5
 BASE = dataclasses.replace(nmtune.NMTuneConfig(), epochs=EPOCHS)
 HEADS = {
@@ -80,8 +79,10 @@ if TRAIN_NEW:  # up to six new pre-trainings per world
     curves = pd.concat({s: noisy.noise_curve(s, RATES, P.name).set_index("rate")
                         for s in (SEED, SEED + 1)}, names=["world"])
     cols = ["id", "ood", "novel", "entropy"]
-    curves[cols].unstack("world").plot(subplots=True, layout=(2, 2), marker="o",
-                                        figsize=(9, 6))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6))
+    for ax, col in zip(axes.flat, cols):  # one panel per statistic, a line per world
+        curves[col].unstack("world").plot(ax=ax, marker="o", title=col)
+    fig.tight_layout()
     plt.show()
     id_gain = (curves["id"].unstack("world").diff() > 0).any().any()
     glue("ex1_finding", ("ID accuracy rises between some pair of neighbouring rates"
@@ -93,8 +94,8 @@ if TRAIN_NEW:  # up to six new pre-trainings per world
          + " (the table has every rate and world)")
     display(curves[cols].round(3))
 else:
-    print("Exercise 1 pre-trains new models: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 1 pre-trains new models: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex1_finding", SKIPPED)
 
 # %% [markdown]
@@ -166,8 +167,8 @@ if TRAIN_NEW:  # an audit of 40,000 pairs and a new pre-training
          f"{acc['audited']:.3f}, against {acc['noisy']:.3f} (noisy) and "
          f"{acc['clean']:.3f} (clean): {recovered:.0%} of the loss recovered")
 else:
-    print("Exercise 3 audits 40,000 pairs and pre-trains a new model: skipped in the "
-          "ci profile (run with UIM_PROFILE=lab).")
+    print("Exercise 3 audits 40,000 pairs and pre-trains a new model: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex3_finding", SKIPPED)
 
 # %% [markdown]
@@ -195,8 +196,8 @@ if TRAIN_NEW:  # five times the chapter's photos, ten epochs of views
          + ", ".join(f"{ex4.loc[k, 'OOD']:.3f} ({k})" for k in ex4.index))
     display(ex4.round(3))
 else:
-    print("Exercise 4 fits NMTune on five times the photos: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 4 fits NMTune on five times the photos: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex4_finding", SKIPPED)
 
 # %% [markdown]

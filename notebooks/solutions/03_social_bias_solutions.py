@@ -21,8 +21,8 @@
 # computed on this page, in the profile the book was built with, from the packaged
 # all-MiniLM-L6-v2 and the chapter's task (embeddings cached by the chapter). Exercise
 # 2 trains one encoder (20 steps, cached after); Exercise 1 trains three more doses,
-# which the `lab` profile (the rendered book) runs and the `ci` profile (the tests)
-# skips; Exercise 5 needs the `wild` profile and internet.
+# which run only when you set `UIM_TRAIN_EXERCISES=1` (the rendered book and the tests
+# skip them); Exercise 5 needs the `wild` profile and internet.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.
@@ -45,7 +45,7 @@ from IPython.display import display
 import uim_utils.offline
 from uim_utils import bias, get_profile
 from uim_utils.bias import world as bias_world
-from uim_utils.book import glue
+from uim_utils.book import SKIPPED, glue, train_exercises
 from uim_utils.chapters import bias as chapter
 
 P = get_profile()
@@ -57,7 +57,6 @@ TASK = bias.build_task(LISTS["task"], seed=P.seed,
 EMB = bias_world.task_embeddings(ENC, TASK)
 D_WORDS, D_SENTENCES = bias.defining_pair_differences(
     ENC, LISTS["defining_pairs"], LISTS["templates"]["terms"])
-SKIPPED = "not measured (the ci profile, which the tests run, skips this exercise)"
 print(f"profile={P.name}, world {P.seed}: {len(TASK.train)} training sentences")
 
 
@@ -77,7 +76,7 @@ def downstream(matrix=None, method="none") -> dict:
 
 # %% tags=["hide-cell"]
 DOSES = (0.0, 0.25, 0.5, 0.75, 1.0)
-if P.name != "ci":  # three new trainings (0.5 and 1.0 are the chapter's)
+if train_exercises():  # three new trainings (0.5 and 1.0 are the chapter's)
     dial_world = bias_world.run_world(
         P.seed, DOSES, n_pairs=chapter.N_PAIRS, batch_size=chapter.BATCH_SIZE,
         lr=chapter.LR, subjects_per_activity=chapter.SUBJECTS_PER_ACTIVITY[P.name],
@@ -96,8 +95,8 @@ if P.name != "ci":  # three new trainings (0.5 and 1.0 are the chapter's)
          f"{ex1.iloc[0, 1]:+.3f} to {ex1.iloc[-1, 1]:+.3f}")
     display(ex1.round(3))
 else:
-    print("Exercise 1 trains three new doses: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 1 trains three new doses: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex1_finding", SKIPPED)
 
 # %% [markdown]

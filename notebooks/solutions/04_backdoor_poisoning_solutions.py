@@ -21,8 +21,8 @@
 # are computed on this page, in the profile the book was built with, from the chapter's
 # clean and poisoned models of world `UIM_SEED` (loaded from the cache). Exercises 1 to
 # 3 and the retraining of Exercise 4 train new models (pre-trainings of minutes, or
-# several fine-tunes): the `lab` profile (the rendered book) runs them, the `ci`
-# profile (the tests), which must run in seconds, skips them and says so. The audits of
+# several fine-tunes): they run only when you set `UIM_TRAIN_EXERCISES=1` (minutes on
+# two cores); the rendered book and the tests skip them and say so. The audits of
 # Exercises 4 and 5 run everywhere; in `ci` they score a random sample of 8,000 pairs
 # of the poisoned corpus, in `lab` all of them.
 
@@ -45,13 +45,12 @@ import pandas as pd
 from IPython.display import display
 
 from uim_utils import get_profile, lab, poisoning
-from uim_utils.book import glue
+from uim_utils.book import SKIPPED, glue, train_exercises
 from uim_utils.chapters import backdoor
 
 P = get_profile()
 SEED = P.seed
-TRAIN_NEW = P.name != "ci"
-SKIPPED = "not measured (the ci profile, which the tests run, skips this exercise)"
+TRAIN_NEW = train_exercises()
 AUDIT = backdoor.audit_sample(SEED, P.pick(ci=8_000, lab=None))
 print(f"profile={P.name}, world {SEED}: audited {len(AUDIT.scores):,} pairs, "
       f"{AUDIT.poisoned.sum()} of them poisoned")
@@ -76,8 +75,8 @@ if TRAIN_NEW:  # up to eight new pre-trainings
         for s, r in rising.items()))
     display(curves.round(3))
 else:
-    print("Exercise 1 pre-trains up to eight models: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 1 pre-trains up to eight models: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex1_finding", SKIPPED)
 
 # %% [markdown]
@@ -109,8 +108,8 @@ if TRAIN_NEW:  # six fine-tunes
          "methods)")
     display(ex2.round(3))
 else:
-    print("Exercise 2 fine-tunes six models: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 2 fine-tunes six models: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex2_finding", SKIPPED)
 
 # %% [markdown]
@@ -140,8 +139,8 @@ if TRAIN_NEW:  # three new fine-tunes (w = 1 is the chapter's)
                                   f"{r.acc:.2f}" for r in ex3.itertuples()))
     display(ex3.round(3))
 else:
-    print("Exercise 3 fine-tunes three models: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 3 fine-tunes three models: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex3_finding", SKIPPED)
 
 # %% [markdown]
@@ -182,8 +181,8 @@ if TRAIN_NEW:  # a new 40,000-pair pre-training on the kept pairs
     glue("ex4_finding", "the model pre-trained on the kept pairs has an ASR of "
          f"{poisoning.attack_success(trig, target).mean():.3f}")
 else:
-    print("Exercise 4's retraining is a new pre-training: skipped in the ci profile "
-          "(run with UIM_PROFILE=lab).")
+    print("Exercise 4's retraining is a new pre-training: skipped "
+          "(set UIM_TRAIN_EXERCISES=1 to run it).")
     glue("ex4_finding", SKIPPED)
 
 # %% [markdown]
