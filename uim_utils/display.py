@@ -22,10 +22,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from pandas.io.formats.style import Styler
 
-_HOLDS_STYLE = "background-color: #d8f0d8; color: #14521b; font-weight: bold"
-_FAILS_STYLE = "background-color: #f8d7d5; color: #8a1c13; font-weight: bold"
+_GREEN = "background-color: #d8f0d8; color: #14521b"
+_RED = "background-color: #f8d7d5; color: #8a1c13"
+_AMBER = "background-color: #fcefd2; color: #7a5300"
 _MUTED_HOLDS = "background-color: #edf6ed; color: #3d6b41"
 _MUTED_FAILS = "background-color: #fbeceb; color: #8a4a44"
+_HOLDS_STYLE = f"{_GREEN}; font-weight: bold"
+_FAILS_STYLE = f"{_RED}; font-weight: bold"
+_EXPLORATORY = "font-style: italic; color: #555555"
 
 
 def _verdict_style(verdict: str, asserted: bool) -> str:
@@ -44,6 +48,24 @@ def _base_style(df: pd.DataFrame, left: Sequence[str]) -> Styler:
                                {"selector": "td", "props": [("vertical-align", "top")]}]))
 
 
+def _check_columns(table: pd.DataFrame, columns: Sequence[str], shower: str, maker: str) -> pd.DataFrame:
+    """``table`` with a fresh index, after checking it has ``columns`` (what ``maker`` returns)."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{shower} needs the columns of {maker}; missing {missing}")
+    return table.reset_index(drop=True)
+
+
+def _statements(table: pd.DataFrame) -> list[str]:
+    """Each claim's statement, marked ``(exploratory)`` where it is not asserted."""
+    return [s if a else f"{s} (exploratory)" for s, a in zip(table["statement"], table["asserted"])]
+
+
+def _intervals(table: pd.DataFrame) -> list[str]:
+    """Each row's interval as ``[low, high]`` (empty where there is none)."""
+    return ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["low"], table["high"])]
+
+
 def show_verdicts(verdicts: pd.DataFrame) -> Styler:
     """A readable verdict table for a notebook (a pandas ``Styler``).
 
@@ -57,17 +79,14 @@ def show_verdicts(verdicts: pd.DataFrame) -> Styler:
     verdicts : DataFrame
         The output of :meth:`ClaimSet.verdicts` or :meth:`ClaimSet.check`.
     """
-    missing = [c for c in VERDICT_COLUMNS if c not in verdicts.columns]
-    if missing:
-        raise ValueError(f"show_verdicts needs the columns of ClaimSet.verdicts; missing {missing}")
-    v = verdicts.reset_index(drop=True)
+    v = _check_columns(verdicts, VERDICT_COLUMNS, "show_verdicts", "ClaimSet.verdicts")
     shown = pd.DataFrame({
         "claim": v["id"],
-        "statement": [s if a else f"{s} (exploratory)" for s, a in zip(v["statement"], v["asserted"])],
+        "statement": _statements(v),
         "statistic": v["statistic"],
         "worlds": v["n_worlds"],
         "estimate": v["estimate"],
-        "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(v["low"], v["high"])],
+        "interval": _intervals(v),
         "rule": v["rule"],
         "SEs beyond": v["distance_se"],
         "verdict": v["verdict"],
@@ -75,13 +94,12 @@ def show_verdicts(verdicts: pd.DataFrame) -> Styler:
     asserted = v["asserted"].astype(bool).to_numpy()
 
     def row_style(row: pd.Series) -> list[str]:
-        base = "" if asserted[row.name] else "font-style: italic; color: #555555"
+        base = "" if asserted[row.name] else _EXPLORATORY
         return [_verdict_style(row["verdict"], asserted[row.name]) if col == "verdict" else base
                 for col in row.index]
 
     return _base_style(shown, ["claim", "statement", "statistic", "interval", "rule", "verdict"]).apply(
         row_style, axis=1)
-
 
 
 def show_summary(summary: pd.DataFrame) -> Styler:
@@ -90,17 +108,14 @@ def show_summary(summary: pd.DataFrame) -> Styler:
     Numbers rounded to 3 decimals, statements in full, exploratory claims marked and in
     italics, and "held in" coloured: green in every run, amber in some, red in none.
     """
-    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
-    if missing:
-        raise ValueError(f"show_summary needs the columns of record_summary; missing {missing}")
-    s = summary.reset_index(drop=True)
+    s = _check_columns(summary, SUMMARY_COLUMNS, "show_summary", "record_summary")
     shown = pd.DataFrame({
         "claim": s["id"],
-        "statement": [st if a else f"{st} (exploratory)" for st, a in zip(s["statement"], s["asserted"])],
+        "statement": _statements(s),
         "held in (notebook runs)": s["held_in"],
         "statistic": s["statistic"],
         "mean over worlds": s["estimate"],
-        "interval": ["" if pd.isna(lo) else f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(s["low"], s["high"])],
+        "interval": _intervals(s),
         "worlds": s["worlds"],
         "rule": s["rule"],
         "SEs beyond (mean per run)": s["distance_se"],
@@ -111,16 +126,13 @@ def show_summary(summary: pd.DataFrame) -> Styler:
 
     def row_style(row: pd.Series) -> list[str]:
         i = row.name
-        base = "" if asserted[i] else "font-style: italic; color: #555555"
+        base = "" if asserted[i] else _EXPLORATORY
         if s.loc[i, "id"] == "all" and s.loc[i, "statement"] == ALL_ASSERTED:
             base = "font-weight: bold; border-top: 2px solid #999999"
         undecided = str(s.loc[i, "held_in"]).startswith("not decided")  # verdict over all worlds instead
         verdict_held = str(s.loc[i, "held_in"]).endswith(f": {HOLDS}")
-        colour = ("background-color: #edf6ed; color: #3d6b41" if undecided and verdict_held else
-                  "background-color: #fbeceb; color: #8a4a44" if undecided else
-                  "background-color: #d8f0d8; color: #14521b" if frac[i] == 1 else
-                  "background-color: #f8d7d5; color: #8a1c13" if frac[i] == 0 else
-                  "background-color: #fcefd2; color: #7a5300")
+        colour = (_MUTED_HOLDS if undecided and verdict_held else _MUTED_FAILS if undecided else
+                  _GREEN if frac[i] == 1 else _RED if frac[i] == 0 else _AMBER)
         return [f"{base}; {colour}; font-weight: bold" if col == "held in (notebook runs)" else base
                 for col in row.index]
 
