@@ -101,9 +101,9 @@ def test_bad_training_sets_are_named(setup):
     zs = ImageClassifier.zero_shot(lm, world.classnames)
     with pytest.raises(ValueError, match="labels must be in \\[0, 3\\]"):
         finetune(zs, x, y + 1, FAST)
-    with pytest.raises(ValueError, match="one entry per image"):
+    with pytest.raises(ValueError, match="one label per image"):
         finetune(zs, x, y[:-1], FAST)
-    with pytest.raises(ValueError, match="uint8"):
+    with pytest.raises(ValueError, match="uint8 of shape"):
         finetune(zs, x.astype(np.float32), y, FAST)
     with pytest.raises(ValueError, match="fewer than batch_size=128"):
         finetune(zs, x[:10], y[:10])

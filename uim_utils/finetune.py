@@ -29,7 +29,6 @@ normalisation of every other domain. Training runs with one thread
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +38,8 @@ import torch
 from . import parallel
 from .evaluate import zero_shot_head
 from .models import LoadedModel, lab_to_tensor
-from .validate import check_int
+from .pretrain import cosine_lr
+from .validate import check_int, check_labelled_images
 
 __all__ = ["FinetuneConfig", "ImageClassifier", "finetune", "interpolate", "predict", "probe_head"]
 
@@ -135,18 +135,13 @@ class FinetuneConfig:
             check_int(name, getattr(self, name), lo, hi)
 
 
-def _check_training_set(images: np.ndarray, labels: np.ndarray, n_classes: int, batch_size: int) -> np.ndarray:
-    """``labels`` as int64, after checking shapes and ranges against ``images``."""
-    images, labels = np.asarray(images), np.asarray(labels)
-    if images.ndim != 4 or images.dtype != np.uint8:
-        raise ValueError(f"images must be a uint8 array (N, H, W, 3), got {images.dtype} {images.shape}")
-    if labels.shape != (len(images),):
-        raise ValueError(f"labels must have one entry per image ({len(images)}), got shape {labels.shape}")
-    if len(images) < batch_size:
-        raise ValueError(f"{len(images)} training images is fewer than batch_size={batch_size}")
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels must be in [0, {n_classes - 1}], got {labels.min()}..{labels.max()}")
-    return labels.astype(np.int64)
+def _check_training_set(images: np.ndarray, labels: np.ndarray, n_classes: int, min_images: int) -> np.ndarray:
+    """Labels as int64 (:func:`uim_utils.validate.check_labelled_images`), each a class of the
+    ``n_classes`` of the head."""
+    y, seen = check_labelled_images(images, labels, min_images)
+    if seen > n_classes:
+        raise ValueError(f"labels must be in [0, {n_classes - 1}], got {y.min()}..{y.max()}")
+    return y
 
 
 def finetune(clf: ImageClassifier, images: np.ndarray, labels: np.ndarray,
@@ -193,21 +188,13 @@ def _train(clf: ImageClassifier, params: list[torch.nn.Parameter], images: np.nd
         for b in range(steps):
             idx = np.sort(perm[b * config.batch_size:(b + 1) * config.batch_size])
             for group in opt.param_groups:
-                group["lr"] = _lr(step, total, config)
+                group["lr"] = cosine_lr(step, total, config.warmup_steps, config.lr)
             loss = torch.nn.functional.cross_entropy(clf(lab_to_tensor(images[idx])), torch.as_tensor(y[idx]))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             step += 1
-
-
-def _lr(step: int, total: int, config: FinetuneConfig) -> float:
-    """Linear warm-up to ``config.lr``, then cosine decay to zero (WiSE-FT's ``cosine_lr``)."""
-    if step < config.warmup_steps:
-        return config.lr * (step + 1) / config.warmup_steps
-    t = (step - config.warmup_steps) / max(1, total - config.warmup_steps)
-    return 0.5 * config.lr * (1 + math.cos(math.pi * t))
 
 
 def interpolate(zero_shot: ImageClassifier, tuned: ImageClassifier, alpha: float) -> ImageClassifier:

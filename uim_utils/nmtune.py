@@ -42,7 +42,7 @@ from . import parallel
 from .augment import GroupedRandAugment
 from .models import LAB_MEAN, LAB_STD, LoadedModel, lab_to_tensor
 from .pretrain import cosine_lr
-from .validate import check_int, check_nonnegative
+from .validate import check_int, check_labelled_images, check_nonnegative
 
 
 @dataclass(frozen=True)
@@ -276,21 +276,6 @@ class FittedNMTune:
         return self.predict_features(torch.cat(feats).numpy())
 
 
-def _check_training_set(images: np.ndarray, labels: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
-    """Validated labels (int64) and the number of classes."""
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"images must be uint8 of shape (N, H, W, 3), got "
-                         f"{getattr(images, 'dtype', type(images))} {getattr(images, 'shape', '')}")
-    y = np.asarray(labels)
-    if y.ndim != 1 or len(y) != len(images):
-        raise ValueError(f"labels must be 1-D with one label per image ({len(images)}), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise ValueError(f"labels must be integers >= 0, got dtype {y.dtype}, min {y.min()!r}")
-    if len(y) < batch_size:
-        raise ValueError(f"{len(y)} training images are fewer than batch_size={batch_size}")
-    return y.astype(np.int64), int(y.max()) + 1
-
-
 @torch.no_grad()
 def view_features(encoders: Sequence[LoadedModel], images: np.ndarray,
                   config: NMTuneConfig = NMTuneConfig(), batch_size: int = 512) -> list[ViewFeatures]:
@@ -315,7 +300,7 @@ def view_features(encoders: Sequence[LoadedModel], images: np.ndarray,
     """
     if isinstance(images, np.ndarray) and images.ndim == 4 and len(images) == 0:
         raise ValueError("images is empty")
-    _check_training_set(images, np.zeros(len(images), dtype=np.int64), 1)
+    check_labelled_images(images, np.zeros(len(images), dtype=np.int64), 1)
     if not encoders:
         raise ValueError("need at least one encoder")
     torch.manual_seed(config.seed)
@@ -391,7 +376,7 @@ def fit_nmtune(encoder: LoadedModel, images: np.ndarray, labels: np.ndarray,
     -------
     FittedNMTune
     """
-    y, seen = _check_training_set(images, labels, config.batch_size)
+    y, seen = check_labelled_images(images, labels, config.batch_size)
     if n_classes is None:
         n_classes = seen
     check_int("n_classes", n_classes, seen)
