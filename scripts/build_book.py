@@ -104,23 +104,9 @@ def write_keyed_config(root: Path, build_dir: Path, key: str) -> Path:
 
 def toc_notebooks(root: Path) -> list[Path]:
     """The ``.ipynb`` pages listed in ``root/_toc.yml`` (chapters and their sections), in order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    found: list[Path] = []
+    from uim_utils.book import toc_entries
 
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                path = root / (node["file"] + ".ipynb")
-                if path.exists():
-                    found.append(path)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    return [root / f"{entry}.ipynb" for entry in toc_entries(root) if (root / f"{entry}.ipynb").exists()]
 
 
 def parallel_execution() -> bool:

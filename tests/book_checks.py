@@ -8,13 +8,14 @@ check that the problem is reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jupytext
 import nbformat
 import yaml
+
+from uim_utils import book
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIR_FORMATS = "ipynb,py:percent"
@@ -55,21 +56,9 @@ def repository_url(root: Path = ROOT) -> str:
     return str(url).rstrip("/")
 
 
-def _toc_files(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("file", "root") and isinstance(value, str):
-                yield value
-            else:
-                yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
-
-
 def toc_entries(root: Path = ROOT) -> list[str]:
     """Every ``root``/``file`` entry of ``_toc.yml`` (without suffix), in order."""
-    return list(_toc_files(yaml.safe_load((root / "_toc.yml").read_text())))
+    return book.toc_entries(root)
 
 
 def toc_notebooks(root: Path = ROOT) -> list[Path]:

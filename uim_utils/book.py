@@ -10,6 +10,8 @@ notebook still runs.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 GLUED: dict[str, Any] = {}
@@ -90,4 +92,24 @@ def train_exercises() -> bool:
     if raw not in ("0", "1"):
         raise ValueError(f"{TRAIN_EXERCISES_ENV} must be 0 or 1, got {raw!r}")
     return raw == "1"
+
+
+def toc_entries(root: Path | str) -> list[str]:
+    """Every ``root`` and ``file`` entry of ``root/_toc.yml`` (paths without suffix), in the
+    order of the table of contents, sections included."""
+    import yaml
+
+    return list(_toc_files(yaml.safe_load((Path(root) / "_toc.yml").read_text())))
+
+
+def _toc_files(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root") and isinstance(value, str):
+                yield value
+            else:
+                yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
 
