@@ -134,17 +134,20 @@ def test_template_balanced_probe_has_a_uniform_prior():
             template.balanced_probe(0, bad)
 
 
-def test_template_gla_prior_recovers_a_known_prior():
+def test_the_template_s_gla_prior_recovers_a_known_prior():
+    """compare_priors' GLA estimate (longtail.estimate_prior_gla) on sklearn-style scores."""
+    from uim_utils.longtail import estimate_prior_gla
+
     rng = np.random.default_rng(0)
     prior = np.array([0.6, 0.3, 0.1])
     y = np.repeat(np.arange(3), 400)  # balanced labelled set
     clean = rng.normal(0, 1, (1200, 3)) + 3 * np.eye(3)[y]  # balanced-data scores
-    q = template.gla_prior(clean + np.log(prior), y)  # a model that added log(prior)
+    q = estimate_prior_gla(clean + np.log(prior), y)  # a model that added log(prior)
     assert q.sum() == pytest.approx(1) and q == pytest.approx(prior, abs=0.05)
-    with pytest.raises(ValueError, match="labels must be in 0..2, got \\[0, 3\\]"):
-        template.gla_prior(clean[:2], np.array([0, 3]))
-    with pytest.raises(ValueError, match="need logits"):
-        template.gla_prior(clean, y[:5])
+    with pytest.raises(ValueError, match="labels must be in \\[0, 2\\], got range \\[0, 3\\]"):
+        estimate_prior_gla(clean[:2], np.array([0, 3]))
+    with pytest.raises(ValueError, match="labels shape"):
+        estimate_prior_gla(clean, y[:5])
 
 
 def test_template_compare_priors_reads_the_true_prior_as_the_chapter_does():

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..claims import Claim, ClaimSet
+from ..longtail.priors import estimate_prior_gla
 from . import Chapter
 
 N_CLASSES = 10
@@ -259,47 +260,11 @@ def balanced_probe(seed: int, per_class: int) -> Run:
     return Run(model, X_test, y_test, order, counts, counts / counts.sum())
 
 
-def gla_prior(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Estimate the prior a model inherited, as Generalized Logit Adjustment does.
-
-    Finds the ``q`` on the simplex that minimises the cross-entropy of
-    ``logits - log q`` on a small labelled *balanced* set (Zhu et al. 2023).
-
-    Parameters
-    ----------
-    logits : (n, k) array
-        The model's scores on the labelled examples.
-    y : (n,) int array
-        Their labels, in ``0..k-1``.
-
-    Raises
-    ------
-    ValueError
-        If the shapes disagree or a label is outside ``0..k-1``.
-    """
-    from scipy.optimize import minimize
-    from scipy.special import log_softmax
-
-    logits, y = np.asarray(logits, dtype=float), np.asarray(y)
-    if logits.ndim != 2 or y.shape != (len(logits),):
-        raise ValueError(f"need logits (n, k) and y (n,), got {logits.shape} and {y.shape}")
-    k = logits.shape[1]
-    if len(y) and (y.min() < 0 or y.max() >= k):
-        raise ValueError(f"labels must be in 0..{k - 1}, got {sorted(set(y.tolist()))!r}")
-
-    def loss(w: np.ndarray) -> float:
-        # q = softmax(w) keeps q on the simplex; log q = log_softmax(w)
-        return float(-log_softmax(logits - log_softmax(w), axis=1)[np.arange(len(y)), y].mean())
-
-    w = minimize(loss, np.zeros(k), method="L-BFGS-B").x
-    return np.exp(log_softmax(w))
-
-
 def compare_priors(run: Run, n_labelled: int, seed: int) -> dict[str, float]:
     """Balanced accuracy of ``run`` adjusted (tau = 1) by the true and estimated priors.
 
     ``n_labelled`` test digits of each class (drawn with ``seed``) are the small labelled
-    balanced set GLA needs (:func:`gla_prior`); all four numbers are measured on the rest
+    balanced set GLA needs (:func:`uim_utils.longtail.estimate_prior_gla`); all four numbers are measured on the rest
     of the test split. ``"mean probability"`` estimates the prior by the model's mean
     predicted probability on those (unlabelled) test digits.
 
@@ -321,7 +286,7 @@ def compare_priors(run: Run, n_labelled: int, seed: int) -> dict[str, float]:
     priors = {
         "true prior": run.prior,
         "mean probability": run.model.predict_proba(test.X_test).mean(axis=0),
-        "GLA": gla_prior(run.model.decision_function(run.X_test[labelled]), run.y_test[labelled]),
+        "GLA": estimate_prior_gla(run.model.decision_function(run.X_test[labelled]), run.y_test[labelled]),
     }
     out = {"inherited": float(evaluate(test)["balanced"])}
     for name, prior in priors.items():

@@ -13,16 +13,18 @@ import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..models import LoadedModel
 from ..offline import OfflineError, require_internet
 from .counting import most_frequent_names
 from .fit import FrequencyFit, frequency_accuracy_fit, group_correct, head_tail_masks
 from .priors import adjust_logits, estimate_prior_unlabelled
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import LoadedModel
 
 METRICS_URL = ("https://raw.githubusercontent.com/shubhamprshr27/NeglectedTailsVLM/main/"
                "analysis/laion/{dataset}/metrics-LAION400M.json")
