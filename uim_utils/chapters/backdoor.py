@@ -174,6 +174,14 @@ def finetune_configs(seed: int) -> list[Any]:
     return [FinetuneConfig(method=m, epochs=FT_EPOCHS, lr=FT_LR, seed=seed) for m in ("clip", "cleanclip")]
 
 
+def trusted_corpus(world: Any, seed: int) -> Any:
+    """The defender's :data:`N_CLEAN_FT` trusted clean pairs of world ``seed`` (corpus seed
+    ``seed +`` :data:`CLEAN_FT_OFFSET`), on which both defences fine-tune."""
+    from ..corpus import CorpusConfig, build_corpus
+
+    return build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
+
+
 def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldResult:
     """Pre-train, fine-tune (or load) and evaluate the models of world ``seed``.
 
@@ -189,12 +197,11 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     check_profile(profile, N_TEST)
     check_int("seed", seed, 0, 2**32 - 1)
     from .. import poisoning as pz
-    from ..corpus import CorpusConfig, build_corpus
 
     with parallel.worker_pool(2) as pool:  # started once: pre-training, then fine-tuning
         world, (_, corpus), (clean, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress,
                                                                    pool)
-        trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
+        trusted = trusted_corpus(world, seed)
         target = pz.pick_target(seed, N_CONCEPTS)
         configs = finetune_configs(seed)
         sets = evaluation_sets(world, target, seed, profile)
@@ -451,13 +458,12 @@ def finetune_grid(seed: int, configs: list[Any], profile: str = "ci") -> pd.Data
         ``asr_se``, ``acc`` and ``acc_se`` (over the non-target concepts).
     """
     from .. import poisoning as pz
-    from ..corpus import CorpusConfig, build_corpus
 
     check_profile(profile, N_TEST)
     if not configs:
         raise ValueError("configs must name at least one FinetuneConfig, got none")
     world, _, (_, poisoned) = lab.pretrain_world(seed, [None, poisoned_config(seed)], progress=False)
-    trusted = build_corpus(world, CorpusConfig(n_samples=N_CLEAN_FT, seed=seed + CLEAN_FT_OFFSET))
+    trusted = trusted_corpus(world, seed)
     tuned = pz.finetune_many(poisoned.model, poisoned.key, trusted, configs, progress=False)
     target = pz.pick_target(seed, N_CONCEPTS)
     test = pz.trigger_test_set(world, N_TEST[profile], target, seed=seed)
