@@ -2,8 +2,8 @@
 #
 #   make book    execute every chapter (UIM_PROFILE=lab unless set) and render the HTML
 #                book with warnings as errors; prints the path of _build/html/index.html
-#   make test    unit tests + lint (ruff, mypy) + every notebook under nbval + a book build,
-#                in the ci profile
+#   make test    unit tests + lint (ruff, mypy) + every notebook executed once (each its own
+#                test) + a book build from those outputs, in the ci profile
 #
 # Both create .venv on first use and reinstall only when requirements*.txt or
 # pyproject.toml is newer than the stamp file (so a warm rerun starts at once).
@@ -18,7 +18,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.uim-installed
-# Put the venv first on PATH so that notebook kernels (nbval, jupyter-book) start with
+# Put the venv first on PATH so that notebook kernels (jupyter-book, nbval) start with
 # the venv's python even where a user-level "python3" kernelspec points elsewhere.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -40,7 +40,7 @@ TEST_WORKERS ?= 2
 
 help:
 	@echo "make book       execute all chapters (UIM_PROFILE=$(UIM_PROFILE)) and build _build/html"
-	@echo "make test       unit tests + ruff + mypy + nbval on notebooks/*.ipynb + book build (UIM_PROFILE=ci)"
+	@echo "make test       unit tests + ruff + mypy + every notebook, once + book build (UIM_PROFILE=ci)"
 	@echo "make sync       jupytext --sync every notebooks/NN_*.py / .ipynb pair, strip outputs"
 	@echo "make clean      remove _build and caches (keeps .venv and UIM_CACHE)"
 	@echo "make distclean  clean + remove .venv"
@@ -55,22 +55,19 @@ book: $(STAMP)
 
 # One pytest run so that there is one closing line and one exit code; ruff and mypy run
 # inside it (tests/test_lint.py, about 12 s of one worker on a fresh clone, 2 s warm).
-# The notebooks come first: --dist loadfile hands files to the two workers in this order,
-# so the longest jobs (chapters that pre-train models) start first and the short unit
-# tests fill the gaps at the end; the book build then finds the chapters' models cached.
-# The exercise solutions (notebooks/solutions/) come last: they reuse the models the
-# chapters pre-trained, so they must find them cached (and take a few seconds each).
-# --must-run (conftest.py) fails the run if a notebook, the lint or the book-build test
-# ran no passing test, so a collection slip can never pass silently; pytest's own "no
-# tests ran" exits 5.
+# tests/test_book_build.py comes first: it executes every notebook of the book once, two
+# side by side (scripts/build_book.py, chapters first, their exercise solutions after
+# them), reports each notebook as its own test and builds the book from those outputs;
+# --dist loadfile keeps it on one worker while the other runs the unit tests.
+# --must-run (conftest.py) fails the run if the lint or the book-build test ran no
+# passing test, so a collection slip can never pass silently; pytest's own "no tests
+# ran" exits 5.
 # OMP_NUM_THREADS=1: two xdist workers on two cores; torch's default of one thread per
-# core in each worker oversubscribes the CPU and spin-waits (several times slower).
+# core in each process oversubscribes the CPU and spin-waits (several times slower).
 test: $(STAMP)
 	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest \
-	  notebooks/*.ipynb tests notebooks/solutions/*.ipynb \
-	  --nbval-lax --nbval-current-env \
+	  tests/test_book_build.py tests \
 	  -n $(TEST_WORKERS) --dist loadfile --durations=10 \
-	  --must-run 'notebooks/*.ipynb' --must-run 'notebooks/solutions/*.ipynb' \
 	  --must-run tests/test_book_build.py --must-run tests/test_lint.py \
 	  $(TEST_ARGS)
 

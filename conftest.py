@@ -3,8 +3,11 @@
 ``--must-run PATTERN`` (used by ``make test``): every file matching the glob ``PATTERN``
 (relative to the repository root) must have at least one test that *passed*. Otherwise
 the session fails, even if every test that did run passed. This closes the gaps that an
-exit code alone leaves open: a notebook that nbval silently did not collect, a book test
+exit code alone leaves open: a test file that silently collected nothing, a book test
 that was skipped, deselected or lost by a worker.
+
+The closing summary lists how long each notebook took to execute (the
+``notebook_seconds`` property that ``tests/test_book_build.py`` records).
 """
 
 from __future__ import annotations
@@ -82,3 +85,17 @@ class MustRun:
         session.testsfailed += 1
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List the notebooks' execution times (``notebook_seconds``), longest first."""
+    times = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "notebook_seconds":
+                    times.append((float(value), report.nodeid.split("[", 1)[-1].rstrip("]")))
+    if times:
+        terminalreporter.section("notebook execution times (two side by side; 0 s = cached)")
+        for seconds, notebook in sorted(times, reverse=True):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {notebook}")

@@ -26,17 +26,22 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # What can change a chapter's outputs besides its own code cells.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal colour codes, removed from the tracebacks of the execution report."""
 KEYED_GLOBS: tuple[str, ...] = (
     "uim_utils/**/*.py",
     "uim_utils/data/*",
@@ -118,30 +123,70 @@ def parallel_execution() -> bool:
     return raw == "1"
 
 
-def pre_execute(root: Path, config: Path) -> None:
+def execution_waves(notebooks: list[Path]) -> list[list[Path]]:
+    """The order of the side-by-side execution: two waves, each started longest first.
+
+    The first wave is every page but the exercise solutions, chapters before the short
+    pages (the course, report card and record pages, the template); the second is the
+    solutions, which reuse the models the chapters trained and so wait for them.
+    """
+    def short(nb: Path) -> bool:
+        return nb.name.startswith(("00_chapter_template", "9"))
+
+    main = [nb for nb in notebooks if "solutions" not in nb.parts]
+    first = [nb for nb in main if not short(nb)] + [nb for nb in main if short(nb)]
+    return [w for w in (first, [nb for nb in notebooks if "solutions" in nb.parts]) if w]
+
+
+def pre_execute(root: Path, config: Path, report: Path | None = None) -> dict[str, dict[str, Any]]:
     """Execute the toc's notebooks side by side (one per core) into the build's jupyter-cache.
 
-    Uses jupyter-cache's ``local-parallel`` executor on the cache folder named in
-    ``config`` (``execute.cache``), with the configuration's cell timeout; a notebook that
-    fails is left uncached, so that the build executes it again and reports its error.
+    The same execution as jupyter-cache's ``local-parallel`` executor (its worker, on the
+    cache folder named in ``config``'s ``execute.cache``, with the configuration's cell
+    timeout), but handed out one notebook at a time in :func:`execution_waves` order, so
+    that the long chapters never queue behind each other. Notebooks already cached for
+    this code are not run again. A notebook that fails is left uncached, so that the
+    build executes it again and reports its error.
+
+    Returns
+    -------
+    dict
+        ``{path relative to root: {"status": "executed" | "cached" | "failed", "seconds",
+        "traceback"}}``, also written to ``report`` as JSON if given.
     """
-    import logging
+    import multiprocessing
 
     from jupyter_cache import get_cache
-    from jupyter_cache.executors import load_executor
+    from jupyter_cache.executors.basic import ProcessData
+
+    from uim_utils.book import execute_into_cache
 
     settings = yaml.safe_load(config.read_text()).get("execute", {})
     cache = get_cache(settings["cache"])
-    notebooks = [str(nb) for nb in toc_notebooks(root)]
+    notebooks = toc_notebooks(root)
     for nb in notebooks:
-        cache.add_nb_to_project(nb)
+        cache.add_nb_to_project(str(nb))
+    todo = {r.uri for r in cache.list_unexecuted()}
+    timeout, allow = int(settings.get("timeout", 1200)), bool(settings.get("allow_errors", False))
+    rel = {str(nb): nb.relative_to(root).as_posix() for nb in notebooks}
+    results: dict[str, dict[str, Any]] = {rel[str(nb)]: {"status": "cached", "seconds": 0.0, "traceback": None}
+                                          for nb in notebooks if str(nb) not in todo}
     start = time.monotonic()
-    result = load_executor("local-parallel", cache, logger=logging.getLogger("pre-execute")).run_and_cache(
-        filter_uris=notebooks, timeout=int(settings.get("timeout", 1200)),
-        allow_errors=bool(settings.get("allow_errors", False)))
-    failed = len(result.excepted) + len(result.errored)
-    print(f">>> executed {len(result.succeeded)} notebook(s) side by side in {time.monotonic() - start:.0f} s"
+    with multiprocessing.get_context("fork").Pool(max(1, min(2, os.cpu_count() or 1))) as pool:
+        for wave in execution_waves(notebooks):
+            data = [ProcessData(cache.get_project_record(str(nb)).pk, str(nb), cache, timeout, allow)
+                    for nb in wave if str(nb) in todo]
+            for status, uri, seconds in pool.imap_unordered(execute_into_cache, data, chunksize=1):
+                trace = None if status == 0 else ANSI.sub("", cache.get_project_record(uri).traceback or "not run")
+                results[rel[uri]] = {"status": "executed" if status == 0 else "failed", "seconds": seconds,
+                                     "traceback": trace}
+                print(f">>> {'executed' if status == 0 else 'FAILED'} {rel[uri]} in {seconds:.0f} s", flush=True)
+    failed = sum(r["status"] == "failed" for r in results.values())
+    print(f">>> executed {len(todo) - failed} notebook(s) side by side in {time.monotonic() - start:.0f} s"
           + (f"; {failed} failed (the build runs them again and reports why)" if failed else ""), flush=True)
+    if report is not None:
+        report.write_text(json.dumps(results, indent=1))
+    return results
 
 
 def main(argv: list[str]) -> int:
@@ -160,7 +205,7 @@ def main(argv: list[str]) -> int:
           f"under _build/.jupyter_cache/{key}", flush=True)
     start = time.monotonic()
     if parallel_execution():
-        pre_execute(ROOT, config)
+        pre_execute(ROOT, config, build_dir / "execution.json")
     print(">>> " + " ".join(cmd), flush=True)
     rc = subprocess.call(cmd, cwd=ROOT, env={**os.environ, "UIM_PROFILE": profile.name})
     minutes, seconds = divmod(round(time.monotonic() - start), 60)

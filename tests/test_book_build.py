@@ -1,25 +1,37 @@
-"""Build the whole book, as `make book` does but in the ci profile, and inspect the HTML.
+"""Execute every notebook once and build the whole book, as `make book` does but in the ci
+profile; then inspect the HTML.
 
-The build runs ``scripts/build_book.py`` (what `make book` runs) on a copy of the
-repository (without .venv, _build and .git) so that it never touches the working tree's
-_build or jupyter-cache, with -W -n --keep-going, so that any Sphinx warning (a broken
-reference, an unknown citation, a failing cell) fails the test. ``UIM_BOOK_PARALLEL=1``
-executes the notebooks side by side first (their models are in the test run's cache by
-then), and the build then finds every one of them executed.
+This is where `make test` runs the notebooks: ``scripts/build_book.py`` (what `make book`
+runs) with ``UIM_BOOK_PARALLEL=1`` executes every page of the table of contents side by
+side into the build's jupyter-cache, chapters first and exercise solutions after them,
+then builds with -W -n --keep-going, so that any Sphinx warning (a broken reference, an
+unknown citation, a failing cell) fails the build. It works on a copy of the repository
+(without .venv, _build and .git), so that it never touches the working tree's _build or
+jupyter-cache; the models the chapters pre-train go to the run's ``UIM_CACHE``.
+
+``test_notebook_runs`` reports each notebook on its own (with the traceback of the cell
+that raised, and its time in the session's closing summary); the other tests read the
+HTML. One execution serves both: a notebook's asserts (its Checks cell) fail its test,
+and the book is built from the same outputs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import book_checks as bc
 import pytest
+
+from uim_utils.book import toc_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_URL = "https://github.com/uim-book/catastrophic-inheritance"
@@ -27,11 +39,25 @@ IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pyte
                                 ".ipynb_checkpoints", "*.egg-info", ".jupyter_cache")
 
 pytestmark = pytest.mark.book
+NOTEBOOKS = [f"{entry}.ipynb" for entry in toc_entries(ROOT) if (ROOT / f"{entry}.ipynb").exists()]
+"""Every notebook page of the book, as ``notebooks/01_long_tail.ipynb``."""
+
+
+@dataclass
+class Build:
+    """One run of ``scripts/build_book.py``: its exit code, log, html folder and the
+    pre-execution's report (``{notebook: {"status", "seconds", "traceback"}}``)."""
+
+    returncode: int
+    log: str
+    html: Path
+    report: dict[str, dict[str, Any]]
+    seconds: float
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the book once for this module; returns the html folder."""
+def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """Execute the notebooks and build the book once for this module."""
     src = tmp_path_factory.mktemp("book") / "src"
     shutil.copytree(ROOT, src, ignore=IGNORE)
     # Tools leave markdown in hidden folders (.pytest_cache/README.md); it must never
@@ -47,15 +73,33 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     log = result.stdout + result.stderr
     (src / "build.log").write_text(log)
-    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-    assert result.returncode == 0, (
-        f"jupyter-book build failed (exit {result.returncode}) after "
-        f"{time.monotonic() - start:.0f} s:\n" + "\n".join(warnings[-40:] or log[-4000:].splitlines())
+    report_path = src / "_build" / "execution.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return Build(result.returncode, log, src / "_build" / "html", report, time.monotonic() - start)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_runs(build: Build, notebook: str, record_property: Any) -> None:
+    """Every cell of the notebook runs without raising (its Checks cell asserts its claims)."""
+    entry = build.report.get(notebook)
+    assert entry is not None, (f"{notebook} was not executed before the build (exit {build.returncode}):\n"
+                               + build.log[-3000:])
+    record_property("notebook_seconds", entry["seconds"])
+    assert entry["status"] in ("executed", "cached"), f"{notebook} failed:\n{entry['traceback']}"
+
+
+@pytest.fixture(scope="module")
+def built(build: Build) -> Path:
+    """The html folder of a build that passed with no warning; fails the tests that read it otherwise."""
+    warnings = [line for line in build.log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert build.returncode == 0, (
+        f"jupyter-book build failed (exit {build.returncode}) after {build.seconds:.0f} s:\n"
+        + "\n".join(warnings[-40:] or build.log[-4000:].splitlines())
     )
-    executed_by_the_build = [line for line in log.splitlines() if "Executing notebook" in line]
+    executed_by_the_build = [line for line in build.log.splitlines() if "Executing notebook" in line]
     assert not executed_by_the_build, ("the parallel pre-execution left notebooks to the build:\n"
                                        + "\n".join(executed_by_the_build))
-    return src / "_build" / "html"
+    return build.html
 
 
 def page(html: Path, name: str) -> str:

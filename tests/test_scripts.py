@@ -4,6 +4,7 @@ wiring."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 from pathlib import Path
@@ -67,25 +68,41 @@ def test_keyed_config_points_the_cache_and_prunes_stale_ones(tmp_path: Path) -> 
 
 def test_pre_execution_fills_the_cache_that_the_build_reads(tmp_path: Path, monkeypatch) -> None:
     """UIM_BOOK_PARALLEL=1 executes the toc's notebooks into the keyed jupyter-cache, so that
-    jupyter-book finds every one cached (the match it makes: same code cells)."""
+    jupyter-book finds every one cached (the match it makes: same code cells), and reports
+    each notebook: executed, failed with the cell's traceback, or cached from before."""
     from jupyter_cache import get_cache
 
     repo = fake_repo(tmp_path)
-    (repo / "notebooks").mkdir()
+    (repo / "notebooks" / "solutions").mkdir(parents=True)
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    for name, code in (("01_a", "print(1 + 1)"), ("02_b", "x = 3\nprint(x * 2)")):
+    pages = (("01_a", "print(1 + 1)"), ("02_b", "x = 3\nprint(x * 2)"), ("03_bad", "raise ValueError('bad cell')"),
+             ("solutions/01_a_solutions", "print('s')"))
+    for name, code in pages:
         nbformat.write(new_notebook(cells=[new_code_cell(code)], metadata=kernel), repo / "notebooks" / f"{name}.ipynb")
     (repo / "_toc.yml").write_text("format: jb-book\nroot: intro\nparts:\n  - caption: C\n    chapters:\n"
                                    "      - file: notebooks/01_a\n        sections:\n"
-                                   "          - file: notebooks/02_b\n      - file: missing\n")
-    assert build_book.toc_notebooks(repo) == [repo / "notebooks" / "01_a.ipynb", repo / "notebooks" / "02_b.ipynb"]
+                                   "          - file: notebooks/solutions/01_a_solutions\n"
+                                   "      - file: notebooks/02_b\n      - file: notebooks/03_bad\n"
+                                   "      - file: missing\n")
+    nbs = repo / "notebooks"
+    assert build_book.toc_notebooks(repo) == [nbs / "01_a.ipynb", nbs / "solutions" / "01_a_solutions.ipynb",
+                                              nbs / "02_b.ipynb", nbs / "03_bad.ipynb"]
+    assert build_book.execution_waves(build_book.toc_notebooks(repo)) == [
+        [nbs / "01_a.ipynb", nbs / "02_b.ipynb", nbs / "03_bad.ipynb"], [nbs / "solutions" / "01_a_solutions.ipynb"]]
     config = build_book.write_keyed_config(repo, repo / "_build", "ci-seed0-test")
-    build_book.pre_execute(repo, config)
+    report = build_book.pre_execute(repo, config, repo / "report.json")
+    assert json.loads((repo / "report.json").read_text()) == report
+    assert {k: v["status"] for k, v in report.items()} == {
+        "notebooks/01_a.ipynb": "executed", "notebooks/02_b.ipynb": "executed",
+        "notebooks/03_bad.ipynb": "failed", "notebooks/solutions/01_a_solutions.ipynb": "executed"}
+    assert "ValueError: bad cell" in report["notebooks/03_bad.ipynb"]["traceback"]
     cache = get_cache(yaml.safe_load(config.read_text())["execute"]["cache"])
     for name, expected in (("01_a", "2\n"), ("02_b", "6\n")):
-        record = cache.match_cache_notebook(nbformat.read(repo / "notebooks" / f"{name}.ipynb", as_version=4))
+        record = cache.match_cache_notebook(nbformat.read(nbs / f"{name}.ipynb", as_version=4))
         outputs = cache.get_cache_bundle(record.pk).nb.cells[0].outputs
         assert outputs[0]["text"] == expected
+    again = build_book.pre_execute(repo, config)  # the same code: nothing runs again but the failure
+    assert again["notebooks/01_a.ipynb"]["status"] == "cached" and again["notebooks/03_bad.ipynb"]["status"] == "failed"
     monkeypatch.setenv("UIM_BOOK_PARALLEL", "yes")
     with pytest.raises(ValueError, match="UIM_BOOK_PARALLEL must be 0 or 1, got 'yes'"):
         build_book.parallel_execution()
@@ -117,9 +134,12 @@ def test_makefile_test_target_is_one_strict_pytest_run() -> None:
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     assert recipe.count("pytest") == 1
-    for needle in ("UIM_PROFILE=ci", "HF_HUB_OFFLINE=1", "--nbval-lax", "--dist loadfile",
-                   "notebooks/*.ipynb", "--must-run", "tests/test_book_build.py", "tests/test_lint.py"):
+    for needle in ("UIM_PROFILE=ci", "HF_HUB_OFFLINE=1", "--dist loadfile", "--must-run",
+                   "tests/test_book_build.py", "tests/test_lint.py"):
         assert needle in recipe, needle
+    # the notebooks run once, in the book-build test (first, so that it starts first)
+    assert "notebooks/" not in recipe and "nbval" not in recipe
+    assert recipe.index("tests/test_book_build.py") < recipe.index(" tests ")
     assert "-n $(TEST_WORKERS)" in recipe and re.search(r"TEST_WORKERS \?= 2", makefile)
 
 

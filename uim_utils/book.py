@@ -113,3 +113,25 @@ def _toc_files(node: Any) -> Iterator[str]:
         for item in node:
             yield from _toc_files(item)
 
+
+def execute_into_cache(data: Any) -> tuple[int, str, float]:
+    """Execute one notebook into a jupyter-cache (in a pool process of ``scripts/build_book.py``).
+
+    Parameters
+    ----------
+    data : jupyter_cache.executors.basic.ProcessData
+        The notebook's project record, its cache, the cell timeout and ``allow_errors``.
+
+    Returns
+    -------
+    (status, uri, seconds)
+        jupyter-cache's worker status (0 executed and cached, 1 a cell raised, 2 could not
+        execute or cache), the notebook's path and the seconds it took.
+    """
+    import time
+
+    from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc
+
+    start = time.monotonic()
+    status, uri = ExecutionWorkerLocalMProc()(data)
+    return int(status), str(uri), time.monotonic() - start
