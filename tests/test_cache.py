@@ -213,3 +213,27 @@ def test_missing_keys_lists_each_absent_key_once(tmp_path):
     save_entry("ns", "have", {"w": np.zeros(2)}, root=tmp_path)
     assert missing_keys("ns", ["a", "have", "b", "a", "b", "c"], root=tmp_path) == [0, 2, 5]
     assert missing_keys("ns", [], root=tmp_path) == []
+
+
+def test_entry_lock_makes_a_second_process_wait(tmp_path: Path) -> None:
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("fork")
+    held = ctx.Event()
+
+    def hold() -> None:
+        with cache.entry_lock("ns", "k", root=tmp_path):
+            held.set()
+            time.sleep(0.6)
+
+    child = ctx.Process(target=hold)
+    child.start()
+    assert held.wait(10)
+    start = time.monotonic()
+    with cache.entry_lock("ns", "k", root=tmp_path):
+        waited = time.monotonic() - start
+    child.join(10)
+    assert waited > 0.3  # it waited for the holder to let go
+    with cache.entry_lock("ns", "other", root=tmp_path):  # another key is not blocked
+        pass

@@ -140,3 +140,25 @@ def test_a_corpus_pickles_without_its_images(corpus):
     clone = pickle.loads(pickle.dumps(corpus))
     assert "images" not in clone.__dict__
     assert np.array_equal(clone.images, corpus.images)  # re-rendered identically
+
+
+def _pretrain_in_child(corpus, queue) -> None:
+    res = pretrain(corpus, CFG, progress=False)
+    queue.put(res.cache_hit)
+
+
+def test_two_processes_wanting_the_same_model_train_it_once(corpus, tmp_cache):
+    """Two processes (two chapters side by side) ask for the same missing model at once:
+    one trains it, the other waits on the entry's lock and loads it."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    children = [ctx.Process(target=_pretrain_in_child, args=(corpus, queue)) for _ in range(2)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=300)
+    assert all(child.exitcode == 0 for child in children)
+    assert sorted(queue.get(timeout=5) for _ in children) == [False, True]
+    assert _same(pretrain(corpus, CFG, progress=False), pretrain(corpus, CFG, use_cache=False, progress=False))

@@ -16,7 +16,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,31 @@ def missing_keys(namespace: str, keys: Sequence[str], root: Path | None = None) 
             out.append(i)
         seen.add(key)
     return out
+
+
+@contextmanager
+def entry_lock(namespace: str, key: str, root: Path | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on one entry while it is built, across processes.
+
+    Two processes that need the same missing entry (two chapters run side by side that
+    both want a world's clean model) would otherwise both build it; with the lock the
+    second waits, then finds it in the cache. An advisory ``fcntl`` lock on
+    ``<namespace>/<key>.lock`` (released if the holder dies); where ``fcntl`` does not
+    exist (Windows) there is no lock and the entry may be built twice, as before.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    path = entry_paths(namespace, key, root)[0].with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def remove_entry(namespace: str, key: str, root: Path | None = None) -> None:

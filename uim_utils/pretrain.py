@@ -133,22 +133,36 @@ def pretrain(
     cfg = cfg or TrainConfig()
     key = pretrain_key(corpus, cfg)
     lm = create_lab_model(cfg.model, seed=cfg.seed)
-    if use_cache:
-        try:
-            hit = cache.load_entry(CACHE_NAMESPACE, key)
-        except cache.CacheCorruptError as exc:
-            warnings.warn(f"{exc}; retraining and overwriting it", stacklevel=2)
-            cache.remove_entry(CACHE_NAMESPACE, key)
-            hit = None
-        if hit is not None:
-            arrays, meta = hit
-            lm.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, strict=True)
-            lm.model.eval()
-            return PretrainResult(lm, meta.get("history", {}), True, key)
+    if not use_cache:
+        return _train_model(lm, corpus, cfg, key, False, progress, on_step)
+    with cache.entry_lock(CACHE_NAMESPACE, key):  # another process training it: wait, then load it
+        hit = _load_cached(lm, key)
+        return hit if hit is not None else _train_model(lm, corpus, cfg, key, True, progress, on_step)
+
+
+def _load_cached(lm: LoadedModel, key: str) -> PretrainResult | None:
+    """The cached model of ``key`` loaded into ``lm``, or None (a corrupt entry is removed)."""
+    try:
+        hit = cache.load_entry(CACHE_NAMESPACE, key)
+    except cache.CacheCorruptError as exc:
+        warnings.warn(f"{exc}; retraining and overwriting it", stacklevel=3)
+        cache.remove_entry(CACHE_NAMESPACE, key)
+        return None
+    if hit is None:
+        return None
+    arrays, meta = hit
+    lm.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, strict=True)
+    lm.model.eval()
+    return PretrainResult(lm, meta.get("history", {}), True, key)
+
+
+def _train_model(lm: LoadedModel, corpus: Corpus, cfg: TrainConfig, key: str, save: bool, progress: bool,
+                 on_step: Callable[[], None] | None) -> PretrainResult:
+    """Pre-train ``lm`` on ``corpus`` (and cache it under ``key`` if ``save``)."""
     tokens = lm.tokenizer(corpus.captions)
     history = train_contrastive(lm.model, corpus.images, tokens, cfg, progress=progress,
                                 desc=f"pre-training {cfg.model}", on_step=on_step)
-    if use_cache:
+    if save:
         meta = {"history": history, "train": asdict(cfg), **corpus.fingerprint()}
         cache.save_entry(CACHE_NAMESPACE, key, lm.model.state_dict(), meta)
     return PretrainResult(lm, history, False, key)
