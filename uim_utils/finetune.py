@@ -29,7 +29,7 @@ normalisation of every other domain. Training runs with one thread
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +37,7 @@ import torch
 
 from . import parallel
 from .evaluate import zero_shot_head
-from .models import LoadedModel, lab_to_tensor
+from .models import LoadedModel, array_preprocess, lab_to_tensor
 from .pretrain import cosine_lr
 from .validate import check_int, check_labelled_images
 
@@ -55,10 +55,16 @@ class ImageClassifier(torch.nn.Module):
         Head weights.
     bias : array (K,)
         Head biases.
+    to_tensor : callable
+        uint8 images ``(N, H, W, 3)`` -> the encoder's input (default
+        :func:`uim_utils.models.lab_to_tensor`; :func:`uim_utils.models.array_preprocess`
+        gives a wild model's). The classifier runs on the device of its weights: move it
+        with ``clf.to("cuda")``.
     """
 
     def __init__(self, encoder: torch.nn.Module, weight: np.ndarray | torch.Tensor,
-                 bias: np.ndarray | torch.Tensor) -> None:
+                 bias: np.ndarray | torch.Tensor,
+                 to_tensor: Callable[[np.ndarray], torch.Tensor] = lab_to_tensor) -> None:
         super().__init__()
         w = torch.as_tensor(np.asarray(weight, dtype=np.float32))
         b = torch.as_tensor(np.asarray(bias, dtype=np.float32))
@@ -69,18 +75,28 @@ class ImageClassifier(torch.nn.Module):
         self.head = torch.nn.Linear(w.shape[1], w.shape[0])
         self.head.weight = torch.nn.Parameter(w.clone())
         self.head.bias = torch.nn.Parameter(b.clone())
+        self.to_tensor = to_tensor
 
     @classmethod
     def zero_shot(cls, lm: LoadedModel, classnames: Sequence[str] | Sequence[Sequence[str]]) -> ImageClassifier:
         """The zero-shot classifier: prompt-ensembled class embeddings times ``logit_scale.exp()``."""
         head = zero_shot_head(lm, classnames)
         scale = float(lm.model.logit_scale.detach().exp())
-        return cls(lm.model.visual, head * scale, np.zeros(len(head), np.float32))
+        return cls(lm.model.visual, head * scale, np.zeros(len(head), np.float32), array_preprocess(lm))
 
     @classmethod
     def from_head(cls, lm: LoadedModel, weight: np.ndarray, bias: np.ndarray) -> ImageClassifier:
         """The image encoder of ``lm`` with a given head (e.g. a linear probe's, for LP-FT)."""
-        return cls(lm.model.visual, weight, bias)
+        return cls(lm.model.visual, weight, bias, array_preprocess(lm))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the classifier's weights are."""
+        return self.head.weight.device
+
+    def batch(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 images ``(N, H, W, 3)`` as the encoder's input, on the classifier's device."""
+        return self.to_tensor(images).to(self.device)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """L2-normalised image features of a preprocessed batch."""
@@ -189,7 +205,8 @@ def _train(clf: ImageClassifier, params: list[torch.nn.Parameter], images: np.nd
             idx = np.sort(perm[b * config.batch_size:(b + 1) * config.batch_size])
             for group in opt.param_groups:
                 group["lr"] = cosine_lr(step, total, config.warmup_steps, config.lr)
-            loss = torch.nn.functional.cross_entropy(clf(lab_to_tensor(images[idx])), torch.as_tensor(y[idx]))
+            target = torch.as_tensor(y[idx]).to(clf.device)
+            loss = torch.nn.functional.cross_entropy(clf(clf.batch(images[idx])), target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -229,7 +246,7 @@ def predict(clf: ImageClassifier, images: np.ndarray, batch_size: int = 512) -> 
     check_int("batch_size", batch_size, 1)
     clf.eval()
     with parallel.limited_threads():
-        out = [clf(lab_to_tensor(images[a:a + batch_size])).argmax(1) for a in range(0, len(images), batch_size)]
+        out = [clf(clf.batch(images[a:a + batch_size])).argmax(1).cpu() for a in range(0, len(images), batch_size)]
     return torch.cat(out).numpy()
 
 
@@ -260,6 +277,6 @@ def probe_head(clf: ImageClassifier, images: np.ndarray, labels: np.ndarray, C: 
                          f"got {len(np.unique(y))}")
     clf.eval()
     with parallel.limited_threads():
-        feats = torch.cat([clf.features(lab_to_tensor(images[a:a + 512])) for a in range(0, len(images), 512)])
+        feats = torch.cat([clf.features(clf.batch(images[a:a + 512])).cpu() for a in range(0, len(images), 512)])
     lr = LogisticRegression(C=float(C), max_iter=max_iter).fit(feats.numpy(), y)
     return lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)

@@ -291,6 +291,43 @@ def lab_to_tensor(images: np.ndarray) -> torch.Tensor:
     return (x - mean) / std
 
 
+@dataclass(frozen=True)
+class ArrayPreprocess:
+    """uint8 images ``(N, H, W, 3)`` -> the float tensor ``(N, 3, S, S)`` a wild CLIP expects:
+    scaled to ``[0, 1]``, resized (bicubic, antialiased) to ``size`` and normalised with
+    ``mean`` and ``std`` per channel; the array form of open_clip's PIL transform.
+
+    A class (not a closure) so that a classifier holding it pickles into worker processes.
+    """
+
+    size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    def __call__(self, images: np.ndarray) -> torch.Tensor:
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}")
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+        if x.shape[-2:] != (self.size, self.size):
+            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bicubic", antialias=True,
+                                                align_corners=False).clamp_(0, 1)
+        return (x - torch.tensor(self.mean).view(1, 3, 1, 1)) / torch.tensor(self.std).view(1, 3, 1, 1)
+
+
+def array_preprocess(lm: LoadedModel) -> Callable[[np.ndarray], torch.Tensor]:
+    """How uint8 image arrays become ``lm``'s input: :func:`lab_to_tensor` for a lab model,
+    an :class:`ArrayPreprocess` with open_clip's size and normalisation for a wild one."""
+    if lm.preprocess is None:
+        return lab_to_tensor
+    from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+    size = lm.model.visual.image_size
+    size = int(size[0] if isinstance(size, tuple | list) else size)
+    mean = getattr(lm.model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
+    std = getattr(lm.model.visual, "image_std", None) or OPENAI_DATASET_STD
+    return ArrayPreprocess(size, tuple(mean), tuple(std))
+
+
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
