@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uim_utils import chapters
+from uim_utils import chapters, lab
 from uim_utils.chapters import REGISTRY, Chapter, get_chapter, load_chapter_module, module_of, template
 from uim_utils.chapters import lab as lab_chapter
 from uim_utils.claims import FAILS, HOLDS
@@ -786,3 +786,107 @@ def test_noisy_downstream_heads_names_bad_arguments():
         noisy.downstream_heads(0, "ci", n_probe=1)
     with pytest.raises(ValueError, match="profile"):
         noisy.downstream_heads(0, "nope")
+
+
+# ----------------------------------------------------------------------------- lost robustness
+
+def _robust_result(rates=None, per=4, n_concepts=20, seed=0):
+    """A synthetic world of the robustness chapter: every concept's rate in every domain exact.
+
+    ``rates`` maps a classifier to ``(photo, shifted)`` accuracy (the same on the three
+    shifted domains); ``mix`` is photos only.
+    """
+    from uim_utils.chapters import robustness as rb
+
+    base = {"zero_shot": (0.5, 0.25), "probe": (0.75, 0.25), "finetuned": (0.5, 0.0), "wise": (0.5, 0.25),
+            "narrow": (0.75, 0.0), "mix": (0.0, None)}
+    base.update(rates or {})
+
+    def rate(p):
+        k = int(round(p * per))
+        return np.tile(np.r_[np.ones(k), np.zeros(per - k)], n_concepts)
+
+    frames = []
+    for domain in rb.DOMAINS:
+        out = pd.DataFrame({"concept": np.repeat(np.arange(n_concepts), per), "domain": domain})
+        for name, (photo, shifted) in base.items():
+            p = photo if domain == "photo" else shifted
+            out[name] = np.nan if p is None else rate(p)
+        out["distortion"] = 0.1 if domain == "photo" else 0.2
+        frames.append(out)
+    return rb.WorldResult(seed, pd.concat(frames, ignore_index=True), {}, {}, {}, {})
+
+
+def test_robustness_statistics_known_values():
+    from uim_utils.chapters import robustness as rb
+
+    row = rb.statistics(_robust_result())
+    # gaps: narrow 0.75 - 0 = 0.75, diverse 0.5 - 0.25 = 0.25 -> the diverse gap is 0.5 smaller
+    assert row["diversity_er"] == pytest.approx(0.5) and row["diversity_er_se"] == 0.0
+    assert row["narrow_above_chance"] == pytest.approx(-rb.CHANCE)
+    assert row["ft_ood_loss"] == pytest.approx(0.25) and row["wise_ood_gain"] == pytest.approx(0.25)
+    assert row["ft_minus_lp_ood"] == pytest.approx(-0.25) and row["ft_minus_lp_id"] == pytest.approx(-0.25)
+    assert row["wise_id_diff"] == 0.0
+    assert row["collapse"] == pytest.approx(0.5)  # the weaker end (zero-shot, 0.5) minus the mix (0)
+    assert row["distortion_photo"] == pytest.approx(0.1) and row["distortion_sketch"] == pytest.approx(0.2)
+    assert set(rb.SPEC.statistics) <= set(row)
+
+
+def test_robustness_claims_hold_with_the_effects_and_fail_without():
+    from uim_utils.chapters import robustness as rb
+    from uim_utils.worlds import run_worlds
+
+    rb.SPEC.check(run_worlds(lambda s: rb.statistics(_robust_result(seed=s)), [0]))
+    # fine-tuning that keeps its OOD accuracy: claims 3 (loss) and 5 (WiSE's gain) fail
+    kept = run_worlds(lambda s: rb.statistics(_robust_result({"finetuned": (0.5, 0.25)}, seed=s)), [0])
+    verdicts = rb.SPEC.verdicts(kept).set_index("id")
+    assert verdicts.loc["3", "verdict"] == FAILS and verdicts.loc["5", "verdict"] == FAILS
+    with pytest.raises(AssertionError):
+        rb.SPEC.check(kept)
+    # a narrow model that is as robust as the diverse one: claim 1 fails; one above chance: claim 2
+    robust = run_worlds(lambda s: rb.statistics(_robust_result({"narrow": (0.5, 0.25)}, seed=s)), [0])
+    verdicts = rb.SPEC.verdicts(robust).set_index("id")
+    assert verdicts.loc["1", "verdict"] == FAILS and verdicts.loc["2", "verdict"] == FAILS
+    # a mix as good as its ends: the interpolation control fails
+    working = run_worlds(lambda s: rb.statistics(_robust_result({"mix": (0.5, None)}, seed=s)), [0])
+    assert rb.SPEC.verdicts(working).set_index("id").loc["6", "verdict"] == FAILS
+
+
+def test_robustness_diversity_config_splits_the_shifted_share():
+    from uim_utils.chapters import robustness as rb
+
+    cfg = rb.diversity_config(3, 0.3)
+    assert cfg.domain_weights["photo"] == pytest.approx(0.7)
+    assert [cfg.domain_weights[d] for d in rb.OOD_DOMAINS] == pytest.approx([0.1, 0.1, 0.1])
+    assert cfg.n_samples == lab.N_PAIRS and cfg.seed == 3
+    assert rb.diversity_config(3, 0.0).domain_weights["sketch"] == 0.0
+    assert rb.other_init_config(3).seed == 3 + rb.NARROW_INIT_OFFSET
+    assert rb.other_init_config(3).epochs == lab.clean_train_config(3).epochs
+
+
+def test_robustness_helpers_refuse_bad_input():
+    from uim_utils.chapters import robustness as rb
+
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        rb.run_world(0, "fast")
+    with pytest.raises(ValueError, match="diversity"):
+        rb.diversity_config(0, 1.5)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        rb.diversity_config(-1, 0.1)
+    with pytest.raises(ValueError, match="diversities must be distinct and exclude the standard 0.3"):
+        rb.pretrain_models(0, (0.0, 0.3))
+    with pytest.raises(ValueError, match="diversities must be distinct and non-empty"):
+        rb.diversity_curve(0, ())
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        rb.diversity_curve(0, (0.0,), profile="huge")
+    with pytest.raises(ValueError, match="alphas must name at least one mixing weight"):
+        rb.wise_curve(_robust_result(), ())
+
+
+def test_robustness_exercise_helpers_name_bad_arguments():
+    from uim_utils.chapters import robustness_exercises as rx
+
+    with pytest.raises(ValueError, match="unknown head 'best'; choose one of zero_shot, probe, random"):
+        rx.start_head(_robust_result(), "best")
+    with pytest.raises(ValueError, match="variants must name at least one"):
+        rx.finetune_variants(_robust_result(), {})

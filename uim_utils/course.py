@@ -49,7 +49,8 @@ WEEKS: tuple[Week, ...] = (
     Week(4, "02_noisy_captions", "week 2; linear probes", "laptop or Colab CPU, `ci`"),
     Week(5, "03_social_bias", "week 1; word embeddings", "laptop or Colab CPU, `ci` or `lab`"),
     Week(6, "04_backdoor_poisoning", "week 2; fine-tuning", "laptop or Colab CPU, `ci`; Colab GPU for `wild`"),
-    Week(7, "98_report_card", "weeks 3-6", "anywhere (reads records only)"),
+    Week(7, "05_lost_robustness", "week 4 (linear probes); fine-tuning", "laptop or Colab CPU, `ci`"),
+    Week(8, "98_report_card", "weeks 3-7", "anywhere (reads records only)"),
 )
 """The syllabus: one chapter a week, in the book's order."""
 

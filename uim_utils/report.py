@@ -103,6 +103,11 @@ CARDS: tuple[Card, ...] = (
          "Poisoning 0.01% of the pairs plants a patch backdoor in CLIP (Carlini and Terzis 2022); CleanCLIP's "
          "fine-tuning cuts the attack success sharply at a small cost in clean accuracy (Bansal et al. 2023).",
          effect=("1", "4"), mitigation=("7",)),
+    Card("05_lost_robustness", "narrow pre-training data, narrow fine-tuning", ("lack of generalization",),
+         "The diversity of the pre-training data gives CLIP its effective robustness (Fang et al. 2022); "
+         "fine-tuning loses it out of distribution, below a linear probe (Kumar et al. 2022); interpolating "
+         "zero-shot and fine-tuned weights (WiSE-FT) recovers it at no extra cost (Wortsman et al. 2022).",
+         effect=("1", "3"), mitigation=("5",)),
 )
 """The book's chapters on the report card (chapters about the book itself, the template
 and the lab, are not)."""
@@ -111,7 +116,6 @@ ABOUT_THE_BOOK: tuple[str, ...] = ("00_chapter_template", "00_the_lab")
 """Registered chapters about the book itself (its template and its lab), not about a flaw."""
 
 PLANNED: dict[str, str] = {
-    "lack of generalization": "narrow pre-training and fine-tuning (LP-FT, WiSE-FT), issue 18",
     "privacy leakage": "duplicated data, memorization and membership inference, issue 19",
     "value misalignment": "harmful content surviving alignment in a tiny language model, issue 20",
 }

@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "02_noisy_captions": "uim_utils.chapters.noisy",
     "03_social_bias": "uim_utils.chapters.bias",
     "04_backdoor_poisoning": "uim_utils.chapters.backdoor",
+    "05_lost_robustness": "uim_utils.chapters.robustness",
 }
 """Chapter notebook stem -> module path of its :data:`CHAPTER` (imported lazily by
 :func:`get_chapter`), e.g. ``{"00_the_lab": "uim_utils.chapters.lab"}``."""
