@@ -185,6 +185,14 @@ def other_init_config(seed: int) -> Any:
     return replace(lab.clean_train_config(seed), seed=seed + NARROW_INIT_OFFSET)
 
 
+def diversity_job(world: Any, seed: int, diversity: float) -> tuple[Any, Any]:
+    """The ``(Corpus, TrainConfig)`` of world ``seed``'s model at ``diversity``: the corpus of
+    :func:`diversity_config` and the other initialisation (:func:`other_init_config`)."""
+    from ..corpus import build_corpus
+
+    return build_corpus(world, diversity_config(seed, diversity)), other_init_config(seed)
+
+
 def pretrain_models(seed: int, diversities: tuple[float, ...] = (0.0,), progress: bool = False,
                     pool: Any = None) -> tuple[Any, dict[float, Any]]:
     """World ``seed``'s clean model and its models at other ``diversities`` (pre-trained side
@@ -197,15 +205,13 @@ def pretrain_models(seed: int, diversities: tuple[float, ...] = (0.0,), progress
         :data:`STANDARD_DIVERSITY` is the clean model (the world's initialisation), every
         other diversity a model from the other initialisation (:func:`other_init_config`).
     """
-    from ..corpus import build_corpus
     from ..pretrain import pretrain_many
 
     if len(set(diversities)) != len(diversities) or STANDARD_DIVERSITY in diversities:
         raise ValueError(f"diversities must be distinct and exclude the standard {STANDARD_DIVERSITY} "
                          f"(the clean model), got {diversities!r}")
     world, clean = lab.clean_corpus(seed)
-    jobs = [(clean, lab.clean_train_config(seed))]
-    jobs += [(build_corpus(world, diversity_config(seed, d)), other_init_config(seed)) for d in diversities]
+    jobs = [(clean, lab.clean_train_config(seed)), *(diversity_job(world, seed, d) for d in diversities)]
     results = pretrain_many(jobs, progress=progress, pool=pool)
     return world, {STANDARD_DIVERSITY: results[0], **dict(zip(diversities, results[1:]))}
 
@@ -231,12 +237,9 @@ def _finetune_job(clf: Any, images: np.ndarray, labels: np.ndarray, config: Any)
 def _pretrain_extra(seed: int, diversity: float) -> str:
     """Pre-train world ``seed``'s model at ``diversity`` into the cache (in a worker process);
     its cache key."""
-    from ..corpus import build_corpus
     from ..pretrain import pretrain
 
-    world = lab.standard_world(seed)
-    return pretrain(build_corpus(world, diversity_config(seed, diversity)), other_init_config(seed),
-                    progress=False).key
+    return pretrain(*diversity_job(lab.standard_world(seed), seed, diversity), progress=False).key
 
 
 def encode(clf: Any, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
@@ -286,12 +289,13 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False, extra: tup
         job = (zs, *photos, ft_config(seed))
         tuning = pool.executor.submit(_finetune_job, *job) if pool is not None else None
         narrow_zs = ft.ImageClassifier.zero_shot(narrow.model, world.classnames)
+        mix = ft.interpolate(zs, narrow_zs, 0.5)
         feats = {"zero_shot": encode(zs, sets), "narrow": encode(narrow_zs, sets),
-                 "mix": encode(ft.interpolate(zs, narrow_zs, 0.5), {"photo": sets["photo"]})}
+                 "mix": encode(mix, {"photo": sets["photo"]})}
         extras = [pool.executor.submit(_pretrain_extra, seed, d) for d in extra] if pool is not None else []
         probe = ft.probe_head(zs, *photos)
         tuned = tuning.result() if tuning is not None else _finetune_job(*job)
-        clfs = {"zero_shot": zs, "narrow": narrow_zs, "mix": ft.interpolate(zs, narrow_zs, 0.5), "finetuned": tuned,
+        clfs = {"zero_shot": zs, "narrow": narrow_zs, "mix": mix, "finetuned": tuned,
                 "wise": ft.interpolate(zs, tuned, WISE_ALPHA)}
         feats.update({name: encode(clfs[name], sets) for name in ("finetuned", "wise")})
         for future in extras:

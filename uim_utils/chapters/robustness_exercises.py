@@ -35,10 +35,10 @@ def start_head(result: WorldResult, head: str) -> Any:
     weight = zs.head.weight.detach().numpy()
     if head == "probe":
         w, b = ft.probe_head(zs, *labelled_photos(lab.standard_world(result.seed), result.seed))
-        return ft.ImageClassifier(zs.encoder, w, b)
+        return ft.ImageClassifier(zs.encoder, w, b, zs.to_tensor)
     rows = np.random.default_rng(result.seed).normal(size=weight.shape)
     rows *= np.linalg.norm(weight, axis=1, keepdims=True) / np.linalg.norm(rows, axis=1, keepdims=True)
-    return ft.ImageClassifier(zs.encoder, rows, np.zeros(len(rows)))
+    return ft.ImageClassifier(zs.encoder, rows, np.zeros(len(rows)), zs.to_tensor)
 
 
 def finetune_variants(result: WorldResult, variants: dict[str, tuple[str, Any]]) -> pd.DataFrame:
