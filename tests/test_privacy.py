@@ -1,0 +1,138 @@
+"""uim_utils.privacy: duplicated targets, i.i.d. non-members, the cosine attack, its
+metrics, exact and semantic deduplication; known answers and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uim_utils import privacy
+from uim_utils.corpus import CorpusConfig, build_corpus
+from uim_utils.models import create_lab_model
+from uim_utils.world import ConceptWorld, WorldConfig
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    world = ConceptWorld(WorldConfig(n_concepts=6, seed=0))
+    return build_corpus(world, CorpusConfig(n_samples=300, seed=0, zipf_exponent=0.0))
+
+
+def test_duplicated_corpus_gives_each_target_exactly_k_copies(corpus):
+    ks, per_k = (1, 2, 5), 4
+    dup, targets = privacy.duplicated_corpus(corpus, ks, per_k, seed=3)
+    assert len(dup) == len(corpus) + per_k * (0 + 1 + 4)
+    assert targets["k"].value_counts().sort_index().to_dict() == {1: 4, 2: 4, 5: 4}
+    key = list(privacy.PAIR_KEYS)
+    counts = dup.table.groupby(key, sort=False).size()
+    for _, t in targets.iterrows():
+        assert counts.loc[tuple(t[key])] == t["k"]
+    assert (counts.drop([tuple(r) for r in targets[key].to_numpy()]) == 1).all()  # the rest once
+    assert dup.fingerprint() != corpus.fingerprint()
+    assert dup.fingerprint() == privacy.duplicated_corpus(corpus, ks, per_k, seed=3)[0].fingerprint()
+    assert dup.fingerprint() != privacy.duplicated_corpus(corpus, ks, per_k, seed=4)[0].fingerprint()
+    assert targets["row"].is_unique and set(targets["row"]) <= set(range(len(corpus)))
+
+
+@pytest.mark.parametrize("ks, match", [((), "at least one"), ((0, 2), "k \\(copies of a pair\\)"),
+                                       ((2, 2), "distinct"), ((1.5,), "k \\(copies")])
+def test_bad_duplication_levels_are_named(corpus, ks, match):
+    with pytest.raises(ValueError, match=match):
+        privacy.duplicated_corpus(corpus, ks, 2, seed=0)
+
+
+def test_more_targets_than_pairs_is_refused(corpus):
+    with pytest.raises(ValueError, match="per_k \\* len\\(ks\\) = 400"):
+        privacy.duplicated_corpus(corpus, (1, 2), 200, seed=0)
+
+
+def test_nonmembers_come_from_the_same_generator_and_are_disjoint(corpus):
+    non = privacy.nonmember_pairs(corpus, 300, seed=99)
+    assert len(non) == 300
+    privacy.check_disjoint(corpus.table, non)  # does not raise
+    # same generator: the same concept and domain shares (uniform concepts, same domain weights)
+    assert np.array_equal(np.bincount(non["concept"], minlength=6), np.bincount(corpus.table["concept"], minlength=6))
+    assert non["domain"].value_counts().to_dict() == corpus.table["domain"].value_counts().to_dict()
+    with pytest.raises(ValueError, match="seed 0 is the corpus's own seed"):
+        privacy.nonmember_pairs(corpus, 10, seed=0)
+
+
+def test_overlapping_or_empty_sets_are_refused(corpus):
+    t = corpus.table
+    with pytest.raises(ValueError, match="3 pair\\(s\\) are both members and non-members"):
+        privacy.check_disjoint(t, t.iloc[:3])
+    with pytest.raises(ValueError, match="the member set is empty"):
+        privacy.check_disjoint(t.iloc[:0], t)
+    with pytest.raises(ValueError, match="lacks the columns \\['caption'\\]"):
+        privacy.check_disjoint(t, t.drop(columns="caption"))
+
+
+def test_attack_metrics_known_answers():
+    sep = privacy.attack_metrics(np.array([2.0, 3.0, 4.0]), np.array([0.0, 1.0]))
+    assert sep["auc"] == 1.0 and sep["tpr_at_fpr"] == 1.0
+    rng = np.random.default_rng(0)
+    same = privacy.attack_metrics(rng.normal(size=4000), rng.normal(size=4000), fpr=0.05)
+    assert abs(same["auc"] - 0.5) < 0.02 and abs(same["tpr_at_fpr"] - 0.05) < 0.02
+    # AUC = P(member > non-member): one of four orderings
+    assert privacy.attack_metrics(np.array([1.0, 3.0]), np.array([2.0, 4.0]))["auc"] == 0.25
+
+
+@pytest.mark.parametrize("m, n, fpr, match", [
+    ([], [1.0], 0.01, "member_scores must be a non-empty"),
+    ([1.0], [np.nan], 0.01, "nonmember_scores holds 1 non-finite"),
+    ([1.0], [0.0], 0.0, "fpr must lie strictly between 0 and 1"),
+    ([1.0], [0.0], 1.5, "fpr must be in"),
+])
+def test_attack_metrics_bad_input(m, n, fpr, match):
+    with pytest.raises(ValueError, match=match):
+        privacy.attack_metrics(np.asarray(m), np.asarray(n), fpr=fpr)
+
+
+def test_membership_scores_are_cosines_of_each_pair(corpus):
+    lm = create_lab_model("uim-base", seed=0)
+    t = corpus.table.iloc[:20]
+    s = privacy.membership_scores(lm, corpus.world, t)
+    assert s.shape == (20,) and np.all(np.abs(s) <= 1 + 1e-5)
+    assert np.array_equal(s, privacy.membership_scores(lm, corpus.world, t))
+    # a pair scored alone scores the same as within the table
+    assert np.isclose(privacy.membership_scores(lm, corpus.world, t.iloc[[7]])[0], s[7], atol=1e-5)
+    with pytest.raises(ValueError, match="no pair to score"):
+        privacy.membership_scores(lm, corpus.world, t.iloc[:0])
+
+
+def test_exact_duplicates_keeps_the_first_copy(corpus):
+    dup, _ = privacy.duplicated_corpus(corpus, (3, 4), 5, seed=1)
+    keep = privacy.exact_duplicates(dup.table)
+    assert keep.sum() == len(corpus)
+    kept = dup.table[keep]
+    assert not kept.duplicated(subset=list(privacy.PAIR_KEYS)).any()
+    with pytest.raises(ValueError, match="lacks the columns"):
+        privacy.exact_duplicates(pd.DataFrame({"concept": [1]}))
+
+
+def test_semdedup_removes_near_copies_and_keeps_the_hardest():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(30, 16))
+    near = base[:10] + 1e-3 * rng.normal(size=(10, 16))  # near-copies of the first ten
+    x = np.vstack([base, near])
+    keep = privacy.semdedup(x, n_clusters=3, eps=0.01, seed=0)
+    assert keep[10:30].all()  # distinct points stay
+    assert (keep[:10] ^ keep[30:]).all()  # exactly one of each near-duplicate pair stays
+    assert keep.sum() == 30
+    assert privacy.semdedup(x, n_clusters=3, eps=0.01, seed=0).tolist() == keep.tolist()
+    # one cluster, two copies: the one farther from the centroid (the "hard" one) stays
+    y = np.array([[1.0, 0.0], [1.0, 1e-4], [0.0, 1.0]])
+    assert privacy.semdedup(y, n_clusters=1, eps=0.01).tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_clusters=0, eps=0.1), "n_clusters must be an integer in \\[1, 4\\]"),
+    (dict(n_clusters=2, eps=0.0), "eps must be > 0"),
+    (dict(n_clusters=2, eps=1.5), "eps must be in"),
+])
+def test_semdedup_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        privacy.semdedup(np.eye(4), **kwargs)
+    with pytest.raises(ValueError, match="no zero row"):
+        privacy.semdedup(np.zeros((3, 2)), 1, 0.1)

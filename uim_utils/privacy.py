@@ -1,0 +1,275 @@
+"""Duplication, memorization and membership inference in the lab (issue 19, first step).
+
+- :func:`duplicated_corpus` gives chosen pairs of a corpus ``k`` copies each (one group of
+  targets per ``k``), so that one model shows every duplication level.
+- :func:`nonmember_pairs` draws non-members **i.i.d. from the same generator** as the
+  corpus (same world, same dials, fresh render seeds and captions). Gomez (AAAI 2026)
+  shows why this matters: non-members from another distribution give a high attack AUC
+  that measures the shift, not memorization.
+- :func:`membership_scores` is the attack of Ko et al. (ICCV 2023): the cosine similarity
+  between a pair's image and its own caption under the model; members score higher.
+- :func:`attack_metrics`: AUC and true-positive rate at a low false-positive rate
+  (scikit-learn's ROC), the two numbers membership-inference papers report.
+- :func:`exact_duplicates` and :func:`semdedup` remove copies: the first by identical
+  rows, the second as SemDeDup does (Abbas et al. 2023, facebookresearch/SemDeDup,
+  ``clustering/sort_clusters.py`` and ``semdedup.py``): k-means on normalised embeddings,
+  each cluster sorted by cosine distance to its centroid, farthest first ("keep hard"),
+  and an item removed when its cosine similarity to an item before it exceeds
+  ``1 - eps``.
+
+Everything but :func:`membership_scores` is torch-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .validate import check_float, check_int
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
+    from .models import LoadedModel
+    from .world import ConceptWorld
+
+PAIR_KEYS: tuple[str, ...] = ("concept", "domain", "background", "render_seed", "caption")
+"""The columns that make a pair: two rows equal on all of them are the same image and caption."""
+
+
+def check_copies(ks: Sequence[int]) -> tuple[int, ...]:
+    """``ks`` as a tuple of distinct duplication levels, each an integer >= 1.
+
+    Raises
+    ------
+    ValueError
+        Naming the bad value (an empty list, ``k < 1``, a repeated ``k``).
+    """
+    ks = tuple(ks)
+    if not ks:
+        raise ValueError("ks must name at least one duplication level, got an empty sequence")
+    for k in ks:
+        check_int("k (copies of a pair)", k, 1, 10_000)
+    if len(set(ks)) != len(ks):
+        raise ValueError(f"duplication levels must be distinct, got {ks!r}")
+    return ks
+
+
+def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) -> tuple[Corpus, pd.DataFrame]:
+    """``corpus`` with ``per_k`` of its pairs in ``k`` copies for every ``k`` in ``ks``.
+
+    The targets are drawn uniformly from the pairs that are not already duplicated or
+    poisoned, so each group is an i.i.d. sample of the corpus (same concepts, domains and
+    captions as a non-member drawn by :func:`nonmember_pairs`). A target with ``k = 1``
+    stays a single pair: the group that shows what one exposure gives.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The corpus to duplicate into (e.g. a world's clean corpus).
+    ks : sequence of int
+        Distinct duplication levels, each >= 1 (e.g. ``(1, 2, 4, 8, 16, 32)``).
+    per_k : int
+        Targets per level.
+    seed : int
+        Draws the targets and the shuffle of the new table.
+
+    Returns
+    -------
+    corpus, targets
+        The new corpus (its fingerprint names the design, so its model is cached apart
+        from the original's) and the targets: their rows of ``corpus.table`` (``row``)
+        with their columns and their copies ``k``.
+    """
+    from .corpus import Corpus
+
+    ks = check_copies(ks)
+    check_int("per_k", per_k, 1)
+    check_int("seed", seed, 0, 2**32 - 1)
+    table = corpus.table
+    free = np.flatnonzero((table["dup_group"].to_numpy() < 0) & ~table["poisoned"].to_numpy())
+    need = per_k * len(ks)
+    if need > len(free):
+        raise ValueError(f"per_k * len(ks) = {need} targets, but the corpus has only {len(free)} "
+                         "pairs that are neither duplicated nor poisoned")
+    rng = np.random.default_rng([seed, 19])
+    rows = rng.choice(free, need, replace=False)
+    copies = np.repeat(np.asarray(ks), per_k)
+    targets = table.loc[rows].copy()
+    targets.insert(0, "row", rows)
+    targets["k"] = copies
+    many = copies > 1
+    new = table.copy()
+    new.loc[rows[many], "dup_group"] = new.loc[rows[many], "sample_id"]
+    extra = new.loc[np.repeat(rows[many], copies[many] - 1)]
+    full = pd.concat([new, extra], ignore_index=True)
+    full = full.iloc[rng.permutation(len(full))].reset_index(drop=True)
+    design = f"{ks}:{per_k}:{seed}:{hashlib.sha256(rows.astype(np.int64).tobytes()).hexdigest()}"
+    parent = corpus.selection or ""
+    selection = hashlib.sha256(f"duplicated:{parent}:{design}".encode()).hexdigest()
+    return Corpus(corpus.world, corpus.config, full, selection=selection), targets.reset_index(drop=True)
+
+
+def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
+    """``n`` pairs drawn i.i.d. from the generator of ``corpus`` and absent from it.
+
+    The same world and dials (Zipf law, domains, captions) with another corpus seed:
+    fresh render seeds and captions. No pair of ``corpus`` is among them
+    (:func:`check_disjoint`).
+
+    Parameters
+    ----------
+    corpus : Corpus
+    n : int
+        Non-members to draw.
+    seed : int
+        Their corpus seed; it must differ from ``corpus.config.seed``.
+    """
+    from .corpus import build_corpus
+
+    check_int("n", n, 1)
+    check_int("seed", seed, 0, 2**32 - 1)
+    if seed == corpus.config.seed:
+        raise ValueError(f"seed {seed} is the corpus's own seed: its draws would be members")
+    config = replace(corpus.config, n_samples=n, seed=seed, dup_fraction=0.0, dup_copies=0, poison_count=0)
+    table = build_corpus(corpus.world, config).table
+    check_disjoint(corpus.table, table)
+    return table
+
+
+def check_disjoint(members: pd.DataFrame, nonmembers: pd.DataFrame) -> None:
+    """Raise a ValueError if a pair (:data:`PAIR_KEYS`) is both a member and a non-member,
+    or if either set is empty."""
+    for name, t in (("member", members), ("non-member", nonmembers)):
+        if len(t) == 0:
+            raise ValueError(f"the {name} set is empty")
+        missing = [c for c in PAIR_KEYS if c not in t.columns]
+        if missing:
+            raise ValueError(f"the {name} table lacks the columns {missing}")
+    both = pd.merge(members[list(PAIR_KEYS)].drop_duplicates(), nonmembers[list(PAIR_KEYS)].drop_duplicates(),
+                    on=list(PAIR_KEYS))
+    if len(both):
+        raise ValueError(f"{len(both)} pair(s) are both members and non-members "
+                         f"(e.g. render seed {both['render_seed'].iloc[0]})")
+
+
+def membership_scores(lm: LoadedModel, world: ConceptWorld, table: pd.DataFrame,
+                      batch_size: int = 512) -> np.ndarray:
+    """The attack score of every pair of ``table``: cosine similarity of its image and its
+    own caption under ``lm`` (Ko et al., ICCV 2023). Higher means "member".
+
+    Parameters
+    ----------
+    lm : LoadedModel
+        A lab CLIP.
+    world : ConceptWorld
+        Renders the pairs' images.
+    table : DataFrame
+        Pairs with the columns of a corpus table (:data:`PAIR_KEYS`).
+    """
+    from .evaluate import encode_images, encode_texts
+
+    if len(table) == 0:
+        raise ValueError("table holds no pair to score")
+    images = world.render(table["concept"].to_numpy(), table["domain"].to_numpy(),
+                          table["background"].to_numpy(), table["render_seed"].to_numpy())
+    fi = encode_images(lm, images, batch_size=batch_size)
+    ft = encode_texts(lm, list(table["caption"]), batch_size=batch_size)
+    return (fi * ft).sum(axis=1)
+
+
+def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, fpr: float = 0.01) -> dict[str, float]:
+    """AUC and true-positive rate at false-positive rate ``fpr`` of a score that should be
+    higher for members.
+
+    Parameters
+    ----------
+    member_scores, nonmember_scores : 1-D arrays, non-empty, finite
+    fpr : float
+        In (0, 1): the false-positive rate at which the TPR is read (interpolated on the
+        ROC curve, scikit-learn's ``roc_curve``).
+
+    Returns
+    -------
+    dict
+        ``{"auc", "tpr_at_fpr", "n_members", "n_nonmembers"}``.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    m = _scores("member_scores", member_scores)
+    n = _scores("nonmember_scores", nonmember_scores)
+    check_float("fpr", fpr, 0.0, 1.0)
+    if not 0 < fpr < 1:
+        raise ValueError(f"fpr must lie strictly between 0 and 1, got {fpr!r}")
+    y = np.r_[np.ones(len(m)), np.zeros(len(n))]
+    s = np.r_[m, n]
+    f, t, _ = roc_curve(y, s)
+    return {"auc": float(roc_auc_score(y, s)), "tpr_at_fpr": float(np.interp(fpr, f, t)),
+            "n_members": float(len(m)), "n_nonmembers": float(len(n))}
+
+
+def _scores(name: str, values: Any) -> np.ndarray:
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds {int((~np.isfinite(a)).sum())} non-finite value(s)")
+    return a
+
+
+def exact_duplicates(table: pd.DataFrame) -> np.ndarray:
+    """Bool mask of the rows to keep when exact copies are removed: the first row of every
+    group of rows equal on :data:`PAIR_KEYS` (same image and caption)."""
+    missing = [c for c in PAIR_KEYS if c not in table.columns]
+    if missing:
+        raise ValueError(f"the table lacks the columns {missing}")
+    return ~table.duplicated(subset=list(PAIR_KEYS), keep="first").to_numpy()
+
+
+def semdedup(embeddings: np.ndarray, n_clusters: int, eps: float, seed: int = 0) -> np.ndarray:
+    """SemDeDup (Abbas et al. 2023): bool mask of the items to keep.
+
+    As the reference implementation does: the embeddings are L2-normalised and clustered
+    with k-means; within a cluster the items are sorted by cosine distance to the
+    centroid, farthest first (``keep_hard``); item ``j`` is removed when its largest
+    cosine similarity to an item ``i < j`` of that order exceeds ``1 - eps``. Of a group of
+    near-duplicates, the item farthest from the centroid stays.
+
+    Parameters
+    ----------
+    embeddings : 2-D array (N, D), finite, no zero row
+    n_clusters : int
+        k-means clusters, 1 to N.
+    eps : float
+        In (0, 1]: removal threshold ``cosine > 1 - eps`` (the paper's eps).
+    seed : int
+        k-means initialisation (scikit-learn's ``KMeans``, ``n_init=1``).
+    """
+    from sklearn.cluster import KMeans
+
+    x = np.asarray(embeddings, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"embeddings must be a non-empty 2-D array, got shape {x.shape}")
+    norms = np.linalg.norm(x, axis=1)
+    if not np.isfinite(x).all() or (norms == 0).any():
+        raise ValueError("embeddings must be finite with no zero row")
+    check_int("n_clusters", n_clusters, 1, len(x))
+    check_float("eps", eps, 0.0, 1.0)
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    x = x / norms[:, None]
+    km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed).fit(x)
+    keep = np.ones(len(x), dtype=bool)
+    for c in range(n_clusters):
+        items = np.flatnonzero(km.labels_ == c)
+        if len(items) < 2:
+            continue
+        centroid = km.cluster_centers_[c] / max(np.linalg.norm(km.cluster_centers_[c]), 1e-12)
+        order = items[np.argsort(-(1 - x[items] @ centroid), kind="stable")]
+        sim = np.triu(x[order] @ x[order].T, k=1)
+        keep[order[sim.max(axis=0) > 1 - eps]] = False
+    return keep
