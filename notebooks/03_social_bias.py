@@ -161,7 +161,7 @@ for name in ("n_pairs", "batch_size", "seat_margin", "gap_margin", "acc_margin",
              "recovery_min"):
     glue(name, getattr(chapter, name.upper()))
 glue("n_steps", chapter.N_PAIRS // chapter.BATCH_SIZE)
-_ = glue("train_layers", dial.TRAIN_LAYERS)
+glue("train_layers", dial.TRAIN_LAYERS)
 
 # %% [markdown]
 # The claims, as declared in `uim_utils.chapters.bias.SPEC`:
@@ -427,7 +427,7 @@ print(f"counterfactual flip rate: {flip0.estimate:.3f} "
       f"(pairs resampled as if independent: [{naive.low:.3f}, {naive.high:.3f}])")
 glue("n_acts", len(set(acts)))
 glue("n_subject_pairs", len(set(pairs)))
-_ = glue("n_amb_pairs", len(acts))
+glue("n_amb_pairs", len(acts))
 
 # %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4.2),
@@ -663,7 +663,7 @@ plt.show()
 
 # %%
 glue("recovery_half", 1.96 * row["recovery_se"])
-_ = glue("p_true_high", w0.views[chapter.HIGH].down.test_prob.mean())
+glue("p_true_high", w0.views[chapter.HIGH].down.test_prob.mean())
 
 # %% [markdown]
 # ## Checks

@@ -8,10 +8,16 @@ from uim_utils.book import GLUED, glue
 
 def test_numpy_scalars_are_glued_as_python_numbers():
     """A np.float64 would reach the page as 'np.float64(...)', which ':.3f' cannot format."""
-    out = glue("test_numpy_scalar", np.float64(0.25))
-    assert type(out) is float and out == 0.25 and type(GLUED["test_numpy_scalar"]) is float
-    assert type(glue("test_numpy_int", np.int64(3))) is int
-    assert glue("test_python_float", 0.5) == 0.5
+    glue("test_numpy_scalar", np.float64(0.25))
+    glue("test_numpy_int", np.int64(3))
+    glue("test_python_float", 0.5)
+    assert type(GLUED["test_numpy_scalar"]) is float and GLUED["test_numpy_scalar"] == 0.25
+    assert type(GLUED["test_numpy_int"]) is int and GLUED["test_python_float"] == 0.5
+
+
+def test_glue_shows_nothing_as_a_cell_output():
+    """A glue on the last line of a cell must not print its value under the cell."""
+    assert glue("test_quiet", 1.5) is None
 
 
 def test_glue_names_must_be_citeable():

@@ -18,10 +18,12 @@ GLUED: dict[str, Any] = {}
 """Every value glued in this session, by name (what the prose cites)."""
 
 
-def glue(name: str, value: Any) -> Any:
-    """Hand ``value`` to the book under ``name`` (not displayed) and return it.
+def glue(name: str, value: Any) -> None:
+    """Hand ``value`` to the book under ``name``, not displayed.
 
-    A NumPy scalar is handed over as the Python number it holds.
+    A NumPy scalar is handed over as the Python number it holds. Returns nothing, so that
+    a glue on the last line of a cell does not show its value as the cell's output;
+    :data:`GLUED` records every value glued in this process.
 
     Raises
     ------
@@ -39,9 +41,8 @@ def glue(name: str, value: Any) -> Any:
     try:
         from myst_nb import glue as _glue
     except ImportError:  # not building the book: the value is only recorded
-        return value
+        return
     _glue(name, value, display=False)
-    return value
 
 
 def glue_record(summary: Any, keys: dict[str, str]) -> None:
