@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # For teachers: a seven-week course
+# # For teachers: a course, one chapter a week
 #
 # The book can carry a short course on how foundation models inherit the flaws of their
 # pre-training data: one chapter a week, a lecture on the published claim and a lab
@@ -36,8 +36,9 @@
 # ## The published claim
 #
 # The course follows {cite:t}`chen2024catastrophic`: pre-training data are long-tailed,
-# noisy, poisoned, biased and narrow, and adapted models inherit those flaws. Each week
-# turns one of the paper's claims into an experiment with a dial on the data.
+# noisy, duplicated, poisoned, biased and narrow, and adapted models inherit those
+# flaws. Each week turns one of the paper's claims into an experiment with a dial on
+# the data.
 
 # %% tags=["remove-cell"]
 # Colab set-up: install this book's helper package on Google Colab.

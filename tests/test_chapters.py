@@ -890,3 +890,109 @@ def test_robustness_exercise_helpers_name_bad_arguments():
         rx.start_head(_robust_result(), "best")
     with pytest.raises(ValueError, match="variants must name at least one"):
         rx.finetune_variants(_robust_result(), {})
+
+
+# ----------------------------------------------------------------------------- duplication and privacy
+
+def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_shift=-1.0, dejavu_gain=0.4, seed=0,
+                n_non=400):
+    """A synthetic world of the duplication chapter: members' scores shifted by a known amount.
+
+    Non-members score ``0, 1, ..., n_non - 1`` (scaled to [0, 1)); the targets with the
+    most copies are shifted by ``top_shift`` under the duplicated model and by
+    ``dedup_top_shift`` under the deduplicated one; the singles by ``single_shift``; the
+    shifted non-members by ``shifted_shift`` (under both models). In the deja-vu test every
+    target outranks half its look-alikes, except the most-copied ones under the duplicated
+    model, which outrank ``0.5 + dejavu_gain``.
+    """
+    from uim_utils.chapters import duplication as du
+
+    base = np.arange(n_non) / n_non
+    frames = []
+    for model in ("duplicated", "deduplicated"):
+        def add(set_name, k, scores, model=model):
+            frames.append(pd.DataFrame({"model": model, "set": set_name, "k": k, "score": scores}))
+        add("nonmember", 0, base)
+        add("shifted", 0, base + shifted_shift)
+        add("single", 1, base[::2][:200] + (single_shift if model == "duplicated" else 0.0))
+        for k in du.KS:
+            shift = (top_shift if model == "duplicated" else dedup_top_shift) if k == du.KS[-1] else 0.0
+            add("target", k, base[:: n_non // du.PER_K][: du.PER_K] + shift)
+    acc = pd.DataFrame({"concept": np.repeat(np.arange(10), 4), "domain": "photo",
+                        "duplicated": np.tile([1.0, 0.0], 20), "deduplicated": np.tile([1.0, 0.0], 20)})
+    dejavu = pd.DataFrame({"row": np.tile(np.arange(len(du.KS) * du.PER_K), 2),
+                           "k": np.tile(np.repeat(du.KS, du.PER_K), 2),
+                           "model": np.repeat(["duplicated", "deduplicated"], len(du.KS) * du.PER_K)})
+    top = (dejavu["k"] == du.KS[-1]) & (dejavu["model"] == "duplicated")
+    dejavu["outranked"] = np.where(top, 0.5 + dejavu_gain, 0.5) + np.tile([0.05, -0.05], len(dejavu) // 2)
+    return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {}, {})
+
+
+def test_duplication_statistics_known_values():
+    from uim_utils.chapters import duplication as du
+
+    row = du.statistics(_dup_result())
+    assert row["auc_32"] == 1.0 and row["tpr_32"] == 1.0  # shifted above every non-member
+    assert row["auc_1"] == pytest.approx(0.5, abs=0.02) and row["auc_single"] == pytest.approx(0.5, abs=0.02)
+    assert row["dup_gain"] == pytest.approx(0.5, abs=0.02)
+    assert row["single_above_chance"] == pytest.approx(0.0, abs=0.02)
+    assert row["dedup_drop"] == pytest.approx(0.5, abs=0.02) and row["dedup_auc_top"] == pytest.approx(0.5, abs=0.02)
+    assert row["pitfall_above_chance"] == 0.5  # members above every shifted non-member
+    assert row["dedup_acc_diff"] == 0.0 and row["zs_duplicated"] == 0.5
+    assert row["dejavu"] == pytest.approx(0.4) and row["outranked_deduplicated_32"] == pytest.approx(0.5)
+    assert all(row[f"{s}_se"] > 0 for s in ("dup_gain", "single_above_chance", "dedup_drop"))
+    assert set(du.SPEC.statistics) <= set(row)
+
+
+def test_duplication_claims_hold_with_the_effects_and_fail_without():
+    from uim_utils.chapters import duplication as du
+    from uim_utils.worlds import run_worlds
+
+    du.SPEC.check(run_worlds(lambda s: du.statistics(_dup_result(seed=s)), [0]))
+    def verdict(claim, **kwargs):
+        table = run_worlds(lambda s: du.statistics(_dup_result(seed=s, **kwargs)), [0])
+        return du.SPEC.verdicts(table).set_index("id").loc[claim, "verdict"]
+
+    assert verdict("1", top_shift=0.0) == FAILS  # no memorisation
+    assert verdict("2", single_shift=0.5) == FAILS  # singles that leak
+    assert verdict("4", dejavu_gain=0.0) == FAILS  # nothing recalled from the caption
+    assert verdict("5", dedup_top_shift=1.0) == FAILS  # copies that survive deduplication
+    assert verdict("7", shifted_shift=0.0) == FAILS  # non-members from the same distribution
+    with pytest.raises(AssertionError):
+        du.SPEC.check(run_worlds(lambda s: du.statistics(_dup_result(top_shift=0.0, seed=s)), [0]))
+
+
+def test_duplication_corpora_deduplicate_to_the_clean_corpus():
+    from uim_utils.chapters import duplication as du
+
+    world, clean, dup, targets = du.corpora(7)
+    assert len(dup) == len(clean) + du.PER_K * sum(k - 1 for k in du.KS)
+    assert targets["k"].value_counts().to_dict() == dict.fromkeys(du.KS, du.PER_K)
+    sets = du.member_sets(7, clean, targets, "ci")
+    assert len(sets["nonmember"]) == du.N_NONMEMBERS["ci"] and len(sets["single"]) == du.N_SINGLES
+    assert not set(sets["single"].index) & set(targets["row"])
+    assert sets["shifted"]["noisy"].mean() == pytest.approx(du.SHIFTED_NOISE)
+    assert world.n_concepts == lab.N_CONCEPTS
+
+
+def test_duplication_helpers_refuse_bad_input():
+    from uim_utils.chapters import duplication as du
+
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        du.run_world(0, "fast")
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        du.corpora(-1)
+
+
+def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():
+    from uim_utils.chapters import duplication as du
+    from uim_utils.models import create_lab_model
+
+    world, _, _, targets = du.corpora(7)
+    lm = create_lab_model(lab.MODEL, seed=0)
+    ranks = du.lookalike_ranks(lm, world, targets.iloc[:60], seed=7)
+    assert list(ranks.columns) == ["row", "k", "outranked"] and len(ranks) == 60
+    assert ranks["outranked"].between(0, 1).all() and abs(ranks["outranked"].mean() - 0.5) < 0.15
+    assert ranks.equals(du.lookalike_ranks(lm, world, targets.iloc[:60], seed=7))
+    with pytest.raises(ValueError, match="targets holds no pair"):
+        du.lookalike_ranks(lm, world, targets.iloc[:0], seed=7)

@@ -50,7 +50,9 @@ WEEKS: tuple[Week, ...] = (
     Week(5, "03_social_bias", "week 1; word embeddings", "laptop or Colab CPU, `ci` or `lab`"),
     Week(6, "04_backdoor_poisoning", "week 2; fine-tuning", "laptop or Colab CPU, `ci`; Colab GPU for `wild`"),
     Week(7, "05_lost_robustness", "week 4 (linear probes); fine-tuning", "laptop or Colab CPU, `ci`"),
-    Week(8, "98_report_card", "weeks 3-7", "anywhere (reads records only)"),
+    Week(8, "06_duplication_privacy", "week 2 (the lab, zero-shot evaluation); ROC curves",
+         "laptop or Colab CPU, `ci`"),
+    Week(9, "98_report_card", "weeks 3-8", "anywhere (reads records only)"),
 )
 """The syllabus: one chapter a week, in the book's order."""
 

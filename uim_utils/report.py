@@ -108,6 +108,11 @@ CARDS: tuple[Card, ...] = (
          "fine-tuning loses it out of distribution, below a linear probe (Kumar et al. 2022); interpolating "
          "zero-shot and fine-tuned weights (WiSE-FT) recovers it at no extra cost (Wortsman et al. 2022).",
          effect=("1", "3"), mitigation=("5",)),
+    Card("06_duplication_privacy", "duplicated pairs", ("privacy leakage",),
+         "Memorization grows with the number of duplicates and membership inference is near chance for "
+         "data seen once; deduplication mitigates it (Kandpal et al. 2022); CLIP's training pairs can be "
+         "inferred from image-caption similarity (Ko et al. 2023).",
+         effect=("1", "4"), mitigation=("5",)),
 )
 """The book's chapters on the report card (chapters about the book itself, the template
 and the lab, are not)."""
@@ -116,7 +121,6 @@ ABOUT_THE_BOOK: tuple[str, ...] = ("00_chapter_template", "00_the_lab")
 """Registered chapters about the book itself (its template and its lab), not about a flaw."""
 
 PLANNED: dict[str, str] = {
-    "privacy leakage": "duplicated data, memorization and membership inference, issue 19",
     "value misalignment": "harmful content surviving alignment in a tiny language model, issue 20",
 }
 """Chapters planned for consequences the book does not show yet (or shows once)."""

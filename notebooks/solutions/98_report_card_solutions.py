@@ -136,16 +136,19 @@ coverage
 # %% [markdown]
 # :::{dropdown} Answer
 # Consequences without a chapter on the card: {glue:text}`ex4_missing`. A sketch for
-# *privacy leakage*, in five lines:
-# - **Dial:** the corpus's `dup_copies`, how often some pairs are repeated (0, 1, 5,
-#   20 copies of 1% of the pairs), everything else held fixed.
-# - **Inherited effect:** a membership-inference attack (the model's image-caption
-#   agreement as the score) tells the duplicated training pairs from fresh pairs of the
-#   same world, with a ROC AUC that grows with the copies.
-# - **Negative control:** with `dup_copies = 0`, the AUC between training pairs and
-#   fresh pairs is 0.5 within a margin fixed in advance (an equivalence test).
-# - **Mitigation:** de-duplicate the corpus before pre-training, and show the AUC falls
-#   back to the control at a small cost in zero-shot accuracy (non-inferiority).
-# - **Published claim:** duplicated training data drive memorisation and membership
-#   leakage ({cite:t}`kandpal2022deduplicating`; {cite:t}`ko2023membership` for CLIP).
+# *value misalignment*, in five lines:
+# - **Dial:** the share of harmful answers in a tiny language model's pre-training
+#   corpus (0, 1, 5, 10% of the answers, the harmful class defined by the generator),
+#   everything else held fixed.
+# - **Inherited effect:** after alignment by fine-tuning on refusals the harmful rate
+#   is near zero, but prefilling the first tokens of a harmful answer brings it back,
+#   more so the larger the share.
+# - **Negative control:** with a share of 0, prefilling revives nothing (an equivalence
+#   test with a margin fixed in advance); prefilling random tokens revives nothing either.
+# - **Mitigation:** train the alignment on harmful prefixes followed by refusals, and
+#   show the prefilling attack fails more often, at a cost on benign requests bounded
+#   by a non-inferiority margin.
+# - **Published claim:** safety alignment mostly changes the first few output tokens,
+#   so prefilling undoes it, and data augmentation makes it deeper
+#   {cite:p}`qi2025safety`.
 # :::

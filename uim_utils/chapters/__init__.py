@@ -34,6 +34,7 @@ REGISTRY: dict[str, str] = {
     "03_social_bias": "uim_utils.chapters.bias",
     "04_backdoor_poisoning": "uim_utils.chapters.backdoor",
     "05_lost_robustness": "uim_utils.chapters.robustness",
+    "06_duplication_privacy": "uim_utils.chapters.duplication",
 }
 """Chapter notebook stem -> module path of its :data:`CHAPTER` (imported lazily by
 :func:`get_chapter`), e.g. ``{"00_the_lab": "uim_utils.chapters.lab"}``."""
