@@ -20,9 +20,10 @@
 # hundreds of pages. A model that sees a pair many times can remember *that pair*, not
 # just its concept, and then anyone holding the model can test whether a given image
 # and caption were in its training data (*membership inference*). For a private photo,
-# that is a leak. In this chapter we give some pairs of a lab corpus 1 to 32 copies,
-# pre-train a CLIP on it, and attack it; then we remove the copies and attack again.
-# Along the way we meet the most common mistake in measuring such leaks.
+# that is a leak. In this chapter we give some pairs of a lab corpus
+# {glue:text}`k_min` to {glue:text}`top_k` copies, pre-train a CLIP on it, and attack
+# it; then we remove the copies and attack again. Along the way we meet the most common
+# mistake in measuring such leaks.
 #
 # :::{admonition} Learning goals
 # :class: tip
@@ -39,7 +40,8 @@
 # **Estimated time.** `ci`: about a minute and a half on two CPU cores with an empty
 # cache (one world: two lab CLIPs pre-trained side by side, then a few thousand pairs
 # scored), seconds once the models are cached; `lab` (the rendered book): the same
-# models, with twice as many non-members and test images.
+# models, with twice as many non-members and test images. The chapter has no `wild`
+# part (no real CLIP's training set can be queried offline); `wild` runs it as `lab`.
 #
 # ## The published claims
 #
@@ -120,6 +122,9 @@ glue_record(rec, {"1": "gain", "2": "single", "3": "tpr", "4": "dejavu",
                   "5": "dedup", "6": "cost", "7": "pitfall"})
 glue("per_k", duplication.PER_K)
 glue("top_k", TOP)
+glue("k_min", duplication.KS[0])
+glue("ks", ", ".join(str(k) for k in duplication.KS))
+glue("epochs", lab.EPOCHS)
 glue("n_singles", duplication.N_SINGLES)
 glue("n_nonmembers", duplication.N_NONMEMBERS[P.name])
 glue("shifted_noise", duplication.SHIFTED_NOISE)
@@ -138,8 +143,8 @@ duplication.SPEC.describe().style
 # ## Understand
 #
 # *Does a model remember pairs it saw many times?* We take the world's clean corpus
-# and choose {glue:text}`per_k` pairs at random for each duplication level
-# $k \in \{1, 2, 4, 8, 16, 32\}$; each chosen pair (a *target*) then appears $k$ times
+# and choose {glue:text}`per_k` pairs at random for each duplication level $k$
+# ({glue:text}`ks`); each chosen pair (a *target*) then appears $k$ times
 # (`privacy.duplicated_corpus`). Everything else stays as it was: the duplicated model
 # is pre-trained with the same recipe as the clean model.
 
@@ -211,7 +216,8 @@ by_k.round(3)
 # finding in a CLIP: memorisation is concentrated in the duplicated data. The true
 # positive rate at 1% false positives stays small even at {glue:text}`top_k` copies
 # ({glue:text}`tpr_32:.2f` here, {glue:text}`rec_tpr_top:.2f` on average over the
-# record's worlds; exploratory claim 3): the lab's two epochs leave a trace in the
+# record's worlds; exploratory claim 3): the lab's {glue:text}`epochs` epochs leave a
+# trace in the
 # average pair, not a certainty about any single one.
 
 # %% [markdown]
@@ -318,15 +324,15 @@ pd.DataFrame({
 # {glue:text}`rec_cost_held` of {glue:text}`rec_worlds`, so the claim is exploratory
 # (claim 6). The likely reason is not the copies' content: the duplicated corpus is
 # {glue:text}`extra_share:.0%` longer, so its model trains that many more steps, and
-# the lab's two-epoch models are still learning. A fair comparison would train both for as many steps (an exercise
-# for a course project).
+# the lab's models, {glue:text}`epochs` epochs each, are still learning. A fair
+# comparison would train both for as many steps (an exercise for a course project).
 #
 # ### Near duplicates: SemDeDup
 #
 # Real copies are rarely exact: a photo is resized, re-encoded, re-captioned. SemDeDup
 # {cite:p}`abbas2023semdedup` finds them in embedding space: k-means on normalised
-# embeddings, then, within each cluster, drop every item whose cosine with an item
-# kept before it exceeds $1 - \epsilon$ (`privacy.semdedup`, following the reference
+# embeddings, then, within each cluster, drop every item whose cosine with any item
+# before it exceeds $1 - \epsilon$ (`privacy.semdedup`, following the reference
 # implementation). We run it on the clean model's image embeddings of the duplicated
 # corpus and count how much it removes, and how many of the removed rows were copies.
 
@@ -337,12 +343,14 @@ exact = privacy.exact_duplicates(dup.table)
 rows = [{"method": "exact", "removed": int((~exact).sum()),
          "of them duplicated pairs": int((~exact & copies).sum())}]
 for eps in duplication.SEMDEDUP_EPS:
-    keep = privacy.semdedup(emb, n_clusters=100, eps=eps, seed=SEED)
+    keep = privacy.semdedup(emb, n_clusters=duplication.SEMDEDUP_CLUSTERS, eps=eps,
+                            seed=SEED)
     rows.append({"method": f"SemDeDup eps={eps:g}", "removed": int((~keep).sum()),
                  "of them duplicated pairs": int((~keep & copies).sum())})
 semdedup_table = pd.DataFrame(rows).set_index("method")
 semdedup_table["share of the corpus"] = semdedup_table["removed"] / len(dup)
 glue("exact_removed", rows[0]["removed"])
+glue("emb_dim", emb.shape[1])
 for i, r in enumerate(rows[1:]):
     glue(f"sd_removed_{i}", r["removed"])
     glue(f"sd_dups_{i}", r["of them duplicated pairs"])
@@ -356,7 +364,8 @@ semdedup_table.round(3)
 # removes {glue:text}`sd_removed_0` rows, {glue:text}`sd_dups_0` of them duplicated
 # pairs: it finds the copies from the images alone (an image and its copy have cosine
 # 1). With $\epsilon$ = {glue:text}`sd_eps_2` it removes
-# {glue:text}`sd_share_2:.0%` of the corpus: in the lab's 64-dimensional embedding
+# {glue:text}`sd_share_2:.0%` of the corpus: in the lab's
+# {glue:text}`emb_dim`-dimensional embedding
 # space, renderings of one concept on one background are nearly the same point, so
 # "alike" swallows most of the data. On LAION the near-duplicates SemDeDup removes at
 # such thresholds are resized and re-captioned copies of one image; in a corpus whose
@@ -391,10 +400,10 @@ pd.DataFrame({
 # ## Checks
 #
 # Each asserted claim (the duplication effect, the single-pair control, the déjà-vu
-# recall, deduplication's effect and the pitfall) is decided in the world of this run on its own, with an
-# interval over the pairs it compares. The table shows the estimate, the interval, the
-# rule and how many standard errors the estimate lies beyond the rule's bound;
-# exploratory claims are shown, not asserted.
+# recall, deduplication's effect and the pitfall) is decided in the world of this run
+# on its own, with an interval over the pairs it compares. The table shows the
+# estimate, the interval, the rule and how many standard errors the estimate lies
+# beyond the rule's bound; exploratory claims are shown, not asserted.
 
 # %%
 table = run_worlds(lambda s: duplication.statistics(results[s]), SEEDS)

@@ -63,8 +63,10 @@ if "google.colab" in sys.modules:
 from IPython.display import Markdown, display
 
 from uim_utils import course
+from uim_utils.book import glue
 
 syllabus = course.syllabus()
+glue("n_weeks", len(syllabus))
 print(f"{len(syllabus)} weeks")
 
 # %% [markdown]
@@ -116,7 +118,8 @@ print("all checks passed")
 # %% [markdown]
 # ## Summary
 #
-# - Seven weeks, one chapter each, from the chapter template to the report card.
+# - {glue:text}`n_weeks` weeks, one chapter each, from the chapter template to the
+#   report card.
 # - The syllabus is read from the chapters, so it stays in step with them.
 #
 # ## Exercises

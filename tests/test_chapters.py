@@ -924,7 +924,9 @@ def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_sh
                            "k": np.tile(np.repeat(du.KS, du.PER_K), 2),
                            "model": np.repeat(["duplicated", "deduplicated"], len(du.KS) * du.PER_K)})
     top = (dejavu["k"] == du.KS[-1]) & (dejavu["model"] == "duplicated")
-    dejavu["outranked"] = np.where(top, 0.5 + dejavu_gain, 0.5) + np.tile([0.05, -0.05], len(dejavu) // 2)
+    # per-target offsets shared by the two models: only a difference paired by target is exact
+    offset = np.tile(np.linspace(-0.2, 0.2, du.PER_K), 2 * len(du.KS))
+    dejavu["outranked"] = np.where(top, 0.5 + dejavu_gain, 0.5) + offset
     return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {}, {})
 
 
@@ -939,7 +941,8 @@ def test_duplication_statistics_known_values():
     assert row["dedup_drop"] == pytest.approx(0.5, abs=0.02) and row["dedup_auc_top"] == pytest.approx(0.5, abs=0.02)
     assert row["pitfall_above_chance"] == 0.5  # members above every shifted non-member
     assert row["dedup_acc_diff"] == 0.0 and row["zs_duplicated"] == 0.5
-    assert row["dejavu"] == pytest.approx(0.4) and row["outranked_deduplicated_32"] == pytest.approx(0.5)
+    assert row["dejavu"] == pytest.approx(0.4) and row["dejavu_se"] == pytest.approx(0.0, abs=1e-12)
+    assert row["outranked_deduplicated_32"] == pytest.approx(0.5)
     assert all(row[f"{s}_se"] > 0 for s in ("dup_gain", "single_above_chance", "dedup_drop"))
     assert set(du.SPEC.statistics) <= set(row)
 

@@ -58,6 +58,21 @@ def test_nonmembers_come_from_the_same_generator_and_are_disjoint(corpus):
         privacy.nonmember_pairs(corpus, 10, seed=0)
 
 
+def test_nonmembers_of_a_long_tailed_corpus_keep_its_concept_ranking():
+    world = ConceptWorld(WorldConfig(n_concepts=6, seed=0))
+    zipf = build_corpus(world, CorpusConfig(n_samples=600, seed=2, zipf_exponent=1.5))
+    non = privacy.nonmember_pairs(zipf, 600, seed=5)
+    assert np.array_equal(np.bincount(non["concept"], minlength=6), zipf.concept_counts())
+
+
+def test_duplicate_groups_get_ids_of_their_own(corpus):
+    dup, _ = privacy.duplicated_corpus(corpus, (1, 3), 4, seed=2)
+    groups = dup.table.loc[dup.table["dup_group"] >= 0, "dup_group"]
+    assert groups.nunique() == 4 and (groups.value_counts() == 3).all()
+    assert groups.min() >= len(corpus)  # above every id the corpus used
+    assert dup.table["sample_id"].tolist() == list(range(len(dup)))
+
+
 def test_overlapping_or_empty_sets_are_refused(corpus):
     t = corpus.table
     with pytest.raises(ValueError, match="3 pair\\(s\\) are both members and non-members"):

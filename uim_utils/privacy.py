@@ -1,11 +1,12 @@
-"""Duplication, memorization and membership inference in the lab (issue 19, first step).
+"""Duplication, memorization and membership inference in the lab (chapter 06).
 
 - :func:`duplicated_corpus` gives chosen pairs of a corpus ``k`` copies each (one group of
   targets per ``k``), so that one model shows every duplication level.
 - :func:`nonmember_pairs` draws non-members **i.i.d. from the same generator** as the
-  corpus (same world, same dials, fresh render seeds and captions). Gomez (AAAI 2026)
-  shows why this matters: non-members from another distribution give a high attack AUC
-  that measures the shift, not memorization.
+  corpus (same world, same dials, fresh render seeds and captions). Das, Zhang and
+  Tramèr (2025) show why this matters: with non-members from another distribution a
+  "blind" attack that never looks at the model beats published attacks, so such an
+  evaluation measures the shift, not memorization.
 - :func:`membership_scores` is the attack of Ko et al. (ICCV 2023): the cosine similarity
   between a pair's image and its own caption under the model; members score higher.
 - :func:`attack_metrics`: AUC and true-positive rate at a low false-positive rate
@@ -14,8 +15,9 @@
   rows, the second as SemDeDup does (Abbas et al. 2023, facebookresearch/SemDeDup,
   ``clustering/sort_clusters.py`` and ``semdedup.py``): k-means on normalised embeddings,
   each cluster sorted by cosine distance to its centroid, farthest first ("keep hard"),
-  and an item removed when its cosine similarity to an item before it exceeds
-  ``1 - eps``.
+  and an item removed when its cosine similarity to any item before it exceeds
+  ``1 - eps``. The reference clusters with faiss (optionally spherical k-means); here
+  scikit-learn's Euclidean ``KMeans`` on the normalised embeddings.
 
 Everything but :func:`membership_scores` is torch-free.
 """
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 PAIR_KEYS: tuple[str, ...] = ("concept", "domain", "background", "render_seed", "caption")
 """The columns that make a pair: two rows equal on all of them are the same image and caption."""
+LOW_FPR = 0.01
+"""The false-positive rate at which an attack's true-positive rate is read by default."""
 
 
 def check_copies(ks: Sequence[int]) -> tuple[int, ...]:
@@ -104,10 +108,12 @@ def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) 
     targets["k"] = copies
     many = copies > 1
     new = table.copy()
-    new.loc[rows[many], "dup_group"] = new.loc[rows[many], "sample_id"]
+    first_id = int(max(table["dup_group"].max(), table["sample_id"].max())) + 1  # ids no group has
+    new.loc[rows[many], "dup_group"] = first_id + np.arange(int(many.sum()))
     extra = new.loc[np.repeat(rows[many], copies[many] - 1)]
     full = pd.concat([new, extra], ignore_index=True)
     full = full.iloc[rng.permutation(len(full))].reset_index(drop=True)
+    full["sample_id"] = np.arange(len(full))
     design = f"{ks}:{per_k}:{seed}:{hashlib.sha256(rows.astype(np.int64).tobytes()).hexdigest()}"
     parent = corpus.selection or ""
     selection = hashlib.sha256(f"duplicated:{parent}:{design}".encode()).hexdigest()
@@ -128,6 +134,11 @@ def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
         Non-members to draw.
     seed : int
         Their corpus seed; it must differ from ``corpus.config.seed``.
+
+    Returns
+    -------
+    DataFrame
+        The non-members, with the columns of a corpus table.
     """
     from .corpus import build_corpus
 
@@ -135,15 +146,28 @@ def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
     check_int("seed", seed, 0, 2**32 - 1)
     if seed == corpus.config.seed:
         raise ValueError(f"seed {seed} is the corpus's own seed: its draws would be members")
-    config = replace(corpus.config, n_samples=n, seed=seed, dup_fraction=0.0, dup_copies=0, poison_count=0)
+    # the corpus's own concept ranking (rank_seed), else a Zipf law would rank concepts anew
+    config = replace(corpus.config, n_samples=n, seed=seed, rank_seed=corpus.config.effective_rank_seed,
+                     dup_fraction=0.0, dup_copies=0, poison_count=0)
     table = build_corpus(corpus.world, config).table
     check_disjoint(corpus.table, table)
     return table
 
 
 def check_disjoint(members: pd.DataFrame, nonmembers: pd.DataFrame) -> None:
-    """Raise a ValueError if a pair (:data:`PAIR_KEYS`) is both a member and a non-member,
-    or if either set is empty."""
+    """Check that no pair is both a member and a non-member.
+
+    Parameters
+    ----------
+    members, nonmembers : DataFrame
+        Pairs with the columns :data:`PAIR_KEYS`.
+
+    Raises
+    ------
+    ValueError
+        If either set is empty or lacks a column, or if a pair (equal on every column of
+        :data:`PAIR_KEYS`) is in both, naming how many.
+    """
     for name, t in (("member", members), ("non-member", nonmembers)):
         if len(t) == 0:
             raise ValueError(f"the {name} set is empty")
@@ -170,6 +194,13 @@ def membership_scores(lm: LoadedModel, world: ConceptWorld, table: pd.DataFrame,
         Renders the pairs' images.
     table : DataFrame
         Pairs with the columns of a corpus table (:data:`PAIR_KEYS`).
+    batch_size : int
+        Images and captions encoded at a time.
+
+    Returns
+    -------
+    ndarray
+        One cosine per row of ``table``, in row order.
     """
     from .evaluate import encode_images, encode_texts
 
@@ -182,7 +213,7 @@ def membership_scores(lm: LoadedModel, world: ConceptWorld, table: pd.DataFrame,
     return (fi * ft).sum(axis=1)
 
 
-def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, fpr: float = 0.01) -> dict[str, float]:
+def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, fpr: float = LOW_FPR) -> dict[str, float]:
     """AUC and true-positive rate at false-positive rate ``fpr`` of a score that should be
     higher for members.
 
@@ -222,8 +253,19 @@ def _scores(name: str, values: Any) -> np.ndarray:
 
 
 def exact_duplicates(table: pd.DataFrame) -> np.ndarray:
-    """Bool mask of the rows to keep when exact copies are removed: the first row of every
-    group of rows equal on :data:`PAIR_KEYS` (same image and caption)."""
+    """Which rows to keep when exact copies are removed.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Pairs with the columns :data:`PAIR_KEYS`.
+
+    Returns
+    -------
+    ndarray of bool
+        True for the first row of every group of rows equal on :data:`PAIR_KEYS` (the same
+        image and caption), False for the later copies.
+    """
     missing = [c for c in PAIR_KEYS if c not in table.columns]
     if missing:
         raise ValueError(f"the table lacks the columns {missing}")

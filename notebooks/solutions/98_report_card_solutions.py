@@ -152,3 +152,9 @@ coverage
 #   so prefilling undoes it, and data augmentation makes it deeper
 #   {cite:p}`qi2025safety`.
 # :::
+#
+# ## References
+#
+# ```{bibliography}
+# :filter: docname in docnames
+# ```

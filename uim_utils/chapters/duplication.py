@@ -30,6 +30,7 @@ import pandas as pd
 
 from .. import lab
 from ..claims import Claim, ClaimSet
+from ..privacy import LOW_FPR
 from ..validate import check_int
 from . import Chapter, check_profile
 
@@ -64,6 +65,8 @@ MIN_DEJAVU = 0.1
 deduplicated model does (claim 4)."""
 MIN_PITFALL = 0.05
 """AUC above chance that a shifted non-member set reports for a model without duplicates (claim 7)."""
+SEMDEDUP_CLUSTERS = 100
+"""k-means clusters of SemDeDup in the chapter (about 430 pairs each)."""
 SEMDEDUP_EPS = (1e-4, 1e-3, 1e-2)
 """SemDeDup thresholds of the Mitigate table (remove at cosine > 1 - eps)."""
 COST_MARGIN = 0.05
@@ -172,8 +175,26 @@ def corpora(seed: int) -> tuple[Any, Any, Any, pd.DataFrame]:
 
 
 def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> dict[str, pd.DataFrame]:
-    """The scored sets of world ``seed``: ``target`` (with ``k``), ``single`` (pairs of the
-    corpus that are not targets), ``nonmember`` (i.i.d.) and ``shifted`` (a noisier crawl)."""
+    """The scored sets of world ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+    clean : Corpus
+        The world's clean corpus.
+    targets : DataFrame
+        The targets (:func:`corpora`).
+    profile : str
+        Decides the number of non-members (:data:`N_NONMEMBERS`).
+
+    Returns
+    -------
+    dict
+        Tables of pairs with a column ``k``: ``target`` (copies in the duplicated corpus),
+        ``single`` (:data:`N_SINGLES` pairs of the corpus that are not targets, ``k`` 1),
+        ``nonmember`` (i.i.d. from the corpus's generator, ``k`` 0) and ``shifted`` (as
+        many from a noisier crawl, :data:`SHIFTED_NOISE` wrong captions, ``k`` 0).
+    """
     from dataclasses import replace
 
     from ..corpus import build_corpus
@@ -185,7 +206,8 @@ def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> d
     singles = clean.table.loc[np.sort(rng.choice(free, N_SINGLES, replace=False))].assign(k=1)
     n = N_NONMEMBERS[profile]
     non = nonmember_pairs(clean, n, seed + NONMEMBER_SEED).assign(k=0)
-    noisy = replace(clean.config, n_samples=n, seed=seed + 2 * NONMEMBER_SEED, caption_noise=SHIFTED_NOISE)
+    noisy = replace(clean.config, n_samples=n, seed=seed + 2 * NONMEMBER_SEED, caption_noise=SHIFTED_NOISE,
+                    rank_seed=clean.config.effective_rank_seed)
     shifted = build_corpus(clean.world, noisy).table.assign(k=0)
     check_disjoint(clean.table, shifted)
     return {"target": targets, "single": singles, "nonmember": non, "shifted": shifted}
@@ -217,7 +239,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     keep = exact_duplicates(dup.table)
     copies = dup.table["dup_group"].to_numpy() >= 0
     removed = {"rows": int((~keep).sum()), "copies": int(copies.sum()), "copies_removed": int((~keep & copies).sum())}
-    histories = {name: float(r.history["seconds"]) for name, r in (("duplicated", dup_r), ("clean", clean_r))
+    histories = {name: float(r.history["seconds"]) for name, r in (("duplicated", dup_r), ("deduplicated", clean_r))
                  if not r.cache_hit}
     models = {"duplicated": dup_r.model, "deduplicated": clean_r.model}
     dejavu = pd.concat([lookalike_ranks(lm, world, targets, seed).assign(model=name) for name, lm in models.items()],
@@ -258,10 +280,28 @@ def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int) -> pd
 
 
 def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "nonmember") -> Any:
-    """The attack's AUC (an :class:`~uim_utils.stats.Estimate`, Hanley-McNeil) of the rows
-    ``members`` selects, against the set ``against``, under ``model``."""
+    """The attack's AUC of some members against a set of non-members, under one model.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :attr:`WorldResult.scores`.
+    model : str
+        ``"duplicated"`` or ``"deduplicated"``.
+    members : bool Series
+        On the index of ``scores``: the rows (of any model) that are the members to score.
+    against : str
+        The set of non-members: ``"nonmember"`` (i.i.d.) or ``"shifted"``.
+
+    Returns
+    -------
+    Estimate
+        The AUC with its Hanley-McNeil standard error (:func:`uim_utils.stats.auc_interval`).
+    """
     from ..stats import auc_interval
 
+    if not members.index.equals(scores.index):
+        raise ValueError("members must be a boolean Series on the index of scores")
     sub = scores[scores["model"] == model]
     pos = sub[members.reindex(sub.index, fill_value=False)]["score"].to_numpy()
     neg = sub[sub["set"] == against]["score"].to_numpy()
@@ -269,8 +309,21 @@ def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "no
 
 
 def auc_by_k(result: WorldResult, model: str = "duplicated") -> pd.DataFrame:
-    """AUC and TPR at 1% FPR of each duplication level's targets under ``model`` (one row per
-    ``k``: ``k, auc, auc_se, tpr``), plus the singles as ``k = 1`` row ``"single"``."""
+    """The attack on each duplication level's targets under ``model``, and on the singles.
+
+    Parameters
+    ----------
+    result : WorldResult
+    model : str
+        ``"duplicated"`` or ``"deduplicated"``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group (``group`` = ``"1"``, ..., ``"32"``, then ``"single"``, whose
+        ``k`` is 1): ``group, k, auc, auc_se`` (against the i.i.d. non-members) and ``tpr``
+        (at :data:`uim_utils.privacy.LOW_FPR` false positives).
+    """
     from ..privacy import attack_metrics
 
     s = result.scores
@@ -305,7 +358,9 @@ def statistics(result: WorldResult) -> dict[str, float]:
     put("single_above_chance", d_single.estimate - 0.5, d_single.se)
     put("dedup_drop", d_top.estimate - c_top.estimate, d_top.se, c_top.se)
     put("pitfall_above_chance", c_shift.estimate - 0.5, c_shift.se)
-    dv = result.dejavu.pivot_table(index="row", columns="model", values="outranked")
+    dv = result.dejavu.pivot(index="row", columns="model", values="outranked")  # raises on a repeated row
+    if dv.isna().any().any():
+        raise ValueError(f"world {result.seed}: the deja-vu test lacks some target under one of the models")
     top_rows = result.dejavu.loc[result.dejavu["k"] == KS[-1], "row"].unique()
     est = stats.t_interval((dv.loc[top_rows, "duplicated"] - dv.loc[top_rows, "deduplicated"]).to_numpy(),
                            unit="target pairs")
@@ -314,7 +369,7 @@ def statistics(result: WorldResult) -> dict[str, float]:
         row[f"outranked_{model}_{k}"] = float(value)
     by_k = auc_by_k(result).set_index("group")
     tpr, n_top = float(by_k.loc[str(KS[-1]), "tpr"]), PER_K
-    put("tpr_top_above_fpr", tpr - 0.01, np.sqrt(max(tpr * (1 - tpr), 1e-4) / n_top))
+    put("tpr_top_above_fpr", tpr - LOW_FPR, np.sqrt(max(tpr * (1 - tpr), 1e-4) / n_top))
     acc = result.accuracy
     per = acc.groupby("concept")[["duplicated", "deduplicated"]].mean()
     est = stats.t_interval((per["deduplicated"] - per["duplicated"]).to_numpy(), unit="concepts")
@@ -327,7 +382,21 @@ def statistics(result: WorldResult) -> dict[str, float]:
 
 
 def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str, float]:
-    """Statistics of world ``seed`` (see :func:`run_world` and :func:`statistics`)."""
+    """The claims' statistics of world ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+    profile : str
+        ``"ci"``, ``"lab"`` or ``"wild"`` (sizes of the scored sets).
+    progress : bool
+        A progress bar while pre-training.
+
+    Returns
+    -------
+    dict
+        :func:`statistics` of :func:`run_world`.
+    """
     return statistics(run_world(seed, profile, progress=progress))
 
 
