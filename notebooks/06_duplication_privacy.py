@@ -342,9 +342,10 @@ copies = dup.table["dup_group"].to_numpy() >= 0
 exact = privacy.exact_duplicates(dup.table)
 rows = [{"method": "exact", "removed": int((~exact).sum()),
          "of them duplicated pairs": int((~exact & copies).sum())}]
+similarity = privacy.semdedup_similarity(emb, duplication.SEMDEDUP_CLUSTERS, seed=SEED)
 for eps in duplication.SEMDEDUP_EPS:
-    keep = privacy.semdedup(emb, n_clusters=duplication.SEMDEDUP_CLUSTERS, eps=eps,
-                            seed=SEED)
+    keep = privacy.semdedup(emb, duplication.SEMDEDUP_CLUSTERS, eps,
+                            similarity=similarity)
     rows.append({"method": f"SemDeDup eps={eps:g}", "removed": int((~keep).sum()),
                  "of them duplicated pairs": int((~keep & copies).sum())})
 semdedup_table = pd.DataFrame(rows).set_index("method")

@@ -54,6 +54,9 @@ def test_nonmembers_come_from_the_same_generator_and_are_disjoint(corpus):
     # same generator: the same concept and domain shares (uniform concepts, same domain weights)
     assert np.array_equal(np.bincount(non["concept"], minlength=6), np.bincount(corpus.table["concept"], minlength=6))
     assert non["domain"].value_counts().to_dict() == corpus.table["domain"].value_counts().to_dict()
+    noisy = privacy.nonmember_pairs(corpus, 300, seed=99, caption_noise=0.2)
+    assert noisy["noisy"].mean() == pytest.approx(0.2) and non["noisy"].sum() == 0
+    assert np.array_equal(noisy["render_seed"], non["render_seed"])  # the same draws, other captions
     with pytest.raises(ValueError, match="seed 0 is the corpus's own seed"):
         privacy.nonmember_pairs(corpus, 10, seed=0)
 
@@ -139,6 +142,18 @@ def test_semdedup_removes_near_copies_and_keeps_the_hardest():
     # one cluster, two copies: the one farther from the centroid (the "hard" one) stays
     y = np.array([[1.0, 0.0], [1.0, 1e-4], [0.0, 1.0]])
     assert privacy.semdedup(y, n_clusters=1, eps=0.01).tolist() == [True, False, True]
+
+
+def test_semdedup_thresholds_one_clustering_at_every_eps():
+    rng = np.random.default_rng(1)
+    x = np.vstack([rng.normal(size=(40, 8)), rng.normal(size=(10, 8))])
+    x[40:] = x[:10] + 1e-2 * rng.normal(size=(10, 8))
+    sim = privacy.semdedup_similarity(x, n_clusters=4, seed=0)
+    assert sim.shape == (50,) and np.all(sim <= 1 + 1e-9)
+    for eps in (1e-3, 1e-2, 0.3):
+        assert privacy.semdedup(x, 4, eps, seed=0).tolist() == privacy.semdedup(x, 4, eps, similarity=sim).tolist()
+    with pytest.raises(ValueError, match="one score per embedding \\(50\\)"):
+        privacy.semdedup(x, 4, 0.1, similarity=sim[:3])
 
 
 @pytest.mark.parametrize("kwargs, match", [

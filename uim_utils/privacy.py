@@ -120,12 +120,12 @@ def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) 
     return Corpus(corpus.world, corpus.config, full, selection=selection), targets.reset_index(drop=True)
 
 
-def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
+def nonmember_pairs(corpus: Corpus, n: int, seed: int, caption_noise: float | None = None) -> pd.DataFrame:
     """``n`` pairs drawn i.i.d. from the generator of ``corpus`` and absent from it.
 
-    The same world and dials (Zipf law, domains, captions) with another corpus seed:
-    fresh render seeds and captions. No pair of ``corpus`` is among them
-    (:func:`check_disjoint`).
+    The same world and dials (Zipf law and its concept ranking, domains, captions) with
+    another corpus seed: fresh render seeds and captions. No pair of ``corpus`` is among
+    them (:func:`check_disjoint`).
 
     Parameters
     ----------
@@ -134,6 +134,9 @@ def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
         Non-members to draw.
     seed : int
         Their corpus seed; it must differ from ``corpus.config.seed``.
+    caption_noise : float, optional
+        Another share of wrong captions than the corpus's: non-members from a *shifted*
+        generator (the pitfall of an evaluation that draws them from elsewhere).
 
     Returns
     -------
@@ -149,6 +152,8 @@ def nonmember_pairs(corpus: Corpus, n: int, seed: int) -> pd.DataFrame:
     # the corpus's own concept ranking (rank_seed), else a Zipf law would rank concepts anew
     config = replace(corpus.config, n_samples=n, seed=seed, rank_seed=corpus.config.effective_rank_seed,
                      dup_fraction=0.0, dup_copies=0, poison_count=0)
+    if caption_noise is not None:
+        config = replace(config, caption_noise=caption_noise)
     table = build_corpus(corpus.world, config).table
     check_disjoint(corpus.table, table)
     return table
@@ -272,24 +277,29 @@ def exact_duplicates(table: pd.DataFrame) -> np.ndarray:
     return ~table.duplicated(subset=list(PAIR_KEYS), keep="first").to_numpy()
 
 
-def semdedup(embeddings: np.ndarray, n_clusters: int, eps: float, seed: int = 0) -> np.ndarray:
-    """SemDeDup (Abbas et al. 2023): bool mask of the items to keep.
+def semdedup_similarity(embeddings: np.ndarray, n_clusters: int, seed: int = 0) -> np.ndarray:
+    """SemDeDup's (Abbas et al. 2023) score of every item: its largest cosine similarity to an
+    item before it in its cluster's order (0 for the first item and for a cluster of one).
 
     As the reference implementation does: the embeddings are L2-normalised and clustered
     with k-means; within a cluster the items are sorted by cosine distance to the
-    centroid, farthest first (``keep_hard``); item ``j`` is removed when its largest
-    cosine similarity to an item ``i < j`` of that order exceeds ``1 - eps``. Of a group of
-    near-duplicates, the item farthest from the centroid stays.
+    centroid, farthest first (``keep_hard``); the score of item ``j`` is the column
+    maximum of the upper triangle of the cluster's similarity matrix. The reference
+    computes these once and thresholds them for every eps of its list; so does
+    :func:`semdedup`.
 
     Parameters
     ----------
     embeddings : 2-D array (N, D), finite, no zero row
     n_clusters : int
         k-means clusters, 1 to N.
-    eps : float
-        In (0, 1]: removal threshold ``cosine > 1 - eps`` (the paper's eps).
     seed : int
         k-means initialisation (scikit-learn's ``KMeans``, ``n_init=1``).
+
+    Returns
+    -------
+    ndarray
+        One score per item, in the order of ``embeddings``.
     """
     from sklearn.cluster import KMeans
 
@@ -300,18 +310,46 @@ def semdedup(embeddings: np.ndarray, n_clusters: int, eps: float, seed: int = 0)
     if not np.isfinite(x).all() or (norms == 0).any():
         raise ValueError("embeddings must be finite with no zero row")
     check_int("n_clusters", n_clusters, 1, len(x))
-    check_float("eps", eps, 0.0, 1.0)
-    if eps <= 0:
-        raise ValueError(f"eps must be > 0, got {eps!r}")
     x = x / norms[:, None]
     km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed).fit(x)
-    keep = np.ones(len(x), dtype=bool)
+    score = np.zeros(len(x))
     for c in range(n_clusters):
         items = np.flatnonzero(km.labels_ == c)
         if len(items) < 2:
             continue
         centroid = km.cluster_centers_[c] / max(np.linalg.norm(km.cluster_centers_[c]), 1e-12)
         order = items[np.argsort(-(1 - x[items] @ centroid), kind="stable")]
-        sim = np.triu(x[order] @ x[order].T, k=1)
-        keep[order[sim.max(axis=0) > 1 - eps]] = False
-    return keep
+        score[order] = np.triu(x[order] @ x[order].T, k=1).max(axis=0)
+    return score
+
+
+def semdedup(embeddings: np.ndarray, n_clusters: int, eps: float, seed: int = 0,
+             similarity: np.ndarray | None = None) -> np.ndarray:
+    """SemDeDup (Abbas et al. 2023): bool mask of the items to keep.
+
+    Item ``j`` is removed when its :func:`semdedup_similarity` (its largest cosine
+    similarity to an item before it in its cluster's keep-hard order) exceeds
+    ``1 - eps``. Of a group of near-duplicates, the item farthest from the centroid stays.
+
+    Parameters
+    ----------
+    embeddings : 2-D array (N, D), finite, no zero row
+    n_clusters : int
+        k-means clusters, 1 to N.
+    eps : float
+        In (0, 1]: removal threshold ``cosine > 1 - eps`` (the paper's eps).
+    seed : int
+        k-means initialisation (scikit-learn's ``KMeans``, ``n_init=1``).
+    similarity : array, optional
+        :func:`semdedup_similarity` of the same embeddings, clusters and seed, to threshold
+        at several eps without clustering again.
+    """
+    check_float("eps", eps, 0.0, 1.0)
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    if similarity is None:
+        similarity = semdedup_similarity(embeddings, n_clusters, seed)
+    elif np.shape(similarity) != (len(embeddings),):
+        raise ValueError(f"similarity must hold one score per embedding ({len(embeddings)}), "
+                         f"got shape {np.shape(similarity)}")
+    return ~(np.asarray(similarity) > 1 - eps)

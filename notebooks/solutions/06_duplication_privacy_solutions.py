@@ -126,9 +126,10 @@ print(f"blind AUC {blind_auc:.3f}")
 # %% tags=["hide-cell"]
 emb = ev.encode_images(result.models["deduplicated"], clean.images)
 rows = []
+similarity = privacy.semdedup_similarity(emb, duplication.SEMDEDUP_CLUSTERS, seed=SEED)
 for eps in (1e-4, 1e-3, 1e-2, 1e-1):
-    keep = privacy.semdedup(emb, n_clusters=duplication.SEMDEDUP_CLUSTERS, eps=eps,
-                            seed=SEED)
+    keep = privacy.semdedup(emb, duplication.SEMDEDUP_CLUSTERS, eps,
+                            similarity=similarity)
     gone = clean.table[~keep]
     rows.append({"eps": eps, "removed": int((~keep).sum()),
                  "share of the corpus": float((~keep).mean()),

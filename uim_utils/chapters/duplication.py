@@ -195,10 +195,7 @@ def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> d
         ``nonmember`` (i.i.d. from the corpus's generator, ``k`` 0) and ``shifted`` (as
         many from a noisier crawl, :data:`SHIFTED_NOISE` wrong captions, ``k`` 0).
     """
-    from dataclasses import replace
-
-    from ..corpus import build_corpus
-    from ..privacy import check_disjoint, nonmember_pairs
+    from ..privacy import nonmember_pairs
 
     check_profile(profile, N_NONMEMBERS)
     rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, 1])
@@ -206,10 +203,7 @@ def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> d
     singles = clean.table.loc[np.sort(rng.choice(free, N_SINGLES, replace=False))].assign(k=1)
     n = N_NONMEMBERS[profile]
     non = nonmember_pairs(clean, n, seed + NONMEMBER_SEED).assign(k=0)
-    noisy = replace(clean.config, n_samples=n, seed=seed + 2 * NONMEMBER_SEED, caption_noise=SHIFTED_NOISE,
-                    rank_seed=clean.config.effective_rank_seed)
-    shifted = build_corpus(clean.world, noisy).table.assign(k=0)
-    check_disjoint(clean.table, shifted)
+    shifted = nonmember_pairs(clean, n, seed + 2 * NONMEMBER_SEED, caption_noise=SHIFTED_NOISE).assign(k=0)
     return {"target": targets, "single": singles, "nonmember": non, "shifted": shifted}
 
 
@@ -262,19 +256,17 @@ def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int) -> pd
     DataFrame
         ``row, k, outranked``, one row per target.
     """
-    from ..evaluate import encode_images, encode_texts
+    from ..privacy import membership_scores
 
     n, m = len(targets), N_LOOKALIKES
     if n == 0:
         raise ValueError("targets holds no pair")
     rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, 2])
     look_seeds = (1 << 40) + rng.integers(0, 1 << 40, (n, m))
-    cols = [targets[c].to_numpy() for c in ("concept", "domain", "background")]
-    own = world.render(*cols, targets["render_seed"].to_numpy())
-    look = world.render(*(np.repeat(c, m) for c in cols), look_seeds.ravel())
-    text = encode_texts(lm, list(targets["caption"]))
-    own_score = (encode_images(lm, own) * text).sum(1)
-    look_score = np.einsum("nmd,nd->nm", encode_images(lm, look).reshape(n, m, -1), text)
+    # each target m times, with another rendering of its image and its own caption
+    lookalikes = targets.iloc[np.repeat(np.arange(n), m)].assign(render_seed=look_seeds.ravel())
+    own_score = membership_scores(lm, world, targets)
+    look_score = membership_scores(lm, world, lookalikes).reshape(n, m)
     return pd.DataFrame({"row": targets["row"].to_numpy(), "k": targets["k"].to_numpy(),
                          "outranked": (look_score < own_score[:, None]).mean(axis=1)})
 
@@ -302,9 +294,9 @@ def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "no
 
     if not members.index.equals(scores.index):
         raise ValueError("members must be a boolean Series on the index of scores")
-    sub = scores[scores["model"] == model]
-    pos = sub[members.reindex(sub.index, fill_value=False)]["score"].to_numpy()
-    neg = sub[sub["set"] == against]["score"].to_numpy()
+    of_model = scores["model"] == model
+    pos = scores.loc[members & of_model, "score"].to_numpy()
+    neg = scores.loc[(scores["set"] == against) & of_model, "score"].to_numpy()
     return auc_interval(np.r_[pos, neg], np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)])
 
 
@@ -327,13 +319,13 @@ def auc_by_k(result: WorldResult, model: str = "duplicated") -> pd.DataFrame:
     from ..privacy import attack_metrics
 
     s = result.scores
-    sub = s[s["model"] == model]
-    non = sub[sub["set"] == "nonmember"]["score"].to_numpy()
+    of_model = s["model"] == model
+    non = s.loc[of_model & (s["set"] == "nonmember"), "score"].to_numpy()
     rows = []
     for label, mask in [*((str(k), (s["set"] == "target") & (s["k"] == k)) for k in KS),
                         ("single", s["set"] == "single")]:
         est = auc(s, model, mask)
-        m = attack_metrics(sub[mask.reindex(sub.index, fill_value=False)]["score"].to_numpy(), non)
+        m = attack_metrics(s.loc[mask & of_model, "score"].to_numpy(), non)
         rows.append({"group": label, "k": 1 if label == "single" else int(label), "auc": est.estimate,
                      "auc_se": est.se, "tpr": m["tpr_at_fpr"]})
     return pd.DataFrame(rows)
@@ -344,19 +336,18 @@ def statistics(result: WorldResult) -> dict[str, float]:
     from .. import stats
 
     s = result.scores
-    top = (s["set"] == "target") & (s["k"] == KS[-1])
-    single = s["set"] == "single"
-    d_top, d_single = auc(s, "duplicated", top), auc(s, "duplicated", single)
-    c_top = auc(s, "deduplicated", top)
-    c_single, c_shift = auc(s, "deduplicated", single), auc(s, "deduplicated", single, against="shifted")
+    by_k = auc_by_k(result).set_index("group")
+    dedup_by_k = auc_by_k(result, "deduplicated").set_index("group")
+    d_top, d_single, c_top = by_k.loc[str(KS[-1])], by_k.loc["single"], dedup_by_k.loc[str(KS[-1])]
+    c_shift = auc(s, "deduplicated", s["set"] == "single", against="shifted")
     row: dict[str, float] = {}
 
     def put(name: str, value: float, *ses: float) -> None:
         row[name], row[f"{name}_se"] = float(value), float(np.sqrt(sum(x * x for x in ses)))
 
-    put("dup_gain", d_top.estimate - d_single.estimate, d_top.se, d_single.se)
-    put("single_above_chance", d_single.estimate - 0.5, d_single.se)
-    put("dedup_drop", d_top.estimate - c_top.estimate, d_top.se, c_top.se)
+    put("dup_gain", d_top["auc"] - d_single["auc"], d_top["auc_se"], d_single["auc_se"])
+    put("single_above_chance", d_single["auc"] - 0.5, d_single["auc_se"])
+    put("dedup_drop", d_top["auc"] - c_top["auc"], d_top["auc_se"], c_top["auc_se"])
     put("pitfall_above_chance", c_shift.estimate - 0.5, c_shift.se)
     dv = result.dejavu.pivot(index="row", columns="model", values="outranked")  # raises on a repeated row
     if dv.isna().any().any():
@@ -367,8 +358,7 @@ def statistics(result: WorldResult) -> dict[str, float]:
     put("dejavu", est.estimate, est.se)
     for (model, k), value in result.dejavu.groupby(["model", "k"])["outranked"].mean().items():
         row[f"outranked_{model}_{k}"] = float(value)
-    by_k = auc_by_k(result).set_index("group")
-    tpr, n_top = float(by_k.loc[str(KS[-1]), "tpr"]), PER_K
+    tpr, n_top = float(d_top["tpr"]), PER_K
     put("tpr_top_above_fpr", tpr - LOW_FPR, np.sqrt(max(tpr * (1 - tpr), 1e-4) / n_top))
     acc = result.accuracy
     per = acc.groupby("concept")[["duplicated", "deduplicated"]].mean()
@@ -376,7 +366,7 @@ def statistics(result: WorldResult) -> dict[str, float]:
     put("dedup_acc_diff", est.estimate, est.se)
     for g, r in by_k.iterrows():
         row[f"auc_{g}"], row[f"tpr_{g}"] = float(r["auc"]), float(r["tpr"])
-    row["dedup_auc_top"], row["dedup_auc_single"] = c_top.estimate, c_single.estimate
+    row["dedup_auc_top"], row["dedup_auc_single"] = float(c_top["auc"]), float(dedup_by_k.loc["single", "auc"])
     row["zs_duplicated"], row["zs_deduplicated"] = float(acc["duplicated"].mean()), float(acc["deduplicated"].mean())
     return row
 
