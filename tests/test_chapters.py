@@ -927,7 +927,7 @@ def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_sh
     # per-target offsets shared by the two models: only a difference paired by target is exact
     offset = np.tile(np.linspace(-0.2, 0.2, du.PER_K), 2 * len(du.KS))
     dejavu["outranked"] = np.where(top, 0.5 + dejavu_gain, 0.5) + offset
-    return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {}, {})
+    return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {})
 
 
 def test_duplication_statistics_known_values():

@@ -135,9 +135,6 @@ class WorldResult:
         look-alikes whose cosine with the target's caption is below the target's own).
     histories : dict
         Training seconds of each model trained in this run (empty when both were cached).
-    removed : dict
-        How many rows exact deduplication removes from the duplicated corpus, and how many
-        of them were copies.
     models : dict
         The two lab CLIPs (:class:`~uim_utils.models.LoadedModel`), ``duplicated`` and
         ``deduplicated``.
@@ -148,7 +145,6 @@ class WorldResult:
     accuracy: pd.DataFrame
     dejavu: pd.DataFrame
     histories: dict[str, float]
-    removed: dict[str, int]
     models: dict[str, Any]
 
 
@@ -212,7 +208,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     by side, score every set under both, and test their zero-shot accuracy."""
     from .. import evaluate as ev
     from ..pretrain import pretrain_many
-    from ..privacy import exact_duplicates, membership_scores
+    from ..privacy import membership_scores
     from ..world import DOMAINS
 
     check_profile(profile, N_TEST)
@@ -230,16 +226,13 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
         logits = ev.zero_shot_classify(r.model, world.classnames, feats)
         for frame, lg, (_, y) in zip(acc, logits, tests.values()):
             frame[name] = (lg.argmax(1) == y).astype(float)
-    keep = exact_duplicates(dup.table)
-    copies = dup.table["dup_group"].to_numpy() >= 0
-    removed = {"rows": int((~keep).sum()), "copies": int(copies.sum()), "copies_removed": int((~keep & copies).sum())}
     histories = {name: float(r.history["seconds"]) for name, r in (("duplicated", dup_r), ("deduplicated", clean_r))
                  if not r.cache_hit}
     models = {"duplicated": dup_r.model, "deduplicated": clean_r.model}
     dejavu = pd.concat([lookalike_ranks(lm, world, targets, seed).assign(model=name) for name, lm in models.items()],
                        ignore_index=True)
     return WorldResult(seed, pd.concat(scores, ignore_index=True), pd.concat(acc, ignore_index=True), dejavu,
-                       histories, removed, models)
+                       histories, models)
 
 
 def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int) -> pd.DataFrame:
