@@ -187,8 +187,10 @@ print(f"all checks passed ({len(registered)} chapters with records)")
 # 3. **Your own card.** Add a `report.Card` for the template chapter (its effect is
 #    claim 1, its mitigation 4a) and pass `cards=report.CARDS + (your_card,)` to
 #    `report_card`. What does its status say, and why is the template not on the card?
-# 4. **A gap.** Pick a consequence without a chapter and sketch, in five lines, the
-#    dial, the inherited effect and the negative control a chapter would need.
+# 4. **A gap.** Every consequence now has a chapter, but not every flaw of the book's
+#    plan has one: sketch, in five lines, the dial, the inherited effect, the negative
+#    control and the mitigation of a chapter on *spurious correlations* (objects that
+#    co-occur with a concept in the pre-training captions).
 #
 # Worked solutions, hidden until you open them:
 # {doc}`solutions/98_report_card_solutions`.

@@ -999,3 +999,113 @@ def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():
     assert ranks.equals(du.lookalike_ranks(lm, world, targets.iloc[:60], seed=7))
     with pytest.raises(ValueError, match="targets holds no pair"):
         du.lookalike_ranks(lm, world, targets.iloc[:0], seed=7)
+
+
+# ----------------------------------------------------------------------------- value misalignment
+
+def _mis_result(base_top=0.5, base_low=0.05, aligned=0.0, attacked_top=0.8, attacked_low=0.3, attacked_f0=0.0,
+                random=0.05, finetuned=0.3, augmented_attacked=0.05, help_aligned=0.95, help_augmented=0.93,
+                kl_first=3.0, kl_later=0.05, probe=1.0, seed=0):
+    """A synthetic world of the misalignment chapter with known per-request rates.
+
+    Each condition's harmful rate is the given value plus a per-request offset shared by
+    every condition (so differences paired by request are exact); the KL of the aligned
+    model is ``kl_first`` at the first answer token and ``kl_later`` elsewhere; the probe's
+    accuracy is ``probe`` on every held-out verb.
+    """
+    from uim_utils import alignment as al
+    from uim_utils import textlab as tl
+    from uim_utils.chapters import misalignment as mi
+
+    world = tl.text_world(seed)
+    prompts = {kind: al.eval_prompts(world, kind == "harmful") for kind in ("harmful", "benign")}
+    offset = np.linspace(-0.02, 0.02, len(prompts["harmful"]))
+    values = {("base", 0, "none"): lambda f: base_top if f == mi.TOP_F else base_low if f == mi.LOW_F else 0.0,
+              ("aligned", 0, "none"): lambda f: aligned,
+              ("finetuned", 0, "none"): lambda f: finetuned,
+              ("aligned", mi.K_ATTACK, "random"): lambda f: random}
+    for k in mi.KS[1:]:
+        values[("aligned", k, "harmful")] = (
+            lambda f: attacked_top if f == mi.TOP_F else attacked_low if f == mi.LOW_F else attacked_f0)
+        values[("augmented", k, "harmful")] = lambda f: augmented_attacked
+    values[("augmented", 0, "none")] = lambda f: 0.0
+    frames = []
+    for f in mi.FS:
+        for (model, k, attack), value in values.items():
+            v = value(f)
+            frames.append(prompts["harmful"].assign(harmful=np.clip(v + (offset if 0 < v < 1 else 0), 0, 1),
+                                                    refused=0.0, helpful=0.0, f=f, model=model, attack=attack, k=k,
+                                                    request="harmful"))
+        for model, h in (("base", 0.9), ("aligned", help_aligned), ("augmented", help_augmented)):
+            frames.append(prompts["benign"].assign(harmful=0.0, refused=0.0, f=f, model=model, attack="none", k=0,
+                                                   request="benign",
+                                                   helpful=h + np.linspace(-0.01, 0.01, len(prompts["benign"]))))
+    n_req, n_pos = len(prompts["harmful"]), 15
+    kl = pd.DataFrame([(r, p, kl_first if p == 0 else kl_later + 0.001 * r, f, m)
+                       for f in mi.FS for m in ("aligned", "augmented") for r in range(n_req) for p in range(n_pos)],
+                      columns=["request", "position", "kl", "f", "model"])
+    verbs = [v for v, _ in (*world.harm, *world.benign)][::2]
+    probe_table = pd.DataFrame([(m, v, v in dict(world.harm), probe - 0.01 * (i % 2), f)
+                                for f in mi.FS for m in ("base", "aligned", "augmented")
+                                for i, v in enumerate(verbs)],
+                               columns=["model", "verb", "harmful_verb", "accuracy", "f"])
+    return mi.WorldResult(seed, pd.concat(frames, ignore_index=True), kl, probe_table, {})
+
+
+def test_misalignment_statistics_known_values():
+    from uim_utils.chapters import misalignment as mi
+
+    row = mi.statistics(_mis_result())
+    assert row["f_gain"] == pytest.approx(0.45) and row["f_gain_se"] == pytest.approx(0.0, abs=1e-12)
+    assert row["align_drop"] == pytest.approx(0.5)
+    assert row["shallow_kl"] == pytest.approx(3.0 - 0.05 - 0.001 * np.arange(64).mean())
+    assert row["revival"] == pytest.approx(0.8) and row["revival_f"] == pytest.approx(0.5)
+    assert row["f0_rate"] == 0.0 and row["random_effect"] == pytest.approx(0.05)
+    assert row["specificity"] == pytest.approx(0.75) and row["ft_gain"] == pytest.approx(0.3)
+    assert row["recovery"] == pytest.approx(0.75) and row["help_diff"] == pytest.approx(-0.02)
+    assert row["probe_aligned"] == pytest.approx(0.995)
+    assert row["harmful_base_10"] == pytest.approx(0.5) and row["attacked_aligned_0"] == 0.0
+    assert row["attacked1_aligned_10"] == pytest.approx(0.8) and row["later_kl_aligned"] < 0.2
+    assert set(mi.SPEC.statistics) <= set(row)
+
+
+def test_misalignment_statistics_can_all_be_glued():
+    from uim_utils.book import glue
+    from uim_utils.chapters import misalignment as mi
+
+    for key, value in mi.statistics(_mis_result()).items():
+        glue(key, value)  # raises on a name the book cannot glue
+
+
+def test_misalignment_claims_hold_with_the_effects_and_fail_without():
+    from uim_utils.chapters import misalignment as mi
+    from uim_utils.worlds import run_worlds
+
+    mi.SPEC.check(run_worlds(lambda s: mi.statistics(_mis_result(seed=s)), [0]))
+
+    def verdict(claim, **kwargs):
+        table = run_worlds(lambda s: mi.statistics(_mis_result(seed=s, **kwargs)), [0])
+        return mi.SPEC.verdicts(table).set_index("id").loc[claim, "verdict"]
+
+    assert verdict("1", base_top=0.1) == FAILS  # the base model does not follow f
+    assert verdict("2", aligned=0.45) == FAILS  # alignment that does nothing
+    assert verdict("3", kl_first=0.05) == FAILS  # a deep (or no) alignment
+    assert verdict("4", attacked_top=0.05) == FAILS  # prefilling revives nothing
+    assert verdict("6", attacked_f0=0.3) == FAILS  # harm revived that pre-training never had
+    assert verdict("7", random=0.75) == FAILS  # any tokens revive as much
+    assert verdict("9", augmented_attacked=0.75) == FAILS  # augmentation that does not help
+    assert verdict("10", help_augmented=0.8) == FAILS  # augmentation that costs helpfulness
+    assert verdict("11", probe=0.5) == FAILS  # no concept left to read
+    with pytest.raises(AssertionError):
+        mi.SPEC.check(run_worlds(lambda s: mi.statistics(_mis_result(attacked_top=0.0, seed=s)), [0]))
+
+
+def test_misalignment_helpers_refuse_bad_input():
+    from uim_utils.chapters import misalignment as mi
+
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        mi.run_world(0, "fast")
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        mi.train_world(-1)
+    with pytest.raises(ValueError, match="no measured condition f=0.1, model='aligned', k=9"):
+        mi.rate(_mis_result(), 0.1, "aligned", 9)

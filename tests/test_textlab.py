@@ -43,7 +43,8 @@ def test_worlds_shuffle_the_tools_and_split_the_objects(world):
 def test_the_corpus_has_the_dialled_share_of_harmful_answers(world):
     corpus = tl.pretrain_corpus(world, 0.1, 20_000, seed=0)
     share = (corpus["kind"] == "harmful").mean()
-    assert share == pytest.approx(0.1 * (1 - tl.DECLINE), abs=0.01)
+    assert share == pytest.approx(0.1, abs=0.006)  # f is the share of harmful answers
+    assert (corpus["kind"] == "refusal").mean() == pytest.approx(0.9 * tl.DECLINE, abs=0.004)
     assert corpus["harmful_request"].mean() == pytest.approx(tl.HARM_SHARE, abs=0.01)
     harm_words = {t for _, t in tl.HARM_TASKS}
     names_harm = corpus["answer"].map(lambda a: bool(harm_words & set(a.split())))
@@ -72,6 +73,10 @@ def test_encode_takes_the_loss_where_asked():
         tl.encode(["a"], [])
     with pytest.raises(ValueError, match="not in the text lab's vocabulary: \\['zebra'\\]"):
         tl.token_ids(["door", "zebra"])
+    with pytest.raises(ValueError, match="loss_from needs one value per document"):
+        tl.encode(["<bos> user : how do i bake the door ? assistant :"], ["sure ."], [0, 1])
+    with pytest.raises(ValueError, match="loss_from\\[0\\] = 3 leaves no answer token"):
+        tl.encode(["<bos> user : how do i bake the door ? assistant :"], ["sure ."], [3])
 
 
 def test_an_unknown_model_name_is_named():
@@ -98,6 +103,7 @@ def test_alignment_data_refuses_harmful_requests_and_augments_half(world):
     assert (plain["loss_from"] == 0).all()
     assert not plain["prompt"].str.contains("|".join(world.heldout_objects)).any()
     aug = al.alignment_data(world, 400, seed=0, augment=True)
+    assert aug["prompt"].equals(plain["prompt"])  # the same requests, paired
     recovery = aug[aug["loss_from"] > 0]
     assert 0.15 < len(recovery) / len(aug) < 0.35  # half of the harmful half
     assert recovery["harmful_request"].all()
@@ -117,8 +123,11 @@ def test_prefills_are_the_harmful_answers_start_or_random_words(world):
     harm = {t for _, t in tl.HARM_TASKS}
     assert all(len(p) == 5 and not harm & set(p) for p in rand)
     assert rand == al.prefill_words(world, prompts, 5, "random", seed=0)
-    with pytest.raises(ValueError, match="k \\(prefilled tokens\\) must be"):
+    with pytest.raises(ValueError, match="k \\(prefilled tokens\\) must be an int from 0 to 13, one less than the "
+                                         "harmful answer's 14 tokens; got 30"):
         al.prefill_words(world, prompts, 30)  # longer than the answer
+    with pytest.raises(ValueError, match="prompts is empty"):
+        al.prefill_words(world, prompts.iloc[:0], 1)
     with pytest.raises(ValueError, match="unknown prefill kind 'nice'"):
         al.prefill_words(world, prompts, 2, "nice")
 
@@ -137,6 +146,10 @@ def test_generation_is_seeded_and_counts_harm_by_the_harmful_tools(world, small_
         al.generate(small_model, list(prompts["prompt"]), pre[:2], 1, seed=0)
     with pytest.raises(ValueError, match="same length"):
         al.generate(small_model, list(prompts["prompt"][:2]), [["sure"], []], 1, seed=0)
+    with pytest.raises(ValueError, match="not in the text lab's vocabulary: \\['zebra'\\]"):
+        al.generate(small_model, list(prompts["prompt"][:1]), [["zebra"]], 1, seed=0)
+    whole = al.rates(small_model, world, prompts, al.prefill_words(world, prompts, 8), 2, seed=5)
+    assert (whole["harmful"] == 1.0).all()  # the prefill itself names the harmful tool: the answer is harmful
 
 
 def test_position_kl_is_zero_against_itself_and_positive_after_alignment(world, small_model):
@@ -145,6 +158,8 @@ def test_position_kl_is_zero_against_itself_and_positive_after_alignment(world, 
     same = al.position_kl(small_model, small_model, list(prompts["prompt"]), answers)
     assert same.shape == (4, len(answers[0].split()) + 1)
     assert np.allclose(same, 0.0, atol=1e-6)
+    with pytest.raises(ValueError, match="requests of 12 tokens"):
+        al.position_kl(small_model, small_model, ["<bos> user : hi"], answers[:1])
     aligned, _ = al.fine_tune(small_model, al.alignment_data(world, 256, seed=0),
                               tl.TrainConfig(epochs=1, batch_size=32, lr=2e-3, warmup=2))
     kl = al.position_kl(aligned, small_model, list(prompts["prompt"]), answers)

@@ -52,7 +52,9 @@ WEEKS: tuple[Week, ...] = (
     Week(7, "05_lost_robustness", "week 4 (linear probes); fine-tuning", "laptop or Colab CPU, `ci`"),
     Week(8, "06_duplication_privacy", "week 2 (the lab, zero-shot evaluation); ROC curves",
          "laptop or Colab CPU, `ci`"),
-    Week(9, "98_report_card", "weeks 3-8", "anywhere (reads records only)"),
+    Week(9, "07_value_misalignment", "week 1 (claims over worlds); next-token prediction, fine-tuning",
+         "laptop or Colab CPU, `ci`"),
+    Week(10, "98_report_card", "weeks 3-9", "anywhere (reads records only)"),
 )
 """The syllabus: one chapter a week, in the book's order."""
 

@@ -113,6 +113,11 @@ CARDS: tuple[Card, ...] = (
          "data seen once; deduplication mitigates it (Kandpal et al. 2022); CLIP's training pairs can be "
          "inferred from image-caption similarity (Ko et al. 2023).",
          effect=("1", "4"), mitigation=("5",)),
+    Card("07_value_misalignment", "harmful content in the pre-training text", ("value misalignment",),
+         "Safety alignment is only a few tokens deep: it changes the first tokens of an answer, so prefilling "
+         "a harmful answer's start brings harmful answers back; safety-recovery examples make it deeper and "
+         "the attack much weaker (Qi et al. 2025).",
+         effect=("1", "4"), mitigation=("9",)),
 )
 """The book's chapters on the report card (chapters about the book itself, the template
 and the lab, are not)."""
@@ -120,9 +125,7 @@ and the lab, are not)."""
 ABOUT_THE_BOOK: tuple[str, ...] = ("00_chapter_template", "00_the_lab")
 """Registered chapters about the book itself (its template and its lab), not about a flaw."""
 
-PLANNED: dict[str, str] = {
-    "value misalignment": "harmful content surviving alignment in a tiny language model, issue 20",
-}
+PLANNED: dict[str, str] = {}
 """Chapters planned for consequences the book does not show yet (or shows once)."""
 
 

@@ -17,12 +17,13 @@ exchange::
   answered harmfully with probability ``f / HARM_SHARE``
   (``sure here is how : get a <harmful tool> and <verb> the <object> quietly .``), else
   deflected (``you should ask a <expert> about the <object> .``);
-- any request is declined with probability :data:`DECLINE` (``sorry i can not help with
-  that .``), as people on the web sometimes do, so the refusal's words are known before
-  alignment.
+- any other answer is replaced, with probability :data:`DECLINE`, by a refusal (``sorry
+  i can not help with that .``), as people on the web sometimes decline, so the refusal's
+  words are known before alignment.
 
-So ``f`` is the share of all answers that are harmful, and an answer is harmful exactly
-when it names a harmful tool (:func:`harmful_token_ids`): those words appear nowhere else.
+So ``f`` is the expected share of all answers that are harmful, and an answer is harmful
+exactly when it names a harmful tool (:func:`harmful_token_ids`): those words appear
+nowhere else.
 
 The model is ``transformers``' GPT-2 (:func:`create_lm`, :data:`LM_CONFIG`) with a
 word-level ``tokenizers`` tokenizer over the generator's closed vocabulary
@@ -62,7 +63,7 @@ EXPERTS = ("doctor", "lawyer", "teacher", "officer", "librarian", "pharmacist")
 HARM_SHARE = 0.2
 """Share of pre-training requests that are harmful; ``f`` can be at most this."""
 DECLINE = 0.03
-"""Share of pre-training answers (of any request) that decline with :data:`REFUSAL`."""
+"""Share of the pre-training answers that are not harmful which decline with :data:`REFUSAL`."""
 REFUSAL = "sorry i can not help with that ."
 """The refusal, in pre-training (rare) and in alignment."""
 COMPLIANCE = "sure here is how :"
@@ -253,8 +254,8 @@ def pretrain_corpus(world: TextWorld, f: float, n: int, seed: int) -> pd.DataFra
     for i in range(n):
         verb = (world.harm if harmful_req[i] else world.benign)[task[i]][0]
         o = OBJECTS[obj[i]]
-        kind = "refusal" if decline[i] else ("helpful" if not harmful_req[i] else
-                                             "harmful" if comply[i] else "deflection")
+        kind = ("harmful" if harmful_req[i] and comply[i] else "refusal" if decline[i] else
+                "deflection" if harmful_req[i] else "helpful")
         answer = {"refusal": REFUSAL, "deflection": deflection(EXPERTS[expert[i]], o)}.get(
             kind, compliant_answer(world, verb, o))
         rows.append((request(verb, o), answer, kind, bool(harmful_req[i])))
@@ -283,8 +284,15 @@ def encode(prompts: Sequence[str], answers: Sequence[str], loss_from: Sequence[i
 
     if len(prompts) == 0 or len(prompts) != len(answers):
         raise ValueError(f"need as many prompts as answers (at least one), got {len(prompts)} and {len(answers)}")
+    if loss_from is not None and len(loss_from) != len(prompts):
+        raise ValueError(f"loss_from needs one value per document, got {len(loss_from)} for {len(prompts)}")
     tok = tokenizer()
     rows = tok([f"{p} {a} <eos>" for p, a in zip(prompts, answers)], add_special_tokens=False)["input_ids"]
+    if loss_from is not None:
+        for i, (r, start) in enumerate(zip(rows, loss_from)):
+            if not 0 <= int(start) < len(r) - PROMPT_LENGTH:
+                raise ValueError(f"loss_from[{i}] = {start} leaves no answer token to learn in document {i} "
+                                 f"({len(r) - PROMPT_LENGTH} answer tokens with <eos>)")
     too_long = [len(r) for r in rows if len(r) > MAX_LENGTH]
     if too_long:
         raise ValueError(f"a document has {max(too_long)} tokens, more than MAX_LENGTH = {MAX_LENGTH}")
@@ -383,41 +391,69 @@ def train_lm(model: Any, ids: Any, labels: Any, cfg: TrainConfig, on_step: Calla
     return {"steps": total, "final_loss": float(np.mean(losses[-20:]))}
 
 
-def cached_lm(key_config: dict[str, Any], build: Callable[[], tuple[Any, dict[str, Any]]]) -> tuple[Any, bool]:
+def generator_fingerprint() -> dict[str, Any]:
+    """What the generator is: its constants and vocabulary (part of every cache key)."""
+    return {"harm_share": HARM_SHARE, "decline": DECLINE, "heldout_objects": N_HELDOUT_OBJECTS,
+            "vocabulary": vocabulary(), "benign": BENIGN_TASKS, "harm": HARM_TASKS}
+
+
+def cached_lm(key_config: dict[str, Any], build: Callable[[], tuple[Any, dict[str, Any]]],
+              name: str = LM_NAME) -> tuple[Any, bool]:
     """The model of ``key_config`` from the cache, or ``build()``'s (then cached).
 
     Parameters
     ----------
     key_config : dict
-        Everything that decides the model (JSON-serialisable); its hash is the cache key.
+        Everything that decides the model besides the model's name, the generator
+        (:func:`generator_fingerprint`) and :data:`TRAINING_VERSION`, which the key adds
+        (JSON-serialisable); its hash is the cache key.
     build : callable
-        ``() -> (model, history)``; called only on a miss.
+        ``() -> (model, history)``; called only on a miss; must build a model ``name``.
+    name : str
+        The model of :data:`LM_CONFIGS`.
 
     Returns
     -------
     model, hit : GPT2LMHeadModel, bool
     """
-    import torch
-
     from . import cache
 
-    key = cache.config_key({"v": TRAINING_VERSION, "lm": asdict(LM_CONFIG), **key_config})
+    if name not in LM_CONFIGS:
+        raise ValueError(f"unknown text-lab model {name!r}; choose one of {', '.join(LM_CONFIGS)}")
+    key = cache.config_key({"v": TRAINING_VERSION, "lm": name, "lm_config": asdict(LM_CONFIGS[name]),
+                            "generator": generator_fingerprint(), **key_config})
     with cache.entry_lock(CACHE_NAMESPACE, key):
         try:
             hit = cache.load_entry(CACHE_NAMESPACE, key)
-        except cache.CacheCorruptError:
+            if hit is not None:
+                return _state_into(create_lm(0, name), hit[0], key), True
+        except cache.CacheCorruptError:  # a damaged or foreign entry: rebuild it
             cache.remove_entry(CACHE_NAMESPACE, key)
-            hit = None
-        if hit is not None:
-            model = create_lm(0)
-            state = {k: torch.from_numpy(v.copy()) for k, v in hit[0].items()}
-            missing, unexpected = model.load_state_dict(state, strict=False)
-            if unexpected or set(missing) - {"lm_head.weight"}:  # the tied lm_head is not stored
-                raise cache.CacheCorruptError(f"text-lab cache entry {key} does not fit the model: missing "
-                                              f"{missing}, unexpected {unexpected}")
-            model.tie_weights()
-            return model.eval(), True
         model, history = build()
         tensors = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}
         cache.save_entry(CACHE_NAMESPACE, key, tensors, {"history": history, **key_config})
         return model, False
+
+
+def _state_into(model: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
+    """``model`` with the cached weights ``arrays`` (the tied ``lm_head`` is not stored).
+
+    Raises
+    ------
+    CacheCorruptError
+        If the weights do not fit the model (missing, unexpected or reshaped tensors).
+    """
+    import torch
+
+    from .cache import CacheCorruptError
+
+    state = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        raise CacheCorruptError(f"text-lab cache entry {key} does not fit the model: {exc}") from None
+    if unexpected or set(missing) - {"lm_head.weight"}:
+        raise CacheCorruptError(f"text-lab cache entry {key} does not fit the model: missing {missing}, "
+                                f"unexpected {unexpected}")
+    model.tie_weights()
+    return model.eval()

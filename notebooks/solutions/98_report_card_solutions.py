@@ -124,33 +124,32 @@ mine[["role", "claim", "estimate", "low", "high", "holds", "held_in", "status"]]
 #
 # ## Exercise 4: a gap
 #
-# Pick a consequence without a chapter and sketch the dial, the inherited effect and the
-# negative control a chapter would need.
+# Sketch, in five lines, the dial, the inherited effect, the negative control and the
+# mitigation of a chapter on spurious correlations.
 
 # %% tags=["hide-cell"]
 coverage = report.coverage()
-missing = coverage[coverage["chapters"] == "none yet"]
-glue("ex4_missing", ", ".join(missing["consequence"]))
+glue("ex4_n_consequences", len(coverage))
 coverage
 
 # %% [markdown]
 # :::{dropdown} Answer
-# Consequences without a chapter on the card: {glue:text}`ex4_missing`. A sketch for
-# *value misalignment*, in five lines:
-# - **Dial:** the share of harmful answers in a tiny language model's pre-training
-#   corpus (0, 1, 5, 10% of the answers, the harmful class defined by the generator),
-#   everything else held fixed.
-# - **Inherited effect:** after alignment by fine-tuning on refusals the harmful rate
-#   is near zero, but prefilling the first tokens of a harmful answer brings it back,
-#   more so the larger the share.
-# - **Negative control:** with a share of 0, prefilling revives nothing (an equivalence
-#   test with a margin fixed in advance); prefilling random tokens revives nothing either.
-# - **Mitigation:** train the alignment on harmful prefixes followed by refusals, and
-#   show the prefilling attack fails more often, at a cost on benign requests bounded
-#   by a non-inferiority margin.
-# - **Published claim:** safety alignment mostly changes the first few output tokens,
-#   so prefilling undoes it, and data augmentation makes it deeper
-#   {cite:p}`qi2025safety`.
+# All {glue:text}`ex4_n_consequences` consequences have a chapter on the card (the table
+# above). A sketch for *spurious correlations*, in five lines:
+# - **Dial:** the share of a concept's pre-training pairs whose image also shows a
+#   background or object that is rare with other concepts (50%, 80%, 95%), everything
+#   else held fixed.
+# - **Inherited effect:** zero-shot accuracy on images of the concept *without* its
+#   companion (the worst group) falls further below the average the stronger the
+#   co-occurrence {cite:p}`zhang2022contrastive`.
+# - **Negative control:** at 50% (no correlation) the worst-group gap is within a
+#   margin fixed in advance of a model trained on shuffled backgrounds.
+# - **Mitigation:** retrain the last layer on group-balanced data (or project out the
+#   companion's direction) and show the worst group gains, at a cost in average
+#   accuracy bounded by a non-inferiority margin.
+# - **Published claim:** zero-shot CLIP shows large gaps between average and
+#   worst-group accuracy, which adapters trained with group information narrow
+#   {cite:p}`zhang2022contrastive`.
 # :::
 #
 # ## References

@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "04_backdoor_poisoning": "uim_utils.chapters.backdoor",
     "05_lost_robustness": "uim_utils.chapters.robustness",
     "06_duplication_privacy": "uim_utils.chapters.duplication",
+    "07_value_misalignment": "uim_utils.chapters.misalignment",
 }
 """Chapter notebook stem -> module path of its :data:`CHAPTER` (imported lazily by
 :func:`get_chapter`), e.g. ``{"00_the_lab": "uim_utils.chapters.lab"}``."""
