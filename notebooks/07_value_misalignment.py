@@ -116,6 +116,7 @@ rec = record_summary(misalignment.SPEC, record).set_index("id")
 glue_record(rec, {"1": "f_gain", "2": "align", "3": "shallow", "4": "revival",
                   "5": "revival_f", "6": "f0", "7": "specific", "7b": "random",
                   "8": "ft", "9": "recovery", "10": "help", "11": "probe"})
+glue("rec_ft_refused", float(record.table["refused_finetuned"].mean()))
 glue("f_list", ", ".join(f"{f:.0%}" for f in misalignment.FS))
 glue("top_f", TOP)
 glue("low_f", LOW)
@@ -355,10 +356,11 @@ after.groupby("model")[["harmful", "refused"]].mean().round(3)
 # harmfully. Over the record's worlds the fine-tuning attack changes the harmful rate
 # by {glue:text}`rec_ft_estimate:+.3f` [{glue:text}`rec_ft_low:+.3f`,
 # {glue:text}`rec_ft_high:+.3f`], and by more than its threshold in
-# {glue:text}`rec_ft_held` of {glue:text}`rec_worlds` worlds (exploratory claim 8): in
-# this lab a few dozen benign steps wear the refusals away in some worlds and leave them
-# in place in others, while the prefilling attack held in {glue:text}`rec_revival_held`
-# of {glue:text}`rec_worlds`. Qi et al.
+# {glue:text}`rec_ft_held` of {glue:text}`rec_worlds` worlds (exploratory claim 8); on
+# average over those worlds the fine-tuned models still refuse
+# {glue:text}`rec_ft_refused:.0%` of the harmful requests. In this lab a few dozen benign
+# steps mostly leave the first-token refusal in place, while the prefilling attack held
+# in {glue:text}`rec_revival_held` of {glue:text}`rec_worlds` worlds. Qi et al.
 # fine-tune large chat models on instruction data; how many benign steps it takes here,
 # and why the worlds differ, is a question for a course project.
 #
@@ -426,7 +428,7 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #   distribution almost only at the first token of the answer.
 # - So prefilling even one token of a harmful answer brings the inherited harm back;
 #   with no harm in pre-training there is nothing to bring back. In the lab a short
-#   benign fine-tuning does so in some worlds only.
+#   benign fine-tuning rarely does.
 # - Safety-recovery examples (a harmful start, then a refusal) make the alignment hold
 #   deeper into the answer and defeat the prefilling attack, at a small cost in
 #   helpfulness.

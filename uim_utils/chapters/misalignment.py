@@ -161,22 +161,51 @@ def train_models(seed: int, f: float, progress: bool = False) -> dict[str, Any]:
     return models
 
 
-def _train_in_worker(seed: int, f: float) -> None:
-    train_models(seed, f)
+def _sample_in_worker(seed: int, f: float, samples: int) -> pd.DataFrame:
+    """Train (or load) world ``seed``'s models at share ``f`` and sample their answers (in a worker)."""
+    return rates_at(tl.text_world(seed), f, train_models(seed, f), samples)
 
 
-def train_world(seed: int, progress: bool = False) -> dict[float, dict[str, Any]]:
-    """Every model of world ``seed``: trained in worker processes (one per core), then loaded."""
+def train_world(seed: int, progress: bool = False, samples: int | None = None
+                ) -> tuple[dict[float, dict[str, Any]], pd.DataFrame | None]:
+    """Every model of world ``seed``, and, given ``samples``, their rates (:func:`measure_rates`).
+
+    With more than one core, each ``f`` is a job for a worker process (one thread each):
+    it trains (or loads) that share's four models and, given ``samples``, samples their
+    answers there too; this process then loads the models from the cache. With one core
+    all of it runs here. The numbers are the same either way (one thread, seeded draws).
+
+    Returns
+    -------
+    models : dict
+        ``{f: {"base": ..., "aligned": ..., "augmented": ..., "finetuned": ...}}``.
+    rates : DataFrame or None
+        :func:`measure_rates` of the models, if ``samples`` was given.
+    """
     from .. import parallel
 
     check_int("seed", seed, 0, 2**32 - 1)
-    jobs = [(seed, f) for f in FS]
+    if samples is not None:
+        check_int("samples", samples, 1)
+    jobs = [(seed, f, samples or 1) for f in FS]
     workers = parallel.resolve_workers(None, len(jobs))
+    parts = None
     if workers > 1:
         steps = len(FS) * PRETRAIN.epochs * (N_DOCS // PRETRAIN.batch_size)
-        parallel.run_in_workers(_train_in_worker, jobs, workers, steps, "pre-training the base models", progress)
+        fn = _sample_in_worker if samples is not None else _train_in_worker
+        parts = parallel.run_in_workers(fn, jobs, workers, steps, "pre-training the base models", progress)
     with parallel.limited_threads():
-        return {f: train_models(seed, f, progress) for f in FS}
+        models = {f: train_models(seed, f, progress) for f in FS}
+        if samples is None:
+            return models, None
+        world = tl.text_world(seed)
+        if parts is None:
+            parts = [rates_at(world, f, models[f], samples) for f in FS]
+        return models, pd.concat(parts, ignore_index=True)
+
+
+def _train_in_worker(seed: int, f: float, samples: int) -> None:
+    train_models(seed, f)
 
 
 @dataclass
@@ -217,21 +246,28 @@ def conditions() -> list[tuple[str, str, int, str]]:
     return out + [(m, "none", 0, "benign") for m in ("base", "aligned", "augmented")]
 
 
-def measure_rates(world: tl.TextWorld, models: dict[float, dict[str, Any]], samples: int) -> pd.DataFrame:
-    """Every condition's rates per held-out request, for every ``f``."""
+def rates_at(world: tl.TextWorld, f: float, models: dict[str, Any], samples: int) -> pd.DataFrame:
+    """Every condition's rates per held-out request, for the models of one share ``f``.
+
+    The sampling seed depends on the world, ``f`` and the condition (not on the model), so
+    models compared under one attack share their random draws.
+    """
     from .. import alignment as al
 
     prompts = {kind: al.eval_prompts(world, kind == "harmful") for kind in ("harmful", "benign")}
     frames = []
-    for f in FS:
-        for model, attack, k, kind in conditions():
-            pre = al.prefill_words(world, prompts[kind], k, "random" if attack == "random" else "harmful",
-                                   seed=world.seed)
-            # the same sampling seed for every model under one attack: paired comparisons share their draws
-            seed = zlib.crc32(f"{world.seed}/{f}/{attack}/{k}/{kind}".encode())
-            r = al.rates(models[f][model], world, prompts[kind], pre, samples, seed=seed)
-            frames.append(r.assign(f=f, model=model, attack=attack, k=k, request=kind))
+    for model, attack, k, kind in conditions():
+        pre = al.prefill_words(world, prompts[kind], k, "random" if attack == "random" else "harmful",
+                               seed=world.seed)
+        seed = zlib.crc32(f"{world.seed}/{f}/{attack}/{k}/{kind}".encode())
+        r = al.rates(models[model], world, prompts[kind], pre, samples, seed=seed)
+        frames.append(r.assign(f=f, model=model, attack=attack, k=k, request=kind))
     return pd.concat(frames, ignore_index=True)
+
+
+def measure_rates(world: tl.TextWorld, models: dict[float, dict[str, Any]], samples: int) -> pd.DataFrame:
+    """Every condition's rates per held-out request, for every ``f`` (:func:`rates_at`)."""
+    return pd.concat([rates_at(world, f, models[f], samples) for f in FS], ignore_index=True)
 
 
 def measure_kl(world: tl.TextWorld, models: dict[float, dict[str, Any]]) -> pd.DataFrame:
@@ -256,13 +292,14 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     from ..parallel import limited_threads
 
     check_profile(profile, SAMPLES)
-    models = train_world(seed, progress)
+    models, rates = train_world(seed, progress, samples=SAMPLES[profile])
+    if rates is None:  # pragma: no cover - train_world returns rates whenever samples is given
+        raise RuntimeError("train_world returned no rates")
     world = tl.text_world(seed)
     with limited_threads():
         probe = pd.concat([al.probe_accuracy({m: models[f][m] for m in ("base", "aligned", "augmented")}, world, seed)
                            .assign(f=f) for f in FS], ignore_index=True)
-        return WorldResult(seed, measure_rates(world, models, SAMPLES[profile]), measure_kl(world, models), probe,
-                           models)
+        return WorldResult(seed, rates, measure_kl(world, models), probe, models)
 
 
 def rate(result: WorldResult, f: float, model: str, k: int = 0, attack: str | None = None,
