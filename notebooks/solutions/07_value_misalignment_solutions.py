@@ -81,13 +81,16 @@ glue("ex1_later_kl", float(result.kl.query("f == @TOP and model == 'aligned' "
                                            "and position > 0")["kl"].mean()))
 display(curve.round(3))
 
-# %% [markdown] tags=["hide-cell"]
-# **Answer.** At $f$ = {glue:text}`ex1_top_f:.0%` the first prefilled token alone
+# %% [markdown]
+# :::{dropdown} Answer
+# At $f$ = {glue:text}`ex1_top_f:.0%` the first prefilled token alone
 # gives {glue:text}`ex1_share_k1:.0%` of the largest rise. The KL plot of the chapter
 # says why: plain alignment changed the model's next-token distribution at the first
 # answer token (where "sure" became "sorry") by {glue:text}`ex1_first_kl:.1f` nats, and
 # at the later tokens by {glue:text}`ex1_later_kl:.2f` on average. An answer that does
 # not start with "sorry" is continued much as the base model would continue it.
+# :::
+
 
 # %% [markdown]
 # ## Exercise 2: deeper attacks
@@ -107,14 +110,17 @@ glue("ex2_aug_7", float(ex2.loc["augmented", 7]))
 glue("ex2_plain_7", float(ex2.loc["aligned", 7]))
 display(ex2.round(3))
 
-# %% [markdown] tags=["hide-cell"]
-# **Answer.** With 7 tokens the next word the model writes is the tool itself. The
+# %% [markdown]
+# :::{dropdown} Answer
+# With 7 tokens the next word the model writes is the tool itself. The
 # plainly aligned model names a harmful one in {glue:text}`ex2_plain_7:.0%` of its
 # answers; the augmented model in {glue:text}`ex2_aug_7:.0%`. Its recovery examples had
 # harmful prefixes of every length, so it can turn into a refusal at any point of the
 # answer, not just at the start. {cite:t}`qi2025safety` report that for real models,
 # and later work shows that stronger attacks (choosing the harmful token among the top
 # few) can still get through such an alignment.
+# :::
+
 
 # %% [markdown]
 # ## Exercise 3: which tokens matter?
@@ -142,13 +148,16 @@ glue("ex3_random", float(ex3["random words"]))
 glue("ex3_prefix", float(ex3["harmful prefix"]))
 display(ex3.round(3).to_frame())
 
-# %% [markdown] tags=["hide-cell"]
-# **Answer.** Random objects give a harmful rate of {glue:text}`ex3_objects:.3f`,
+# %% [markdown]
+# :::{dropdown} Answer
+# Random objects give a harmful rate of {glue:text}`ex3_objects:.3f`,
 # fully random words {glue:text}`ex3_random:.3f`, the harmful prefix
 # {glue:text}`ex3_prefix:.3f`. Random words sometimes include the template's own words
 # ("get", "a", "sure"), which can put the model back on the road of a compliant answer;
 # objects never do. What revives the harm is getting past the first token *and* being
 # on the way to an answer.
+# :::
+
 
 # %% [markdown]
 # ## Exercise 4: probe the answer, not the request
@@ -176,13 +185,15 @@ glue("ex4_base", float(ex4["base"]))
 glue("ex4_aligned", float(ex4["aligned"]))
 display(ex4.round(3).to_frame())
 
-# %% [markdown] tags=["hide-cell"]
-# **Answer.** The probe fitted on the base model's states just before the tool (after
+# %% [markdown]
+# :::{dropdown} Answer
+# The probe fitted on the base model's states just before the tool (after
 # "... get a") reads harmful answers with accuracy {glue:text}`ex4_base:.2f` on objects
 # it was not fitted on, and the *same* probe reads the aligned model's states with
 # {glue:text}`ex4_aligned:.2f`. Where the two agree, the aligned model's states inside a
 # harmful answer are close enough to the base model's for one linear read-out to serve
 # both: the KL plot's finding seen from the inside.
+# :::
 #
 # ## References
 #
