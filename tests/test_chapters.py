@@ -1106,6 +1106,6 @@ def test_misalignment_helpers_refuse_bad_input():
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
         mi.run_world(0, "fast")
     with pytest.raises(ValueError, match="seed must be an integer"):
-        mi.train_world(-1)
+        mi.train_world(-1, 8)
     with pytest.raises(ValueError, match="no measured condition f=0.1, model='aligned', k=9"):
         mi.rate(_mis_result(), 0.1, "aligned", 9)

@@ -18,8 +18,8 @@ chapter module).
 
 from __future__ import annotations
 
-import functools
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -152,12 +152,17 @@ def train_models(seed: int, f: float, progress: bool = False) -> dict[str, Any]:
         return model, tl.train_lm(model, ids, labels, train["base"], on_step=count_step, desc=desc("pre-training"))
 
     models: dict[str, Any] = {}
+
+    def tune(start: str, make: Callable[[], pd.DataFrame], cfg: tl.TrainConfig) -> Callable[[], tuple[Any, dict]]:
+        """Fine-tune ``models[start]`` on ``make()``'s data: the data is written only on a cache miss."""
+        return lambda: al.fine_tune(models[start], make(), cfg)
+
     models["base"], _ = tl.cached_lm(cfgs["base"], base)
-    jobs = (("aligned", "base", al.alignment_data(world, N_ALIGN, seed), train["align"]),
-            ("augmented", "base", al.alignment_data(world, N_ALIGN, seed, augment=True), train["align"]),
-            ("finetuned", "aligned", al.benign_finetune_data(world, N_FINETUNE, seed), train["finetune"]))
-    for name, start, data, cfg in jobs:
-        models[name], _ = tl.cached_lm(cfgs[name], functools.partial(al.fine_tune, models[start], data, cfg))
+    jobs = (("aligned", "base", lambda: al.alignment_data(world, N_ALIGN, seed), train["align"]),
+            ("augmented", "base", lambda: al.alignment_data(world, N_ALIGN, seed, augment=True), train["align"]),
+            ("finetuned", "aligned", lambda: al.benign_finetune_data(world, N_FINETUNE, seed), train["finetune"]))
+    for name, start, make, cfg in jobs:
+        models[name], _ = tl.cached_lm(cfgs[name], tune(start, make, cfg))
     return models
 
 
@@ -166,46 +171,38 @@ def _sample_in_worker(seed: int, f: float, samples: int) -> pd.DataFrame:
     return rates_at(tl.text_world(seed), f, train_models(seed, f), samples)
 
 
-def train_world(seed: int, progress: bool = False, samples: int | None = None
-                ) -> tuple[dict[float, dict[str, Any]], pd.DataFrame | None]:
-    """Every model of world ``seed``, and, given ``samples``, their rates (:func:`measure_rates`).
+def train_world(seed: int, samples: int, progress: bool = False) -> tuple[dict[float, dict[str, Any]], pd.DataFrame]:
+    """Every model of world ``seed`` and their rates (:func:`rates_at`, ``samples`` answers a request).
 
     With more than one core, each ``f`` is a job for a worker process (one thread each):
-    it trains (or loads) that share's four models and, given ``samples``, samples their
-    answers there too; this process then loads the models from the cache. With one core
-    all of it runs here. The numbers are the same either way (one thread, seeded draws).
+    it trains (or loads) that share's four models and samples their answers there; this
+    process then loads the models from the cache. With one core all of it runs here. The
+    numbers are the same either way (one thread, seeded draws).
 
     Returns
     -------
     models : dict
         ``{f: {"base": ..., "aligned": ..., "augmented": ..., "finetuned": ...}}``.
-    rates : DataFrame or None
-        :func:`measure_rates` of the models, if ``samples`` was given.
+    rates : DataFrame
+        :func:`rates_at` of every ``f``, concatenated.
     """
     from .. import parallel
 
     check_int("seed", seed, 0, 2**32 - 1)
-    if samples is not None:
-        check_int("samples", samples, 1)
-    jobs = [(seed, f, samples or 1) for f in FS]
+    check_int("samples", samples, 1)
+    jobs = [(seed, f, samples) for f in FS]
     workers = parallel.resolve_workers(None, len(jobs))
     parts = None
     if workers > 1:
         steps = len(FS) * PRETRAIN.epochs * (N_DOCS // PRETRAIN.batch_size)
-        fn = _sample_in_worker if samples is not None else _train_in_worker
-        parts = parallel.run_in_workers(fn, jobs, workers, steps, "pre-training the base models", progress)
+        parts = parallel.run_in_workers(_sample_in_worker, jobs, workers, steps, "pre-training the base models",
+                                        progress)
     with parallel.limited_threads():
         models = {f: train_models(seed, f, progress) for f in FS}
-        if samples is None:
-            return models, None
-        world = tl.text_world(seed)
         if parts is None:
+            world = tl.text_world(seed)
             parts = [rates_at(world, f, models[f], samples) for f in FS]
         return models, pd.concat(parts, ignore_index=True)
-
-
-def _train_in_worker(seed: int, f: float, samples: int) -> None:
-    train_models(seed, f)
 
 
 @dataclass
@@ -265,11 +262,6 @@ def rates_at(world: tl.TextWorld, f: float, models: dict[str, Any], samples: int
     return pd.concat(frames, ignore_index=True)
 
 
-def measure_rates(world: tl.TextWorld, models: dict[float, dict[str, Any]], samples: int) -> pd.DataFrame:
-    """Every condition's rates per held-out request, for every ``f`` (:func:`rates_at`)."""
-    return pd.concat([rates_at(world, f, models[f], samples) for f in FS], ignore_index=True)
-
-
 def measure_kl(world: tl.TextWorld, models: dict[float, dict[str, Any]]) -> pd.DataFrame:
     """Per-position KL of the aligned and augmented models from their base, on harmful answers."""
     from .. import alignment as al
@@ -292,9 +284,7 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     from ..parallel import limited_threads
 
     check_profile(profile, SAMPLES)
-    models, rates = train_world(seed, progress, samples=SAMPLES[profile])
-    if rates is None:  # pragma: no cover - train_world returns rates whenever samples is given
-        raise RuntimeError("train_world returned no rates")
+    models, rates = train_world(seed, SAMPLES[profile], progress)
     world = tl.text_world(seed)
     with limited_threads():
         probe = pd.concat([al.probe_accuracy({m: models[f][m] for m in ("base", "aligned", "augmented")}, world, seed)
