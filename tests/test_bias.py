@@ -136,7 +136,7 @@ def test_run_weat_on_vectors_matches_direct_computation():
     t = B.make_test("t", ["a1", "a2"], ["b1", "b2"], ["p"], ["q"])
     vec = {"a1": unit(1, 0.1, 0), "a2": unit(1, 0.3, 0.2), "b1": unit(0.1, 1, 0),
            "b2": unit(0.2, 1, 0.5), "p": unit(1, 0, 0), "q": unit(0, 1, 0)}
-    r = B.run_weat(t, vec, n_boot=50, seed=0, embedding="test")
+    r = B.run_weat(t, vec, n_boot=100, seed=0, embedding="test")
     M = B.vectors_for(t, vec)
     assert r.effect_size == pytest.approx(B.weat_effect_size(M["X"], M["Y"], M["A"], M["B"]))
     assert r.exact and r.p_value == pytest.approx(1 / 6)  # C(4, 2) = 6 splits
@@ -476,7 +476,7 @@ def test_association_known_values_and_paired_difference():
     assert BW.association(X, Y, A, B_) == pytest.approx(2.0)  # s(x) = 1, s(y) = -1
     assert BW.association(Y, X, A, B_) == pytest.approx(-2.0)
     M = {"X": X, "Y": Y, "A": A, "B": B_}
-    diff, se = BW.seat_difference(M, M, n_boot=20)
+    diff, se = BW.seat_difference(M, M, n_boot=100)
     assert diff == 0.0 and se == 0.0  # a model against itself: paired draws cancel exactly
     with pytest.raises(ValueError, match="X, Y, A, B"):
         BW.seat_difference({"X": X, "Y": Y}, None)

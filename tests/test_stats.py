@@ -423,3 +423,56 @@ def test_index_bootstrap_is_cluster_bootstrap_vectorised():
         index_bootstrap(median_rows, 1)
     with pytest.raises(ValueError, match="n_boot"):
         index_bootstrap(median_rows, 30, n_boot=10)
+
+
+# --------------------------------------------------------------------------- stratified
+
+
+def test_stratified_resamples_draw_within_each_set_in_order():
+    draws = st.stratified_resamples((3, 5, 1), n_boot=100, seed=4)
+    assert len(draws) == 100 and all(len(r) == 3 for r in draws)
+    assert all(a.size == 3 and b.size == 5 and c.size == 1 for a, b, c in draws)
+    assert all((a < 3).all() and (b < 5).all() and (c == 0).all() for a, b, c in draws)
+    rng = np.random.default_rng(4)  # replicate after replicate, set after set
+    for a, b, c in draws[:5]:
+        assert np.array_equal(a, rng.integers(0, 3, 3)) and np.array_equal(b, rng.integers(0, 5, 5))
+        assert np.array_equal(c, rng.integers(0, 1, 1))
+
+
+def test_stratified_bootstrap_of_a_difference_of_means_covers_the_truth():
+    """Two independent samples, each resampled within itself: the interval of the difference
+    of means covers the true difference about 95% of the time."""
+    rng = np.random.default_rng(11)
+    hits = 0
+    for _ in range(200):
+        x, y = rng.normal(1.0, 1.0, 25), rng.normal(0.0, 2.0, 40)
+        est = st.stratified_bootstrap(lambda i, j, x=x, y=y: x[i].mean() - y[j].mean(), (25, 40), n_boot=400, seed=1)
+        hits += est.low <= 1.0 <= est.high
+        assert est.n == 65 and est.method == "stratified percentile bootstrap"
+    assert 0.88 <= hits / 200 <= 0.99
+    x, y = np.arange(5.0), np.arange(7.0)
+    est = st.stratified_bootstrap(lambda i, j: x[i].mean() - y[j].mean(), (5, 7), n_boot=200, seed=0)
+    assert est.estimate == pytest.approx(-1.0)  # the point estimate uses every unit once
+    expected = math.sqrt(np.var(x) / 5 + np.var(y) / 7)  # the bootstrap's sd of a difference of means
+    assert 0.8 * expected < est.se < 1.2 * expected
+
+
+def test_stratified_bootstrap_drops_undefined_replicates_and_checks_input():
+    v = np.array([0.0, 0.0, 0.0, 1.0])
+
+    def ratio(i):  # undefined when the resample has no spread
+        s = v[i].std()
+        return v[i].mean() / s if s > 0 else float("nan")
+
+    est = st.stratified_bootstrap(ratio, [4], n_boot=300, seed=2)
+    assert np.isfinite([est.low, est.high, est.se]).all()
+    with pytest.raises(ValueError, match="sizes is empty"):
+        st.stratified_bootstrap(ratio, [])
+    with pytest.raises(ValueError, match="a set size must be an integer >= 1, got 0"):
+        st.stratified_resamples([3, 0])
+    with pytest.raises(ValueError, match="n_boot"):
+        st.stratified_resamples([3], n_boot=5)
+    with pytest.raises(ValueError, match="sizes must be a sequence"):
+        st.stratified_resamples("abc")
+    with pytest.raises(ValueError, match="fewer than 2 finite"):
+        st.stratified_bootstrap(lambda i: float("nan"), [3], n_boot=100)

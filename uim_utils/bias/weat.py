@@ -100,32 +100,28 @@ def weat_bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the effect size, resampling each word set.
 
-    Each replicate draws A, B, X and Y with replacement (within their own set, in this
-    order, replicate after replicate) and recomputes ``d``; the interval reflects how
-    much the number depends on the particular words chosen. The draws are interleaved
-    with the replicates, so this is not one of :mod:`uim_utils.stats`' bootstraps, whose
-    ``confidence``, ``n_boot`` and ``seed`` it shares; replicates with no spread
-    (``d`` undefined) are left out of the percentiles.
+    Each replicate draws A, B, X and Y with replacement, each within its own set
+    (:func:`uim_utils.stats.stratified_bootstrap`, sets in that order), and recomputes
+    ``d``; the interval reflects how much the number depends on the particular words
+    chosen. Replicates with no spread (``d`` undefined) are left out of the percentiles.
+    ``confidence``, ``n_boot`` (>= 100) and ``seed`` are checked as in :mod:`uim_utils.stats`.
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot!r}")
+    from ..stats import stratified_bootstrap
+
     X, Y, A, B = (normalize_rows(_as_matrix(M, r)) for M, r in ((X, "X"), (Y, "Y"), (A, "A"), (B, "B")))
     T = np.vstack([X, Y])
     CA, CB = T @ A.T, T @ B.T
-    nx, ny, na, nb = len(X), len(Y), len(A), len(B)
-    rng = np.random.default_rng(seed)
-    ds = np.empty(n_boot)
-    for i in range(n_boot):
-        ia, ib = rng.integers(0, na, na), rng.integers(0, nb, nb)
+    nx = len(X)
+
+    def d(ia: np.ndarray, ib: np.ndarray, ix: np.ndarray, iy: np.ndarray) -> float:
         s = CA[:, ia].mean(axis=1) - CB[:, ib].mean(axis=1)
-        sx = s[rng.integers(0, nx, nx)]
-        sy = s[nx + rng.integers(0, ny, ny)]
+        sx, sy = s[ix], s[nx + iy]
         sd = np.concatenate([sx, sy]).std(ddof=1)
-        ds[i] = (sx.mean() - sy.mean()) / sd if sd > 0 else np.nan
-    lo, hi = np.nanpercentile(ds, [50 * (1 - confidence), 50 * (1 + confidence)])
-    return float(lo), float(hi)
+        return float((sx.mean() - sy.mean()) / sd) if sd > 0 else float("nan")
+
+    est = stratified_bootstrap(d, (len(A), len(B), nx, len(Y)), confidence=confidence, n_boot=n_boot,
+                               seed=seed, unit="words within sets")
+    return est.low, est.high
 
 
 @dataclass(frozen=True)

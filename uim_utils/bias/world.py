@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..cache import config_key
-from ..stats import crossed_bootstrap
+from ..stats import crossed_bootstrap, stratified_bootstrap
 from ..validate import check_int
 from .debias import apply_projection, bias_subspace, defining_pair_differences, projection_matrix
 from .downstream import DownstreamResult, TaskData, build_task, evaluate_downstream
@@ -186,11 +186,6 @@ def run_world(seed: int, doses: Sequence[float], *, n_pairs: int, batch_size: in
     return DialWorld(seed=seed, task=task, views=views, seconds=seconds)
 
 
-def _seat_boot_indices(M: Mapping[str, np.ndarray], n_boot: int, seed: int) -> list[dict[str, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    return [{r: rng.integers(0, len(M[r]), len(M[r])) for r in "XYAB"} for _ in range(n_boot)]
-
-
 def association(X: np.ndarray, Y: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
     """The WEAT test statistic per target word: mean s(x, A, B) over X minus mean s(y, A, B) over Y.
 
@@ -211,7 +206,8 @@ def seat_difference(M1: Mapping[str, np.ndarray], M0: Mapping[str, np.ndarray] |
     The statistic is :func:`association` (``standardized=False``) or the effect size
     ``d``. Each replicate redraws the words of X, Y, A and B (within each set) and
     applies the same draw to both models, so the SE is over the words and the models
-    are paired.
+    are paired (:func:`uim_utils.stats.stratified_bootstrap`, sets in the order X, Y, A,
+    B; replicates whose effect size is undefined are left out).
 
     Returns
     -------
@@ -220,9 +216,9 @@ def seat_difference(M1: Mapping[str, np.ndarray], M0: Mapping[str, np.ndarray] |
     Raises
     ------
     ValueError
-        If a test lacks one of X, Y, A, B, the models' matrices differ in shape, or ``n_boot < 2``.
+        If a test lacks one of X, Y, A, B, the models' matrices differ in shape, or
+        ``n_boot < 100``.
     """
-    check_int("n_boot", n_boot, 2)
     for M in (M1, M0) if M0 is not None else (M1,):
         if set(M) != set("XYAB"):
             raise ValueError(f"a test needs the word matrices X, Y, A, B; got {sorted(M)}")
@@ -230,14 +226,13 @@ def seat_difference(M1: Mapping[str, np.ndarray], M0: Mapping[str, np.ndarray] |
         raise ValueError("the two models' word matrices differ in shape")
     stat = weat_effect_size if standardized else association
 
-    def d(M: Mapping[str, np.ndarray], ix: Mapping[str, np.ndarray] | None = None) -> float:
-        if ix is None:
-            return stat(M["X"], M["Y"], M["A"], M["B"])
-        return stat(*(M[r][ix[r]] for r in "XYAB"))
+    def diff(*ix: np.ndarray) -> float:
+        value = stat(*(M1[r][i] for r, i in zip("XYAB", ix)))
+        return value - (stat(*(M0[r][i] for r, i in zip("XYAB", ix))) if M0 is not None else 0.0)
 
-    point = d(M1) - (d(M0) if M0 is not None else 0.0)
-    boots = [d(M1, ix) - (d(M0, ix) if M0 is not None else 0.0) for ix in _seat_boot_indices(M1, n_boot, seed)]
-    return float(point), float(np.nanstd(boots, ddof=1))
+    est = stratified_bootstrap(diff, [len(M1[r]) for r in "XYAB"], n_boot=n_boot, seed=seed,
+                               unit="words within sets")
+    return est.estimate, est.se
 
 
 def crossed_se(values: np.ndarray, frame: Any, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:

@@ -280,19 +280,20 @@ def spectrum_change(clean: np.ndarray, noisy: np.ndarray, concepts: np.ndarray,
 
     Returns each model's :func:`uim_utils.evaluate.spectrum_stats` and, for
     ``"entropy"`` and ``"top_share"`` (the top-5 share), :data:`SPECTRUM_BOOT` resamples
-    of ``noisy - clean`` in which the concepts are drawn with replacement (both models
-    see the same resampled images).
+    of ``noisy - clean`` in which the concepts are drawn with replacement
+    (:func:`uim_utils.stats.stratified_resamples` of one set; both models see the same
+    resampled images).
     """
     from .. import evaluate as ev
+    from ..stats import stratified_resamples
 
     if clean.shape != noisy.shape or len(concepts) != len(clean):
         raise ValueError(f"features {clean.shape} and {noisy.shape} and concepts ({len(concepts)}) must match")
     spectra = {"clean": ev.spectrum_stats(clean), "noisy": ev.spectrum_stats(noisy)}
     groups = [np.flatnonzero(concepts == c) for c in np.unique(concepts)]
-    rng = np.random.default_rng(seed)
     boot = {"entropy": np.empty(SPECTRUM_BOOT), "top_share": np.empty(SPECTRUM_BOOT)}
-    for b in range(SPECTRUM_BOOT):
-        rows = np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))])
+    for b, (drawn,) in enumerate(stratified_resamples([len(groups)], SPECTRUM_BOOT, seed)):
+        rows = np.concatenate([groups[i] for i in drawn])
         sn, sc = ev.spectrum_stats(noisy[rows]), ev.spectrum_stats(clean[rows])
         boot["entropy"][b] = sn["entropy"] - sc["entropy"]
         boot["top_share"][b] = sn["top_k_share"] - sc["top_k_share"]

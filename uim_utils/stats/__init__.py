@@ -10,7 +10,9 @@ independent draws: they share the concept. An item-level bootstrap over 4,000 im
 of 100 concepts pretends to have 4,000 independent units and gives an interval that is
 far too narrow; :func:`cluster_bootstrap` resamples the concepts instead. Likewise a
 score measured on activity x subject pairs varies with the activity *and* with the
-subject: :func:`crossed_bootstrap` resamples both (Owen 2007). And an effect measured
+subject: :func:`crossed_bootstrap` resamples both (Owen 2007). A statistic of several word
+sets (WEAT) varies with the words chosen in each set: :func:`stratified_bootstrap`
+redraws every set within itself. And an effect measured
 once per synthetic world is about the average over worlds: :func:`t_interval` over the
 worlds, :func:`pooled_correlation` for a correlation measured within every world.
 
@@ -28,7 +30,8 @@ and Biopharmaceutics* 15(6).
 
 
 The package's modules: :mod:`~uim_utils.stats.results` (:class:`Estimate`,
-:class:`TestResult`), :mod:`~uim_utils.stats.intervals`, :mod:`~uim_utils.stats.correlations`
+:class:`TestResult`), :mod:`~uim_utils.stats.intervals`, :mod:`~uim_utils.stats.stratified`,
+:mod:`~uim_utils.stats.correlations`
 and :mod:`~uim_utils.stats.decisions`; every public name is importable from
 ``uim_utils.stats`` itself.
 """
@@ -46,6 +49,7 @@ from .intervals import (
     t_interval,
 )
 from .results import Estimate, TestResult
+from .stratified import stratified_bootstrap, stratified_resamples
 
 __all__ = [
     "Estimate",
@@ -56,6 +60,8 @@ __all__ = [
     "cluster_bootstrap",
     "index_bootstrap",
     "crossed_bootstrap",
+    "stratified_bootstrap",
+    "stratified_resamples",
     "paired_difference",
     "auc_interval",
     "pooled_correlation",
