@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,93 @@ def test_entry_lock_makes_a_second_process_wait(tmp_path: Path) -> None:
     assert waited > 0.3  # it waited for the holder to let go
     with cache.entry_lock("ns", "other", root=tmp_path):  # another key is not blocked
         pass
+
+
+# ---------------------------------------------------------------- load_or_rebuild
+
+class Builder:
+    """A ``build`` that stores ARRAYS under ns/k and counts its calls."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.calls = root, 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        save_entry("ns", "k", ARRAYS, meta={"built": self.calls}, root=self.root)
+        return "built"
+
+
+def test_load_or_rebuild_loads_a_good_entry(tmp_path: Path) -> None:
+    save_entry("ns", "k", ARRAYS, meta={"m": 1}, root=tmp_path)
+    build = Builder(tmp_path)
+    seen = []
+
+    def load(tensors, meta):
+        seen.append((tensors, meta))
+        return "loaded"
+
+    assert cache.load_or_rebuild("ns", "k", load, build, root=tmp_path) == "loaded"
+    assert build.calls == 0
+    assert_same(seen[0][0], ARRAYS) and seen[0][1] == {"m": 1}
+
+
+@pytest.mark.parametrize("lock", [False, True])
+def test_load_or_rebuild_builds_a_missing_entry_and_returns_its_result(tmp_path: Path, lock: bool) -> None:
+    build = Builder(tmp_path)
+    assert cache.load_or_rebuild("ns", "k", lambda t, m: "loaded", build, root=tmp_path, lock=lock) == "built"
+    assert build.calls == 1
+    assert cache.load_or_rebuild("ns", "k", lambda t, m: "loaded", build, root=tmp_path, lock=lock) == "loaded"
+    assert build.calls == 1
+
+
+def test_load_or_rebuild_removes_a_corrupt_entry_and_rebuilds_it(entry, tmp_path: Path) -> None:
+    entry[0].write_bytes(entry[0].read_bytes()[:-7])
+    errors: list[CacheCorruptError] = []
+
+    def build() -> str:
+        assert not any(p.exists() for p in entry)  # removed before the rebuild
+        return Builder(tmp_path)()
+
+    out = cache.load_or_rebuild("ns", "k", lambda t, m: "loaded", build, root=tmp_path, on_corrupt=errors.append)
+    assert out == "built" and len(errors) == 1 and "corrupt" in str(errors[0])
+    assert_same(load_entry("ns", "k", root=tmp_path)[0], ARRAYS)
+
+
+def test_load_or_rebuild_treats_a_load_error_as_corruption(entry, tmp_path: Path) -> None:
+    def load(tensors, meta):
+        raise CacheCorruptError("does not fit")
+
+    removed = []
+    out = cache.load_or_rebuild("ns", "k", load, lambda: removed.append(entry[0].exists()) or "built", root=tmp_path)
+    assert out == "built" and removed == [False]
+
+
+def test_load_or_rebuild_keeps_a_rejected_entry_for_build_to_overwrite(entry, tmp_path: Path) -> None:
+    kept = []
+    out = cache.load_or_rebuild("ns", "k", lambda t, m: None, lambda: kept.append(entry[0].exists()) or "built",
+                                root=tmp_path)
+    assert out == "built" and kept == [True]
+
+
+def test_load_or_rebuild_lets_other_load_errors_through(entry, tmp_path: Path) -> None:
+    def load(tensors, meta):
+        raise RuntimeError("shape mismatch")
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        cache.load_or_rebuild("ns", "k", load, Builder(tmp_path), root=tmp_path)
+    assert all(p.exists() for p in entry)  # not corrupt: left alone
+
+
+@pytest.mark.parametrize(("namespace", "key", "bad"), [("", "k", "''"), ("ns", "", "''"), ("ns", "../x", "'../x'"),
+                                                       ("a/b", "k", "'a/b'"), ("ns", "..", "'..'"), ("ns", 3, "3")])
+def test_load_or_rebuild_rejects_bad_names_naming_them(tmp_path: Path, namespace, key, bad) -> None:
+    with pytest.raises(ValueError, match=f"got {re.escape(bad)}$"):
+        cache.load_or_rebuild(namespace, key, lambda t, m: 1, lambda: 2, root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("which", ["load", "build", "on_corrupt"])
+def test_load_or_rebuild_rejects_functions_that_are_not_callable(tmp_path: Path, which: str) -> None:
+    args = {"load": lambda t, m: 1, "build": lambda: 2, "on_corrupt": None, which: "oops"}
+    with pytest.raises(TypeError, match=f"{which} must be callable, got str 'oops'"):
+        cache.load_or_rebuild("ns", "k", args["load"], args["build"], root=tmp_path, on_corrupt=args["on_corrupt"])

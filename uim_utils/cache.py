@@ -4,7 +4,8 @@ A cache entry is a safetensors file plus a JSON sidecar holding the entry's key,
 metadata and the SHA-256 of the tensor file. Both are written to a temporary file in the
 same folder and moved into place with :func:`os.replace`, so a reader never sees half a
 file. On read the hash is checked; a corrupt, truncated or mismatched entry raises
-:class:`CacheCorruptError`, which callers treat as a miss and rebuild.
+:class:`CacheCorruptError`, which callers treat as a miss and rebuild
+(:func:`load_or_rebuild` does that in one place).
 
 safetensors (not pickle) is used so that loading a cached or downloaded file can never
 execute code.
@@ -16,14 +17,16 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .profile import cache_dir
+
+T = TypeVar("T")
 
 
 class CacheCorruptError(RuntimeError):
@@ -186,6 +189,74 @@ def remove_entry(namespace: str, key: str, root: Path | None = None) -> None:
     """Delete a cache entry (both files) if present."""
     for p in entry_paths(namespace, key, root):
         p.unlink(missing_ok=True)
+
+
+def load_or_rebuild(
+    namespace: str,
+    key: str,
+    load: Callable[[dict[str, np.ndarray], dict[str, Any]], T | None],
+    build: Callable[[], T],
+    *,
+    root: Path | None = None,
+    lock: bool = False,
+    on_corrupt: Callable[[CacheCorruptError], None] | None = None,
+) -> T:
+    """The value of a cache entry, or ``build()``'s if it is missing, unusable or corrupt.
+
+    Parameters
+    ----------
+    namespace, key : str
+        The entry (see :func:`entry_paths`); plain names, not paths.
+    load : callable
+        ``(tensors, meta) -> value``, called on a verified entry. Returns None to reject
+        the entry (it is left on disk for ``build`` to overwrite), or raises
+        :class:`CacheCorruptError` to have it treated as corrupt.
+    build : callable
+        ``() -> value``, called on a miss, a rejection or a corruption; it stores the
+        new entry itself (if it should). Its result is returned.
+    root : Path, optional
+        The cache folder; defaults to ``UIM_CACHE``.
+    lock : bool
+        Hold :func:`entry_lock` while loading and building, so that a second process
+        waits and then loads the entry instead of building it too.
+    on_corrupt : callable, optional
+        Called with the error before a corrupt entry is removed (e.g. to warn).
+
+    Returns
+    -------
+    The loaded value, or ``build()``'s.
+
+    Raises
+    ------
+    ValueError
+        If ``namespace`` or ``key`` is empty or names a path.
+    TypeError
+        If ``load``, ``build`` or ``on_corrupt`` is not callable.
+    """
+    _check_rebuild_args(namespace, key, load, build, on_corrupt)
+    guard: AbstractContextManager[None] = entry_lock(namespace, key, root) if lock else nullcontext()
+    with guard:
+        try:
+            hit = load_entry(namespace, key, root)
+            value = None if hit is None else load(*hit)
+        except CacheCorruptError as exc:
+            if on_corrupt is not None:
+                on_corrupt(exc)
+            remove_entry(namespace, key, root)
+            value = None
+        return build() if value is None else value
+
+
+def _check_rebuild_args(namespace: str, key: str, load: Any, build: Any, on_corrupt: Any) -> None:
+    """Raise a clear error on a bad entry name or a function that is not callable."""
+    for what, name in (("namespace", namespace), ("key", key)):
+        if not isinstance(name, str) or not name or name in (".", "..") or any(
+            sep in name for sep in ("/", os.sep, os.altsep or "/")
+        ):
+            raise ValueError(f"cache {what} must be a non-empty name without path separators, got {name!r}")
+    for what, fn in (("load", load), ("build", build), ("on_corrupt", on_corrupt)):
+        if not callable(fn) and not (what == "on_corrupt" and fn is None):
+            raise TypeError(f"{what} must be callable, got {type(fn).__name__} {fn!r}")
 
 
 def _to_numpy(value: Any) -> np.ndarray:

@@ -314,16 +314,27 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
                          "poisoned pairs")
     key = finetune_key(base_key, clean, cfg)
     out = LoadedModel(copy.deepcopy(lm.model), lm.tokenizer, lm.preprocess, lm.name, lm.pretrained)
-    if use_cache:
-        try:
-            hit = cache.load_entry(CACHE_NAMESPACE, key)
-        except cache.CacheCorruptError:
-            cache.remove_entry(CACHE_NAMESPACE, key)
-            hit = None
-        if hit is not None:
-            out.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in hit[0].items()}, strict=True)
-            out.model.eval()
-            return out
+    if not use_cache:
+        return _finetune_copy(out, lm, clean, cfg, progress, on_step)
+
+    def build() -> LoadedModel:
+        _finetune_copy(out, lm, clean, cfg, progress, on_step)
+        cache.save_entry(CACHE_NAMESPACE, key, out.model.state_dict(), {"ft": asdict(cfg), "base": base_key})
+        return out
+
+    return cache.load_or_rebuild(CACHE_NAMESPACE, key, lambda arrays, _meta: _with_weights(out, arrays), build)
+
+
+def _with_weights(out: LoadedModel, arrays: dict[str, np.ndarray]) -> LoadedModel:
+    """``out`` holding the cached weights ``arrays``, in eval mode."""
+    out.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, strict=True)
+    out.model.eval()
+    return out
+
+
+def _finetune_copy(out: LoadedModel, lm: LoadedModel, clean: Corpus, cfg: FinetuneConfig, progress: bool,
+                   on_step: Callable[[], None] | None) -> LoadedModel:
+    """``out`` (a copy of ``lm``) fine-tuned on ``clean`` with ``cfg``."""
     tokens = lm.tokenizer(clean.captions)
     extra = None
     if cfg.method == "cleanclip":
@@ -331,8 +342,6 @@ def finetune(lm: LoadedModel, base_key: str, clean: Corpus, cfg: FinetuneConfig,
         extra = cleanclip_extra_loss(aug_tokens, cfg.weight, image_augmenter(clean.images.shape[1]))
     train_contrastive(out.model, clean.images, tokens, cfg.train_config(lm.name), progress=progress,
                       desc=f"fine-tuning ({cfg.method})", extra_loss=extra, on_step=on_step)
-    if use_cache:
-        cache.save_entry(CACHE_NAMESPACE, key, out.model.state_dict(), {"ft": asdict(cfg), "base": base_key})
     return out
 
 

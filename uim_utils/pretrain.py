@@ -135,25 +135,24 @@ def pretrain(
     lm = create_lab_model(cfg.model, seed=cfg.seed)
     if not use_cache:
         return _train_model(lm, corpus, cfg, key, False, progress, on_step)
-    with cache.entry_lock(CACHE_NAMESPACE, key):  # another process training it: wait, then load it
-        hit = _load_cached(lm, key)
-        return hit if hit is not None else _train_model(lm, corpus, cfg, key, True, progress, on_step)
+    # locked: another process training it makes this one wait, then load it
+    return cache.load_or_rebuild(
+        CACHE_NAMESPACE, key, lambda arrays, meta: _from_cache(lm, key, arrays, meta),
+        lambda: _train_model(lm, corpus, cfg, key, True, progress, on_step),
+        lock=True, on_corrupt=_warn_retraining,
+    )
 
 
-def _load_cached(lm: LoadedModel, key: str) -> PretrainResult | None:
-    """The cached model of ``key`` loaded into ``lm``, or None (a corrupt entry is removed)."""
-    try:
-        hit = cache.load_entry(CACHE_NAMESPACE, key)
-    except cache.CacheCorruptError as exc:
-        warnings.warn(f"{exc}; retraining and overwriting it", stacklevel=3)
-        cache.remove_entry(CACHE_NAMESPACE, key)
-        return None
-    if hit is None:
-        return None
-    arrays, meta = hit
+def _from_cache(lm: LoadedModel, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> PretrainResult:
+    """``lm`` holding the cached weights ``arrays`` of ``key`` (``meta`` has the history)."""
     lm.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, strict=True)
     lm.model.eval()
     return PretrainResult(lm, meta.get("history", {}), True, key)
+
+
+def _warn_retraining(exc: cache.CacheCorruptError) -> None:
+    """Warn (at the caller of :func:`pretrain`) that a corrupt cached model is retrained."""
+    warnings.warn(f"{exc}; retraining and overwriting it", stacklevel=4)  # <- load_or_rebuild <- pretrain
 
 
 def _train_model(lm: LoadedModel, corpus: Corpus, cfg: TrainConfig, key: str, save: bool, progress: bool,

@@ -422,17 +422,18 @@ def cached_lm(key_config: dict[str, Any], build: Callable[[], tuple[Any, dict[st
         raise ValueError(f"unknown text-lab model {name!r}; choose one of {', '.join(LM_CONFIGS)}")
     key = cache.config_key({"v": TRAINING_VERSION, "lm": name, "lm_config": asdict(LM_CONFIGS[name]),
                             "generator": generator_fingerprint(), **key_config})
-    with cache.entry_lock(CACHE_NAMESPACE, key):
-        try:
-            hit = cache.load_entry(CACHE_NAMESPACE, key)
-            if hit is not None:
-                return _state_into(create_lm(0, name), hit[0], key), True
-        except cache.CacheCorruptError:  # a damaged or foreign entry: rebuild it
-            cache.remove_entry(CACHE_NAMESPACE, key)
+
+    def load(arrays: dict[str, np.ndarray], _meta: dict[str, Any]) -> tuple[Any, bool]:
+        return _state_into(create_lm(0, name), arrays, key), True  # CacheCorruptError if foreign
+
+    def build_and_save() -> tuple[Any, bool]:
         model, history = build()
         tensors = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}
         cache.save_entry(CACHE_NAMESPACE, key, tensors, {"history": history, **key_config})
         return model, False
+
+    # a damaged or foreign entry is removed and rebuilt
+    return cache.load_or_rebuild(CACHE_NAMESPACE, key, load, build_and_save, lock=True)
 
 
 def _state_into(model: Any, arrays: dict[str, np.ndarray], key: str) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cache import CacheCorruptError, config_key, load_entry, remove_entry, save_entry
+from ..cache import config_key, load_or_rebuild, save_entry
 from ..validate import check_int
 
 CACHE_NAMESPACE = "bias_dial_models"
@@ -209,18 +209,20 @@ def trained_layers(model: Any, base: Mapping[str, np.ndarray], pairs: Sequence[t
     trained; on return it holds the trained layers either way.
     """
     key = config_key({"dial": asdict(config), "corpus": dict(corpus_id), "layers": TRAIN_LAYERS, "v": 1})
-    try:
-        hit = load_entry(CACHE_NAMESPACE, key)
-    except CacheCorruptError:
-        remove_entry(CACHE_NAMESPACE, key)
-        hit = None
-    if hit is not None and set(hit[0]) == set(base):
-        load_layers(model, hit[0])
-        return dict(hit[0])
-    load_layers(model, base)
-    layers = train_encoder(model, pairs, config)
-    save_entry(CACHE_NAMESPACE, key, layers, meta={"dose": config.dose, "seed": config.seed})
-    return layers
+
+    def load(arrays: dict[str, np.ndarray], _meta: dict[str, Any]) -> dict[str, np.ndarray] | None:
+        if set(arrays) != set(base):  # the layers of another model: train anew (and overwrite)
+            return None
+        load_layers(model, arrays)
+        return dict(arrays)
+
+    def build() -> dict[str, np.ndarray]:
+        load_layers(model, base)
+        layers = train_encoder(model, pairs, config)
+        save_entry(CACHE_NAMESPACE, key, layers, meta={"dose": config.dose, "seed": config.seed})
+        return layers
+
+    return load_or_rebuild(CACHE_NAMESPACE, key, load, build)
 
 
 __all__ = ["CACHE_NAMESPACE", "DialConfig", "FRAMES", "POSITIVE", "TRAIN_LAYERS", "dial_corpus", "load_layers",

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cache import CacheCorruptError, config_key, load_entry, remove_entry, save_entry
+from ..cache import config_key, load_or_rebuild, save_entry
 from ..offline import require_internet
 
 CACHE_NAMESPACE = "bias_embeddings"
@@ -102,23 +102,24 @@ class TextEncoder:
             if not isinstance(t, str) or not t.strip():
                 raise ValueError(f"text {i} to encode is empty or not a string: {t!r}")
         key = config_key({"encoder": self.cache_id, "n": len(texts), "sha": _texts_digest(texts)})
-        try:
-            hit = load_entry(CACHE_NAMESPACE, key, root=self.cache_root)
-        except CacheCorruptError:
-            remove_entry(CACHE_NAMESPACE, key, root=self.cache_root)
-            hit = None
-        if hit is not None and hit[0].get("emb") is not None and len(hit[0]["emb"]) == len(texts):
+
+        def load(arrays: dict[str, np.ndarray], _meta: dict[str, Any]) -> np.ndarray | None:
+            if arrays.get("emb") is None or len(arrays["emb"]) != len(texts):
+                return None  # not these texts' embeddings: encode anew (and overwrite)
             self.cache_hits += 1
-            return hit[0]["emb"]
-        self.cache_misses += 1
-        show = len(texts) > 256 if progress is None else progress
-        emb = np.asarray(self._encode(texts, batch_size, show), dtype=np.float32)
-        emb = normalize_rows(emb)
-        save_entry(
-            CACHE_NAMESPACE, key, {"emb": emb}, meta={"encoder": self.cache_id, "n": len(texts)},
-            root=self.cache_root,
-        )
-        return emb
+            return arrays["emb"]
+
+        def build() -> np.ndarray:
+            self.cache_misses += 1
+            show = len(texts) > 256 if progress is None else progress
+            emb = normalize_rows(np.asarray(self._encode(texts, batch_size, show), dtype=np.float32))
+            save_entry(
+                CACHE_NAMESPACE, key, {"emb": emb}, meta={"encoder": self.cache_id, "n": len(texts)},
+                root=self.cache_root,
+            )
+            return emb
+
+        return load_or_rebuild(CACHE_NAMESPACE, key, load, build, root=self.cache_root)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec!r})"
