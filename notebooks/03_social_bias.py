@@ -569,54 +569,7 @@ summary = pd.DataFrame([
 summary.round(3)
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-pal = dict(zip(methods, sns.color_palette("colorblind", 3)))
-
-ax = axes[0, 0]
-sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal,
-            ax=ax)
-short = {"weat1": "control", "weat3": "race", "weat6": "names", "weat6b": "terms",
-         "weat7": "math", "weat8": "science"}
-ax.set_xticks(range(len(TESTS)), [f"{t.key}\n{short.get(t.key, '')}" for t in TESTS])
-ax.legend(title="", fontsize=8, ncol=3, loc="lower left")
-ax.axhline(0, color="k", lw=1)
-ax.set_ylabel("SEAT effect size d")
-ax.set_xlabel("")
-ax.set_title("(a) Associations after projection")
-
-ax = axes[0, 1]
-x = np.arange(len(methods))
-BARS = ((-0.18, "flip", "gender swap", "tab:purple"),
-        (0.18, "placebo", "same-gender swap (placebo)", "tab:grey"))
-for off, col, lab, color in BARS:
-    key = "flip rate" if col == "flip" else "placebo flip rate"
-    m, lo, hi = summary[key], summary[f"{col} lo"], summary[f"{col} hi"]
-    ax.bar(x + off, m, 0.36, yerr=[m - lo, hi - m], capsize=4, color=color, label=lab)
-ax.set_xticks(x, list(methods))
-ax.set_ylabel("share of pairs whose label flips")
-ax.set_title("(b) Counterfactual flips (ambiguous sentences)")
-ax.legend(fontsize=8)
-
-ax = axes[1, 0]
-m, lo, hi = summary["P(work) gap"], summary["gap lo"], summary["gap hi"]
-ax.bar(x, m, yerr=[m - lo, hi - m], capsize=6, color=[pal[k] for k in methods])
-ax.axhline(0, color="k", lw=1)
-ax.set_xticks(x, list(methods))
-ax.set_ylabel("mean P(work | male) - P(work | female)")
-ax.set_title("(c) Direction of the tilt (95% CI)")
-
-ax = axes[1, 1]
-long = summary[["accuracy", "gender recovery"]].reset_index().melt(
-    id_vars="method", var_name="measure", value_name="value")
-sns.barplot(data=long, x="measure", y="value", hue="method", palette=pal, ax=ax)
-ax.axhline(0.5, color="k", lw=1, ls="--")
-ax.text(-0.45, 0.52, "chance", fontsize=8)
-ax.set_ylim(0, 1.22)
-ax.legend(title="", fontsize=8, ncol=3, loc="upper center")
-ax.set_xlabel("")
-ax.set_ylabel("held-out accuracy")
-ax.set_title("(d) What it costs, and what survives")
-fig.tight_layout()
+fig = bias.debiasing_panels(weat_after, summary, [t.key for t in TESTS])
 plt.show()
 
 # %% [markdown]

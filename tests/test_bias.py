@@ -12,6 +12,7 @@ import time
 os.environ["HF_HUB_OFFLINE"] = "1"  # a missing download must never hang a test
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from uim_utils import bias as B
@@ -518,3 +519,25 @@ def test_placebo_units_follow_the_order_of_placebo_flips():
     assert len(B.placebo_flips(pm, pf, frame["activity"].to_numpy())) == len(rows)
     with pytest.raises(ValueError, match="needs column 'subject_f'"):
         B.pair_units(frame.drop(columns="subject_f"))
+
+
+def test_debiasing_panels_draws_four_panels_and_refuses_unknown_methods():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = ["none", "P0", "P*"]
+    weat_after = pd.DataFrame({"test": np.repeat(["weat1", "weat6"], 3), "method": methods * 2,
+                               "effect_size": [0.1, 0.0, 0.05, 1.2, 0.4, 0.2]})
+    cols = {"accuracy": 0.9, "gender recovery": 0.6, "flip rate": 0.1, "flip lo": 0.05, "flip hi": 0.15,
+            "placebo flip rate": 0.02, "placebo lo": 0.0, "placebo hi": 0.04, "P(work) gap": 0.03,
+            "gap lo": 0.01, "gap hi": 0.05}
+    summary = pd.DataFrame([{"method": m, **cols} for m in methods]).set_index("method")
+    fig = B.debiasing_panels(weat_after, summary, ["weat1", "weat6"])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("(a)") and titles[3].startswith("(d)") and len(fig.axes) == 4
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == methods
+    plt.close(fig)
+    with pytest.raises(ValueError, match="method\\(s\\) \\['P\\*'\\] that summary lacks"):
+        B.debiasing_panels(weat_after, summary.drop(index="P*"), ["weat1", "weat6"])

@@ -82,7 +82,7 @@ from .encoder import (
     normalize_rows,
     packaged_minilm_path,
 )
-from .plots import plot_effect_sizes
+from .plots import debiasing_panels, plot_effect_sizes
 from .weat import (
     WeatResult,
     association_scores,
@@ -128,4 +128,5 @@ __all__ = [
     "defining_pair_differences", "pair_differences", "projection_matrix",
     # plots
     "plot_effect_sizes",
+    "debiasing_panels",
 ]
