@@ -284,8 +284,8 @@ plt.show()
 # One world is one draw of luck. The cell below measures every world of this run with
 # `uim_utils.chapters.lab.measure`, the function the sweep over held-out worlds calls
 # too: each world's clean model (trained once, then cached), its zero-shot accuracy per
-# domain with a standard error over concepts (a bootstrap that resamples whole
-# concepts: test images of one concept are not independent evidence), and the same
+# domain with a standard error over concepts (each concept's test images are averaged
+# first: images of one concept are not independent evidence), and the same
 # evaluation of the untrained model.
 
 # %%

@@ -32,12 +32,11 @@ CONTROL_MARGIN = 0.03
 """Equivalence margin of the untrained model's accuracy around chance."""
 N_TEST = {"ci": 20, "lab": 40, "wild": 40}
 """Test images per concept and domain, per profile."""
-N_BOOT = 1000
 
 SPEC = ClaimSet(
     chapter="00_the_lab",
-    version=1,
-    design={**lab.recipe(), "n_test": N_TEST, "n_boot": N_BOOT, "test_seed": "seed + 1"},
+    version=2,
+    design={**lab.recipe(), "n_test": N_TEST, "se": "student-t over per-concept means", "test_seed": "seed + 1"},
     claims=(
         *(Claim(f"1{'abcd'[i]}", f"Zero-shot works on {d} images: accuracy above ten times chance "
                                  f"({FLOOR:.2f}) in every world",
@@ -51,14 +50,6 @@ SPEC = ClaimSet(
               statistic="untrained_excess", kind="equivalence", margin=CONTROL_MARGIN, within="concepts"),
     ),
 )
-
-
-def concept_mean_se(correct: np.ndarray, labels: np.ndarray, seed: int) -> tuple[float, float]:
-    """Accuracy and its standard error over concepts (cluster bootstrap of whole concepts)."""
-    from .. import stats
-
-    est = stats.cluster_bootstrap(correct.astype(float), labels, n_boot=N_BOOT, seed=seed, unit="concepts")
-    return est.estimate, est.se
 
 
 def test_sets(world: Any, n_per_class: int, seed: int,
@@ -77,18 +68,22 @@ def zero_shot_correct(lm: Any, world: Any, sets: dict[str, tuple[np.ndarray, np.
 
 
 def statistics(trained: dict[str, tuple[np.ndarray, np.ndarray]],
-               untrained: dict[str, tuple[np.ndarray, np.ndarray]], seed: int) -> dict[str, float]:
-    """The claims' statistics (and their SEs over concepts) from per-image correctness."""
+               untrained: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """The claims' statistics from per-image correctness: each a mean over concepts of the
+    per-concept means, with its Student-t standard error over concepts
+    (:func:`uim_utils.stats.concept_mean_se`)."""
+    from ..stats import concept_mean_se
+
     row: dict[str, float] = {}
     for d in DOMAINS:
-        row[f"zs_{d}"], row[f"zs_{d}_se"] = concept_mean_se(*trained[d], seed)
+        row[f"zs_{d}"], row[f"zs_{d}_se"] = concept_mean_se(trained[d][0].astype(float), trained[d][1])
     correct, labels = trained["photo"]
     if not all(np.array_equal(trained[d][1], labels) for d in DOMAINS):
         raise ValueError("every domain's test set must list the same concepts in the same order")
     others = np.mean([trained[d][0] for d in DOMAINS if d != "photo"], axis=0)
-    row["photo_advantage"], row["photo_advantage_se"] = concept_mean_se(correct - others, labels, seed)
+    row["photo_advantage"], row["photo_advantage_se"] = concept_mean_se(correct - others, labels)
     c, y = untrained["photo"]
-    acc, se = concept_mean_se(c, y, seed)
+    acc, se = concept_mean_se(c.astype(float), y)
     row["untrained_excess"], row["untrained_excess_se"] = acc - CHANCE, se
     return row
 
@@ -101,7 +96,7 @@ def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str,
     sets = test_sets(clean.world, N_TEST[profile], seed)
     trained = zero_shot_correct(clean.result.model, clean.world, sets)
     untrained = zero_shot_correct(create_lab_model(lab.MODEL, seed=seed), clean.world, {"photo": sets["photo"]})
-    return statistics(trained, untrained, seed)
+    return statistics(trained, untrained)
 
 
 CHAPTER = Chapter(spec=SPEC, measure=measure, n_worlds={"ci": 2, "lab": 3})
