@@ -476,3 +476,61 @@ def test_stratified_bootstrap_drops_undefined_replicates_and_checks_input():
         st.stratified_resamples("abc")
     with pytest.raises(ValueError, match="fewer than 2 finite"):
         st.stratified_bootstrap(lambda i: float("nan"), [3], n_boot=100)
+
+
+# --------------------------------------------------------------------------- paired AUC
+
+
+def _delong_brute(a, b, pos):
+    """DeLong's variance of AUC(a) - AUC(b) from the full comparison matrices (O(n1 n0))."""
+    def psi(s):
+        x, y = s[pos][:, None], s[~pos][None, :]
+        return (x > y) + 0.5 * (x == y)
+    pa, pb = psi(a), psi(b)
+    d10 = pa.mean(1) - pb.mean(1)
+    d01 = pa.mean(0) - pb.mean(0)
+    return pa.mean() - pb.mean(), d10.var(ddof=1) / pos.sum() + d01.var(ddof=1) / (~pos).sum()
+
+
+def test_paired_auc_difference_matches_the_brute_force_delong_variance():
+    rng = np.random.default_rng(8)
+    pos = np.r_[np.ones(40, bool), np.zeros(70, bool)]
+    shared = rng.normal(size=110)
+    a = shared + 1.0 * pos + 0.5 * rng.normal(size=110)
+    b = np.round(shared + 0.4 * pos + 0.5 * rng.normal(size=110), 1)  # ties included
+    est = st.paired_auc_difference(a, b, pos)
+    diff, var = _delong_brute(a, b, pos)
+    assert est.estimate == pytest.approx(diff) and est.se == pytest.approx(math.sqrt(var))
+    from sklearn.metrics import roc_auc_score
+    assert est.estimate == pytest.approx(roc_auc_score(pos, a) - roc_auc_score(pos, b))
+    assert est.method == "delong paired normal" and est.n == 40
+    same = st.paired_auc_difference(a, a, pos)
+    assert same.estimate == 0.0 and same.se == 0.0
+    # correlated models: the paired error is below the sum of the two separate variances
+    separate = math.hypot(st.auc_interval(a, pos).se, st.auc_interval(b, pos).se)
+    assert est.se < 0.8 * separate
+
+
+def test_paired_auc_difference_covers_the_true_difference():
+    rng = np.random.default_rng(9)
+    pos = np.r_[np.ones(50, bool), np.zeros(200, bool)]
+    true = sps.norm.cdf(1.0 / math.sqrt(2)) - sps.norm.cdf(0.5 / math.sqrt(2))  # binormal AUCs
+    hits = 0
+    for _ in range(400):
+        shared = rng.normal(size=250)
+        noise_a, noise_b = rng.normal(size=250), rng.normal(size=250)
+        a = (0.8 * shared + 0.6 * noise_a) + 1.0 * pos
+        b = (0.8 * shared + 0.6 * noise_b) + 0.5 * pos
+        est = st.paired_auc_difference(a, b, pos)
+        hits += est.low <= true <= est.high
+    assert 0.91 <= hits / 400 <= 0.98
+
+
+def test_paired_auc_difference_bad_input():
+    pos = np.r_[np.ones(3, bool), np.zeros(3, bool)]
+    with pytest.raises(ValueError, match="scores_a has 6 values but scores_b has 5"):
+        st.paired_auc_difference(np.arange(6.0), np.arange(5.0), pos)
+    with pytest.raises(ValueError, match="at least 2 items of each class, got 1 positive"):
+        st.paired_auc_difference(np.arange(6.0), np.arange(6.0), np.r_[True, np.zeros(5, bool)])
+    with pytest.raises(ValueError, match="positive must be a bool array"):
+        st.paired_auc_difference(np.arange(6.0), np.arange(6.0), np.ones(6))

@@ -45,6 +45,7 @@ from .intervals import (
     concept_mean_se,
     crossed_bootstrap,
     index_bootstrap,
+    paired_auc_difference,
     paired_difference,
     t_interval,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "stratified_resamples",
     "paired_difference",
     "auc_interval",
+    "paired_auc_difference",
     "pooled_correlation",
     "correlations_interval",
     "effect_test",
