@@ -119,7 +119,7 @@ sns.set_theme(style="whitegrid", context="notebook")
 record = load_record(duplication.SPEC, "ci")
 rec = record_summary(duplication.SPEC, record).set_index("id")
 glue_record(rec, {"1": "gain", "2": "single", "3": "tpr", "4": "dejavu",
-                  "5": "dedup", "6": "cost", "7": "pitfall"})
+                  "5": "dedup", "6": "cost", "7": "pitfall", "8": "reference"})
 glue("per_k", duplication.PER_K)
 glue("top_k", TOP)
 glue("k_min", duplication.KS[0])
@@ -145,8 +145,13 @@ duplication.SPEC.describe().style
 # *Does a model remember pairs it saw many times?* We take the world's clean corpus
 # and choose {glue:text}`per_k` pairs at random for each duplication level $k$
 # ({glue:text}`ks`); each chosen pair (a *target*) then appears $k$ times
-# (`privacy.duplicated_corpus`). Everything else stays as it was: the duplicated model
-# is pre-trained with the same recipe as the clean model.
+# (`privacy.duplicated_corpus`). We also draw as many fresh pairs from the corpus's
+# generator, pairs the clean corpus does not contain, and add them on the same ladder
+# of copies (`privacy.add_copies`): these **canaries** {cite:p}`carlini2019secret` are
+# seen $k$ times by the duplicated model and never by the clean one, so for them the
+# clean model is a **reference model** that tells what anyone could guess about a pair
+# from the data's distribution alone. Everything else stays as it was: the duplicated
+# model is pre-trained with the same recipe as the clean model.
 
 # %%
 world, clean, dup, targets = duplication.corpora(SEED)
@@ -166,9 +171,9 @@ pd.DataFrame({
 # difference between the two sets is membership.
 #
 # `duplication.run_world` pre-trains (or loads) the duplicated and the clean model side
-# by side, scores the targets, {glue:text}`n_singles` other pairs of the corpus (seen
-# once) and {glue:text}`n_nonmembers` non-members under both, and tests both models'
-# zero-shot accuracy.
+# by side, scores the targets, the canaries, {glue:text}`n_singles` other pairs of the
+# corpus (seen once) and {glue:text}`n_nonmembers` non-members under both, and tests
+# both models' zero-shot accuracy.
 
 # %%
 results = {s: duplication.run_world(s, P.name, progress=True) for s in SEEDS}
@@ -188,9 +193,18 @@ print(f"pre-training times: {trained}" if trained else "all models loaded from c
 # %%
 by_k = duplication.auc_by_k(result)
 fig, ax = plt.subplots(figsize=(7, 4))
-pts = by_k[by_k["group"] != "single"]
-ax.errorbar(pts["k"], pts["auc"], yerr=1.96 * pts["auc_se"], fmt="o-", color="tab:red",
-            capsize=3, label=f"targets ({duplication.PER_K} per level)")
+curves = {
+    "targets, duplicated model": (by_k, "tab:red", "o-"),
+    "canaries, duplicated model": (duplication.auc_by_k(result, set_name="canary"),
+                                   "tab:orange", "^--"),
+    "canaries, reference model (never saw them)": (
+        duplication.auc_by_k(result, "deduplicated", set_name="canary"),
+        "tab:grey", "v:"),
+}
+for label, (frame, colour, fmt) in curves.items():
+    pts = frame[frame["group"] != "single"]
+    ax.errorbar(pts["k"], pts["auc"], yerr=1.96 * pts["auc_se"], fmt=fmt, color=colour,
+                capsize=3, label=f"{label} ({duplication.PER_K} per level)")
 single = by_k[by_k["group"] == "single"].iloc[0]
 ax.errorbar([1], [single["auc"]], yerr=[1.96 * single["auc_se"]], fmt="s",
             color="tab:blue", capsize=3,
@@ -212,8 +226,16 @@ by_k.round(3)
 # {glue:text}`auc_32:.3f` at {glue:text}`top_k` copies, {glue:text}`dup_gain:.3f` above
 # the single pairs (claim 1; over the {glue:text}`rec_worlds` held-out worlds of the
 # record {glue:text}`rec_gain_estimate:.3f` [{glue:text}`rec_gain_low:.3f`,
-# {glue:text}`rec_gain_high:.3f`]). This is {cite:t}`kandpal2022deduplicating`'s
-# finding in a CLIP: memorisation is concentrated in the duplicated data. The true
+# {glue:text}`rec_gain_high:.3f`]). The canaries follow the same curve under the
+# duplicated model ({glue:text}`auc_canary_32:.3f` at {glue:text}`top_k` copies), while
+# the reference model, which never saw them, scores all of them at chance (AUC
+# {glue:text}`reference_above_chance:+.3f` from 0.5, claim 8; record
+# {glue:text}`rec_reference_estimate:+.3f` [{glue:text}`rec_reference_low:+.3f`,
+# {glue:text}`rec_reference_high:+.3f`]). Nothing about how the canaries look tells them
+# from the non-members, so what the duplicated model finds in them is its memory of
+# those very pairs. This is
+# {cite:t}`kandpal2022deduplicating`'s finding in a CLIP: memorisation is concentrated
+# in the duplicated data. The true
 # positive rate at 1% false positives stays small even at {glue:text}`top_k` copies
 # ({glue:text}`tpr_32:.2f` here, {glue:text}`rec_tpr_top:.2f` on average over the
 # record's worlds; exploratory claim 3): the lab's {glue:text}`epochs` epochs leave a
@@ -254,21 +276,24 @@ plt.show()
 # %% [markdown]
 # **What leaks: déjà vu.** A membership test asks "was this pair in the data?". A
 # sharper question for privacy is what the model can tell about a training *image*
-# from its caption alone {cite:p}`jayaraman2024deja`. For each target we render
+# from its caption alone {cite:p}`jayaraman2024deja`, measured as they do against a
+# reference model that never saw the pair. For each canary we render
 # {glue:text}`n_lookalikes` look-alikes: the same concept, domain and background, so
 # the caption describes them exactly as well, but other renderings (another pose,
 # jitter and clutter). Given only the caption, which image does the model prefer?
-# `duplication.lookalike_ranks` counts the share of look-alikes each target's own image
+# `duplication.lookalike_ranks` counts the share of look-alikes each canary's own image
 # outranks: about one half for a model that has not memorised it.
 
 # %%
-dv = (result.dejavu.groupby(["model", "k"])["outranked"].agg(["mean", "sem"])
+canary_dv = result.dejavu[result.dejavu["set"] == "canary"]
+dv = (canary_dv.groupby(["model", "k"])["outranked"].agg(["mean", "sem"])
       .reset_index())
 fig, ax = plt.subplots(figsize=(7, 3.8))
-for model, colour in (("duplicated", "tab:red"), ("deduplicated", "tab:blue")):
+for model, colour, name in (("duplicated", "tab:red", "duplicated model"),
+                            ("deduplicated", "tab:grey", "reference model")):
     d = dv[dv["model"] == model]
     ax.errorbar(d["k"], d["mean"], yerr=1.96 * d["sem"], fmt="o-", color=colour,
-                capsize=3, label=f"{model} model")
+                capsize=3, label=name)
 ax.axhline(0.5, color="grey", lw=0.8, ls=":", label="no memory")
 ax.set_xscale("log", base=2)
 ax.set_xticks(list(duplication.KS), [str(k) for k in duplication.KS])
@@ -281,11 +306,11 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Reading the curve.** Given the caption of a pair it saw {glue:text}`top_k` times,
-# the duplicated model ranks the pair's own image above
-# {glue:text}`outranked_duplicated_32:.0%` of its look-alikes; the deduplicated model,
-# which saw it once, above {glue:text}`outranked_deduplicated_32:.0%`, about what
-# chance gives. The difference, {glue:text}`dejavu:.2f` (claim 4; record
+# **Reading the curve.** Given the caption of a canary it saw {glue:text}`top_k` times,
+# the duplicated model ranks the canary's own image above
+# {glue:text}`outranked_duplicated_canary_32:.0%` of its look-alikes; the reference
+# model, which never saw it, above {glue:text}`outranked_deduplicated_canary_32:.0%`,
+# about what chance gives. The difference, {glue:text}`dejavu:.2f` (claim 4; record
 # {glue:text}`rec_dejavu_estimate:.2f` [{glue:text}`rec_dejavu_low:.2f`,
 # {glue:text}`rec_dejavu_high:.2f`]), is what the model has stored about those images
 # beyond what their captions say: here the details of one rendering; for a private
@@ -296,10 +321,12 @@ plt.show()
 #
 # ### Exact deduplication
 #
-# Removing every repeated copy from the duplicated corpus leaves the clean corpus
-# (`privacy.exact_duplicates` keeps the first row of every group of identical pairs;
-# `duplication.corpora` checks that the result *is* the clean corpus), so the world's
-# clean model is the model trained on the deduplicated data.
+# Removing every repeated copy from the duplicated corpus leaves each target once, as
+# in the clean corpus (`privacy.exact_duplicates` keeps the first row of every group of
+# identical pairs; `duplication.corpora` checks that the result is the clean corpus
+# plus one copy of each canary). So, for the targets, the world's clean model is the
+# model trained on the deduplicated data (it lacks only the canaries' single copies,
+# under 1% of the corpus).
 
 # %%
 dedup_by_k = duplication.auc_by_k(result, model="deduplicated")
@@ -313,7 +340,11 @@ pd.DataFrame({
 # {glue:text}`top_k`-copy targets an AUC of {glue:text}`dedup_auc_top:.3f`,
 # {glue:text}`dedup_drop:.3f` below the duplicated model (claim 5; record
 # {glue:text}`rec_dedup_estimate:.3f` [{glue:text}`rec_dedup_low:.3f`,
-# {glue:text}`rec_dedup_high:.3f`]).
+# {glue:text}`rec_dedup_high:.3f`]). Both models score the same pairs, so the two AUCs
+# are correlated (the pairs one model finds easy, the other does too), and the
+# difference gets DeLong's paired standard error (`stats.paired_auc_difference`), here
+# {glue:text}`dedup_drop_se:.3f`, smaller than the two AUCs' errors combined as if they
+# were independent.
 #
 # **What it costs.** The deduplicated model's zero-shot accuracy differs from the
 # duplicated model's by {glue:text}`dedup_acc_diff:+.3f` in this world, and by
@@ -323,9 +354,10 @@ pd.DataFrame({
 # world, and it did in every development world; on the held-out worlds it did in
 # {glue:text}`rec_cost_held` of {glue:text}`rec_worlds`, so the claim is exploratory
 # (claim 6). The likely reason is not the copies' content: the duplicated corpus is
-# {glue:text}`extra_share:.0%` longer, so its model trains that many more steps, and
-# the lab's models, {glue:text}`epochs` epochs each, are still learning. A fair
-# comparison would train both for as many steps (an exercise for a course project).
+# {glue:text}`extra_share:.0%` longer (the targets' copies and the canaries), so its
+# model trains that many more steps, and the lab's models, {glue:text}`epochs` epochs
+# each, are still learning. A fair comparison would train a model on the deduplicated
+# corpus for as many steps (an exercise for a course project).
 #
 # ### Near duplicates: SemDeDup
 #
@@ -400,8 +432,9 @@ pd.DataFrame({
 # %% [markdown]
 # ## Checks
 #
-# Each asserted claim (the duplication effect, the single-pair control, the déjà-vu
-# recall, deduplication's effect and the pitfall) is decided in the world of this run
+# Each asserted claim (the duplication effect, the single-pair and reference-model
+# controls, the déjà-vu recall, deduplication's effect and the pitfall) is decided in
+# the world of this run
 # on its own, with an interval over the pairs it compares. The table shows the
 # estimate, the interval, the rule and how many standard errors the estimate lies
 # beyond the rule's bound; exploratory claims are shown, not asserted.
@@ -426,6 +459,9 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #   {glue:text}`rec_gain_estimate:.2f` from one copy to {glue:text}`top_k` on average
 #   over the record's worlds.
 # - A pair seen once is all but invisible to the attack.
+# - The same canaries are at chance under a reference model that never saw them: the
+#   attack finds the duplicated model's memory of the pairs, not something in how the
+#   pairs look.
 # - From a duplicated pair's caption alone, the model picks out the pair's own image
 #   among look-alikes that fit the caption as well: it stores details of the image.
 # - Removing the copies removes the leak: the deduplicated model treats the former
@@ -449,8 +485,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #    rows SemDeDup removes from the *clean* corpus (no copies at all). What is it
 #    removing there?
 # 4. **A reference model.** A stronger attack compares a pair's score under the target
-#    model with its score under a reference model that never saw it (the clean model
-#    here). Score every target by the difference and recompute the AUC per
+#    model with its score under a reference model that never saw it (the clean model,
+#    for the canaries). Score every canary by the difference and recompute the AUC per
 #    duplication level. Does it beat the plain cosine?
 #
 # Worked solutions, runnable in every profile and hidden until you open them:

@@ -895,15 +895,17 @@ def test_robustness_exercise_helpers_name_bad_arguments():
 # ----------------------------------------------------------------------------- duplication and privacy
 
 def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_shift=-1.0, dejavu_gain=0.4, seed=0,
-                n_non=400):
+                n_non=400, reference_shift=0.0):
     """A synthetic world of the duplication chapter: members' scores shifted by a known amount.
 
     Non-members score ``0, 1, ..., n_non - 1`` (scaled to [0, 1)); the targets with the
     most copies are shifted by ``top_shift`` under the duplicated model and by
     ``dedup_top_shift`` under the deduplicated one; the singles by ``single_shift``; the
-    shifted non-members by ``shifted_shift`` (under both models). In the deja-vu test every
-    target outranks half its look-alikes, except the most-copied ones under the duplicated
-    model, which outrank ``0.5 + dejavu_gain``.
+    shifted non-members by ``shifted_shift`` (under both models). The canaries score like
+    the targets under the duplicated model and are shifted by ``reference_shift`` under the
+    clean (reference) model. In the deja-vu test every target and canary outranks half its
+    look-alikes, except the most-copied canaries under the duplicated model, which outrank
+    ``0.5 + dejavu_gain`` (the targets ``0.5 + dejavu_gain / 2``).
     """
     from uim_utils.chapters import duplication as du
 
@@ -918,15 +920,20 @@ def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_sh
         for k in du.KS:
             shift = (top_shift if model == "duplicated" else dedup_top_shift) if k == du.KS[-1] else 0.0
             add("target", k, base[:: n_non // du.PER_K][: du.PER_K] + shift)
+            canary = (top_shift if k == du.KS[-1] else 0.0) if model == "duplicated" else reference_shift
+            add("canary", k, base[1:: n_non // du.PER_K][: du.PER_K] + canary)
     acc = pd.DataFrame({"concept": np.repeat(np.arange(10), 4), "domain": "photo",
                         "duplicated": np.tile([1.0, 0.0], 20), "deduplicated": np.tile([1.0, 0.0], 20)})
-    dejavu = pd.DataFrame({"row": np.tile(np.arange(len(du.KS) * du.PER_K), 2),
-                           "k": np.tile(np.repeat(du.KS, du.PER_K), 2),
-                           "model": np.repeat(["duplicated", "deduplicated"], len(du.KS) * du.PER_K)})
+    n = len(du.KS) * du.PER_K
+    dejavu = pd.DataFrame({"row": np.tile(np.r_[np.arange(n), -1 - np.arange(n)], 2),
+                           "k": np.tile(np.repeat(du.KS, du.PER_K), 4),
+                           "set": np.tile(np.repeat(["target", "canary"], n), 2),
+                           "model": np.repeat(["duplicated", "deduplicated"], 2 * n)})
     top = (dejavu["k"] == du.KS[-1]) & (dejavu["model"] == "duplicated")
-    # per-target offsets shared by the two models: only a difference paired by target is exact
-    offset = np.tile(np.linspace(-0.2, 0.2, du.PER_K), 2 * len(du.KS))
-    dejavu["outranked"] = np.where(top, 0.5 + dejavu_gain, 0.5) + offset
+    gain = np.where(dejavu["set"] == "canary", dejavu_gain, dejavu_gain / 2)
+    # per-pair offsets shared by the two models: only a difference paired by pair is exact
+    offset = np.tile(np.linspace(-0.2, 0.2, du.PER_K), 4 * len(du.KS))
+    dejavu["outranked"] = np.where(top, 0.5 + gain, 0.5) + offset
     return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {})
 
 
@@ -942,7 +949,12 @@ def test_duplication_statistics_known_values():
     assert row["pitfall_above_chance"] == 0.5  # members above every shifted non-member
     assert row["dedup_acc_diff"] == 0.0 and row["zs_duplicated"] == 0.5
     assert row["dejavu"] == pytest.approx(0.4) and row["dejavu_se"] == pytest.approx(0.0, abs=1e-12)
+    assert row["dejavu_target"] == pytest.approx(0.2)
     assert row["outranked_deduplicated_32"] == pytest.approx(0.5)
+    assert row["outranked_duplicated_canary_32"] == pytest.approx(0.9)
+    assert row["reference_above_chance"] == pytest.approx(0.0, abs=0.03) and row["reference_above_chance_se"] > 0
+    assert row["auc_canary_32"] == 1.0 and row["reference_auc_canary_32"] == pytest.approx(0.5, abs=0.05)
+    assert "auc_canary_single" not in row  # the singles are not canaries
     assert all(row[f"{s}_se"] > 0 for s in ("dup_gain", "single_above_chance", "dedup_drop"))
     assert set(du.SPEC.statistics) <= set(row)
 
@@ -961,18 +973,31 @@ def test_duplication_claims_hold_with_the_effects_and_fail_without():
     assert verdict("4", dejavu_gain=0.0) == FAILS  # nothing recalled from the caption
     assert verdict("5", dedup_top_shift=1.0) == FAILS  # copies that survive deduplication
     assert verdict("7", shifted_shift=0.0) == FAILS  # non-members from the same distribution
+    assert verdict("8", reference_shift=0.5) == FAILS  # a "reference" model that knows the canaries
     with pytest.raises(AssertionError):
         du.SPEC.check(run_worlds(lambda s: du.statistics(_dup_result(top_shift=0.0, seed=s)), [0]))
 
 
 def test_duplication_corpora_deduplicate_to_the_clean_corpus():
     from uim_utils.chapters import duplication as du
+    from uim_utils.privacy import PAIR_KEYS, check_disjoint
 
     world, clean, dup, targets = du.corpora(7)
-    assert len(dup) == len(clean) + du.PER_K * sum(k - 1 for k in du.KS)
-    assert targets["k"].value_counts().to_dict() == dict.fromkeys(du.KS, du.PER_K)
+    assert len(dup) == len(clean) + du.PER_K * sum(k - 1 for k in du.KS) + du.PER_K * sum(du.KS)
+    for is_canary in (False, True):
+        of_set = targets[targets["canary"] == is_canary]
+        assert of_set["k"].value_counts().to_dict() == dict.fromkeys(du.KS, du.PER_K)
+        assert (of_set["row"] < 0).all() if is_canary else (of_set["row"] >= 0).all()
+    canaries = targets[targets["canary"]]
+    with pytest.raises(ValueError, match="both members and non-members"):
+        check_disjoint(dup.table, canaries)  # every canary is in the duplicated corpus ...
+    check_disjoint(clean.table, canaries)  # ... and none in the clean one
+    copies = dup.table.merge(canaries[[*PAIR_KEYS, "k"]], on=list(PAIR_KEYS))
+    per_canary = copies.groupby(list(PAIR_KEYS))["k"].agg(["size", "first"])
+    assert len(per_canary) == len(canaries) and (per_canary["size"] == per_canary["first"]).all()
     sets = du.member_sets(7, clean, targets, "ci")
     assert len(sets["nonmember"]) == du.N_NONMEMBERS["ci"] and len(sets["single"]) == du.N_SINGLES
+    assert len(sets["target"]) == len(sets["canary"]) == du.PER_K * len(du.KS)
     assert not set(sets["single"].index) & set(targets["row"])
     assert sets["shifted"]["noisy"].mean() == pytest.approx(du.SHIFTED_NOISE)
     assert world.n_concepts == lab.N_CONCEPTS
@@ -985,6 +1010,8 @@ def test_duplication_helpers_refuse_bad_input():
         du.run_world(0, "fast")
     with pytest.raises(ValueError, match="seed must be an integer"):
         du.corpora(-1)
+    with pytest.raises(ValueError, match="set_name must be 'target' or 'canary'"):
+        du.auc_by_k(_dup_result(), set_name="members")
 
 
 def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():

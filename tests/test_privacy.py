@@ -35,6 +35,39 @@ def test_duplicated_corpus_gives_each_target_exactly_k_copies(corpus):
     assert targets["row"].is_unique and set(targets["row"]) <= set(range(len(corpus)))
 
 
+def test_add_copies_adds_fresh_pairs_in_their_counts(corpus):
+    fresh = privacy.nonmember_pairs(corpus, 10, seed=77).iloc[:5]
+    copies = np.array([1, 2, 3, 1, 4])
+    more = privacy.add_copies(corpus, fresh, copies, seed=1)
+    assert len(more) == len(corpus) + copies.sum()
+    key = list(privacy.PAIR_KEYS)
+    counts = more.table.groupby(key, sort=False).size()
+    for (_, t), c in zip(fresh.iterrows(), copies):
+        assert counts.loc[tuple(t[key])] == c
+    groups = more.table.loc[more.table["dup_group"] >= 0, "dup_group"]
+    assert groups.nunique() == 3 and groups.value_counts().sort_values().tolist() == [2, 3, 4]
+    assert (more.table["sample_id"] == np.arange(len(more))).all()
+    assert more.fingerprint() == privacy.add_copies(corpus, fresh, copies, seed=1).fingerprint()
+    assert more.fingerprint() != privacy.add_copies(corpus, fresh, copies + 1, seed=1).fingerprint()
+    kept = more.table[privacy.exact_duplicates(more.table)]
+    assert len(kept) == len(corpus) + len(fresh)  # deduplication leaves each new pair once
+
+
+def test_add_copies_refuses_members_and_bad_counts(corpus):
+    fresh = privacy.nonmember_pairs(corpus, 10, seed=78).iloc[:3]
+    with pytest.raises(ValueError, match="both members and non-members"):
+        privacy.add_copies(corpus, corpus.table.iloc[:3], [1, 1, 1], seed=0)
+    with pytest.raises(ValueError, match="non-member set is empty"):
+        privacy.add_copies(corpus, fresh.iloc[:0], [], seed=0)
+    with pytest.raises(ValueError, match="pairs repeats 1 pair"):
+        privacy.add_copies(corpus, pd.concat([fresh, fresh.iloc[:1]]), [1, 1, 1, 1], seed=0)
+    with pytest.raises(ValueError, match="pairs lacks the corpus columns \\['noisy'\\]"):
+        privacy.add_copies(corpus, fresh.drop(columns="noisy"), [1, 1, 1], seed=0)
+    for bad in ([1, 2], [1, 0, 1], [1.0, 2.0, 1.0]):
+        with pytest.raises(ValueError, match="copies must hold one integer >= 1 for each of the 3 pairs"):
+            privacy.add_copies(corpus, fresh, bad, seed=0)
+
+
 @pytest.mark.parametrize("ks, match", [((), "at least one"), ((0, 2), "k \\(copies of a pair\\)"),
                                        ((2, 2), "distinct"), ((1.5,), "k \\(copies")])
 def test_bad_duplication_levels_are_named(corpus, ks, match):

@@ -120,6 +120,65 @@ def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) 
     return Corpus(corpus.world, corpus.config, full, selection=selection), targets.reset_index(drop=True)
 
 
+def add_copies(corpus: Corpus, pairs: pd.DataFrame, copies: Sequence[int] | np.ndarray, seed: int) -> Corpus:
+    """``corpus`` with new pairs added, pair ``i`` of ``pairs`` in ``copies[i]`` copies.
+
+    The pairs must be absent from the corpus (e.g. drawn by :func:`nonmember_pairs`): a
+    model trained on the original corpus never saw them, so it is a *reference* model for
+    them (Jayaraman et al. 2024), while a model trained on the new corpus saw each one
+    ``copies[i]`` times (the canaries of Carlini et al. 2019).
+
+    Parameters
+    ----------
+    corpus : Corpus
+    pairs : DataFrame
+        New pairs with the columns of a corpus table, none of them in ``corpus``.
+    copies : sequence of int
+        One count (>= 1) per pair.
+    seed : int
+        Shuffles the new table.
+
+    Returns
+    -------
+    Corpus
+        A new corpus (its fingerprint names the added pairs and their copies); the pairs
+        added more than once form new duplicate groups.
+
+    Raises
+    ------
+    ValueError
+        If ``pairs`` is empty, lacks a column of the corpus table, repeats a pair or holds
+        one already in ``corpus``, or if ``copies`` does not hold one integer >= 1 per pair.
+    """
+    from .corpus import Corpus
+
+    check_int("seed", seed, 0, 2**32 - 1)
+    check_disjoint(corpus.table, pairs)
+    missing = [c for c in corpus.table.columns if c not in pairs.columns]
+    if missing:
+        raise ValueError(f"pairs lacks the corpus columns {missing}")
+    repeated = int(pairs.duplicated(subset=list(PAIR_KEYS)).sum())
+    if repeated:
+        raise ValueError(f"pairs repeats {repeated} pair(s); give each pair once, with its count in copies")
+    counts = np.asarray(copies)
+    if counts.shape != (len(pairs),) or not np.issubdtype(counts.dtype, np.integer) or (counts < 1).any():
+        raise ValueError(f"copies must hold one integer >= 1 for each of the {len(pairs)} pairs, "
+                         f"got {counts.tolist() if counts.size < 10 else counts.shape}")
+    table = corpus.table
+    new = pairs[list(table.columns)].reset_index(drop=True).copy()
+    many = np.flatnonzero(counts > 1)
+    first_id = int(max(table["dup_group"].max(), table["sample_id"].max(), len(table) + len(new))) + 1
+    new["dup_group"] = -1
+    new.loc[many, "dup_group"] = first_id + np.arange(len(many))
+    full = pd.concat([table, new.loc[np.repeat(np.arange(len(new)), counts)]], ignore_index=True)
+    full = full.iloc[np.random.default_rng([seed, 23]).permutation(len(full))].reset_index(drop=True)
+    full["sample_id"] = np.arange(len(full))
+    digest = hashlib.sha256(pd.util.hash_pandas_object(new[list(PAIR_KEYS)], index=False).to_numpy().tobytes()
+                            + counts.astype(np.int64).tobytes()).hexdigest()
+    selection = hashlib.sha256(f"added:{corpus.selection or ''}:{seed}:{digest}".encode()).hexdigest()
+    return Corpus(corpus.world, corpus.config, full, selection=selection)
+
+
 def nonmember_pairs(corpus: Corpus, n: int, seed: int, caption_noise: float | None = None) -> pd.DataFrame:
     """``n`` pairs drawn i.i.d. from the generator of ``corpus`` and absent from it.
 

@@ -53,7 +53,7 @@ world, clean, dup, targets = duplication.corpora(SEED)
 scores = result.scores
 row = duplication.statistics(result)
 print(f"profile={P.name}, world {SEED}: "
-      "the chapter's duplicated and deduplicated models")
+      "the chapter's duplicated and clean models")
 
 # %% [markdown]
 # ## Exercise 1: the attack at a strict threshold
@@ -157,8 +157,8 @@ display(ex3.round(3))
 #
 # ## Exercise 4: a reference model
 #
-# Score every target by its cosine under the duplicated model minus its cosine under
-# the clean model, and recompute the AUC per duplication level.
+# Score every canary by its cosine under the duplicated model minus its cosine under
+# the clean model, which never saw it, and recompute the AUC per duplication level.
 
 # %% tags=["hide-cell"]
 def calibrated(set_name: str) -> pd.DataFrame:
@@ -168,7 +168,7 @@ def calibrated(set_name: str) -> pd.DataFrame:
     return d.assign(diff=d["score"].to_numpy() - c["score"].to_numpy())
 
 
-tgt, nm = calibrated("target"), calibrated("nonmember")
+tgt, nm = calibrated("canary"), calibrated("nonmember")
 ex4 = pd.DataFrame({
     "plain cosine": {k: privacy.attack_metrics(
         tgt.loc[tgt["k"] == k, "score"].to_numpy(), nm["score"].to_numpy())["auc"]
@@ -194,8 +194,8 @@ display(ex4.round(3))
 # *any* model of this world (a clear photo of a common concept fits its caption well
 # whether or not it was trained on) and leaves what is specific to the target model's
 # training data, which is how the strongest attacks work, with many reference models.
-# One reference model is a noisy yardstick, and this one saw the targets once; with
-# {glue:text}`ex1_n` targets per level the comparison is itself uncertain.
+# One reference model is a noisy yardstick; with {glue:text}`ex1_n` canaries per level
+# the comparison is itself uncertain.
 # :::
 #
 # ## References

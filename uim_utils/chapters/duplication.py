@@ -4,17 +4,23 @@ A **world** is everything one base seed draws: the concept world, its clean corp
 clean model (:func:`uim_utils.lab.clean_model`, shared with the other chapters), and a
 **duplicated model** pre-trained with the same recipe on the clean corpus in which
 :data:`PER_K` randomly chosen pairs appear ``k`` times for every ``k`` in :data:`KS`
-(:func:`uim_utils.privacy.duplicated_corpus`). Removing the exact copies from the
-duplicated corpus gives back the clean corpus, so the clean model is also the
-**deduplicated** model.
+(:func:`uim_utils.privacy.duplicated_corpus`), and as many **canaries** (Carlini et al.
+2019): fresh pairs from the corpus's generator, absent from the clean corpus, added on
+the same ladder of copies (:func:`uim_utils.privacy.add_copies`). The clean model plays
+two parts: for the targets it is the **deduplicated** model (removing the exact copies
+from the duplicated corpus leaves every target once, as in the clean corpus; it also
+leaves one copy of each canary, 0.7% of the corpus, which the clean model lacks), and for
+the canaries it is a **reference** model that never saw them (Jayaraman et al. 2024).
 
 The attack is Ko et al.'s: a pair's image-caption cosine under the model
 (:func:`uim_utils.privacy.membership_scores`), scored against non-members drawn i.i.d.
 from the corpus's own generator (:func:`uim_utils.privacy.nonmember_pairs`). Every AUC
 comes with the Hanley-McNeil standard error over the pairs it compares
-(:func:`uim_utils.stats.auc_interval`); a difference of two AUCs takes the root of the
-summed variances, which overstates its error where the two share pairs (they are
-positively correlated), so the claims err on the cautious side.
+(:func:`uim_utils.stats.auc_interval`). Deduplication's effect compares two models on the
+same pairs, so its standard error is DeLong's paired one
+(:func:`uim_utils.stats.paired_auc_difference`); the other differences of two AUCs (other
+pairs, the same non-members) take the root of the summed variances, which overstates their
+error (the two share the non-members), so those claims err on the cautious side.
 
 Imports torch only inside the functions that need it (the appendix imports every
 chapter module).
@@ -37,9 +43,12 @@ from . import Chapter, check_profile
 KS = (1, 2, 4, 8, 16, 32)
 """Copies of the target pairs in the duplicated corpus, one group of :data:`PER_K` per level."""
 PER_K = 50
-"""Target pairs per duplication level (300 targets, 2,850 extra rows on 40,000)."""
+"""Target pairs (and canaries) per duplication level: 300 targets, whose extra copies add 2,850
+rows to the 40,000, and 300 canaries, 3,150 rows."""
 TARGET_SEED_OFFSET = 19
 """The targets are drawn with seed ``seed + 19``."""
+CANARY_SEED = 3_000_009
+"""The canaries are the corpus of seed ``seed + CANARY_SEED`` (``PER_K`` per level of :data:`KS`)."""
 N_SINGLES = 1000
 """Pairs of the corpus that are not targets (each seen once), scored as members of the
 k = 1 control."""
@@ -58,15 +67,18 @@ MIN_DUP_GAIN = 0.05
 """AUC the 32-copy targets must exceed the single pairs by (claim 1)."""
 SINGLE_MARGIN = 0.1
 """Equivalence margin of the single-pair control: AUC within ``0.5 ± 0.1``."""
+REFERENCE_MARGIN = 0.1
+"""Equivalence margin of the reference-model control (claim 8): the canaries' AUC under the
+clean model, which never saw them, within ``0.5 ± 0.1`` (the single-pair control's margin)."""
 MIN_DEDUP_DROP = 0.05
 """AUC deduplication must take off the former 32-copy targets (claim 5)."""
 MIN_DEJAVU = 0.1
-"""How much more of its look-alikes the duplicated model must rank a 32-copy target above than the
-deduplicated model does (claim 4)."""
+"""How much more of its look-alikes the duplicated model must rank a 32-copy canary above than the
+reference model (the clean model, which never saw it) does (claim 4)."""
 MIN_PITFALL = 0.05
 """AUC above chance that a shifted non-member set reports for a model without duplicates (claim 7)."""
 SEMDEDUP_CLUSTERS = 100
-"""k-means clusters of SemDeDup in the chapter (about 430 pairs each)."""
+"""k-means clusters of SemDeDup in the chapter (about 460 pairs each)."""
 SEMDEDUP_EPS = (1e-4, 1e-3, 1e-2)
 """SemDeDup thresholds of the Mitigate table (remove at cosine > 1 - eps)."""
 COST_MARGIN = 0.05
@@ -78,12 +90,21 @@ those worlds deduplication cost -0.020 [-0.031, -0.009] of zero-shot accuracy, -
 world 1002. The duplicated corpus is 7% longer, so its model takes 7% more optimizer
 steps, and the lab's two-epoch models are still learning; a design that trains the
 deduplicated model for as many steps would separate the two. Version 3 makes the claim
-exploratory; nothing else changed."""
+exploratory; nothing else changed. Version 4 adds the canaries (the duplicated corpus grows
+from 42,850 to 46,000 pairs, 15% more than the clean corpus, and now also holds 300 pairs the
+clean model never saw): claim 4 (deja vu) moves from the targets, compared with the clean
+model that saw them once, to the canaries, compared with the clean model as a reference
+model that never saw them (the targets' version stays as the statistic ``dejavu_target``),
+and claim 8 is new. On held-out worlds 1000-1019 version 4 held in 19 of 20: claim 5 failed in
+world 1014 (drop 0.156, bound 0.040 with the summed-variance SE 0.059). Version 5 gives claim 5
+DeLong's paired SE (the two models score the same pairs; about 40% smaller on development
+worlds 0-5) and is confirmed on new held-out worlds, 1020-1039."""
 
 SPEC = ClaimSet(
     chapter="06_duplication_privacy",
-    version=3,
+    version=5,
     design={**lab.recipe(), "ks": list(KS), "per_k": PER_K, "target_seed_offset": TARGET_SEED_OFFSET,
+            "canary_seed": CANARY_SEED,
             "n_singles": N_SINGLES, "n_nonmembers": N_NONMEMBERS, "nonmember_seed": NONMEMBER_SEED,
             "shifted_noise": SHIFTED_NOISE, "n_test": N_TEST, "n_lookalikes": N_LOOKALIKES},
     claims=(
@@ -97,9 +118,10 @@ SPEC = ClaimSet(
                    f"targets exceeds 1%",
               statistic="tpr_top_above_fpr", kind="effect", threshold=0.0, within="pairs", asserted=False),
         Claim("4", f"Interpret (deja vu): from its caption alone, the duplicated model ranks a {KS[-1]}-copy "
-                   f"target's own image above more of its look-alikes (other renderings of the same concept, "
-                   f"domain and background) than the deduplicated model does, by more than {MIN_DEJAVU:.1f}",
-              statistic="dejavu", kind="effect", threshold=MIN_DEJAVU, within="target pairs"),
+                   f"canary's own image above more of its look-alikes (other renderings of the same concept, "
+                   f"domain and background) than a reference model that never saw it does, by more than "
+                   f"{MIN_DEJAVU:.1f}",
+              statistic="dejavu", kind="effect", threshold=MIN_DEJAVU, within="canaries"),
         Claim("5", f"Mitigate (exact deduplication): the model trained without the copies gives the former "
                    f"{KS[-1]}-copy targets an AUC more than {MIN_DEDUP_DROP:.2f} lower",
               statistic="dedup_drop", kind="effect", threshold=MIN_DEDUP_DROP, within="pairs"),
@@ -110,6 +132,10 @@ SPEC = ClaimSet(
                    f"attack report an AUC more than {MIN_PITFALL:.2f} above chance on the model without "
                    f"duplicates",
               statistic="pitfall_above_chance", kind="effect", threshold=MIN_PITFALL, within="pairs"),
+        Claim("8", f"Control (reference model): the clean model, which never saw the canaries, scores them "
+                   f"against i.i.d. non-members with an AUC within 0.5 ± {REFERENCE_MARGIN:.1f} (the two sets "
+                   f"differ only in whether a model saw them)",
+              statistic="reference_above_chance", kind="equivalence", margin=REFERENCE_MARGIN, within="pairs"),
     ),
 )
 """The chapter's claims (decided in every world on its own, intervals over pairs or concepts)."""
@@ -123,16 +149,18 @@ class WorldResult:
     ----------
     seed : int
     scores : DataFrame
-        One row per scored pair: ``model`` ("duplicated" or "deduplicated"), ``set``
-        ("target", "single", "nonmember", "shifted"), ``k`` (copies in the duplicated
-        corpus; 1 for singles, 0 for non-members) and ``score`` (image-caption cosine).
+        One row per scored pair: ``model`` ("duplicated" or "deduplicated", the clean
+        model), ``set`` ("target", "canary", "single", "nonmember", "shifted"), ``k``
+        (copies in the duplicated corpus; 1 for singles, 0 for non-members) and ``score``
+        (image-caption cosine).
     accuracy : DataFrame
         Per test image: ``concept``, ``domain``, ``duplicated`` and ``deduplicated``
         (1.0 where the model's zero-shot prediction is right).
     dejavu : DataFrame
-        One row per target and model: ``row`` (the target's row of the clean corpus),
-        ``k``, ``model`` and ``outranked`` (the share of its :data:`N_LOOKALIKES`
-        look-alikes whose cosine with the target's caption is below the target's own).
+        One row per target or canary and model: ``row`` (a target's row of the clean
+        corpus; a canary's is negative), ``k``, ``set`` ("target" or "canary"), ``model``
+        and ``outranked`` (the share of its :data:`N_LOOKALIKES` look-alikes whose cosine
+        with its caption is below its own image's).
     histories : dict
         Training seconds of each model trained in this run (empty when both were cached).
     models : dict
@@ -151,23 +179,37 @@ class WorldResult:
 def corpora(seed: int) -> tuple[Any, Any, Any, pd.DataFrame]:
     """World ``seed``, its clean corpus, its duplicated corpus and the targets.
 
+    Returns
+    -------
+    world, clean, dup, targets
+        ``targets`` lists the targets (pairs of the clean corpus, ``row`` their row) and
+        then the canaries (fresh pairs, ``row`` negative), each with its copies ``k`` in
+        the duplicated corpus and a bool column ``canary``.
+
     Raises
     ------
     RuntimeError
-        If removing the exact copies from the duplicated corpus does not give back the
-        clean corpus's pairs (the deduplicated model would not be the clean model).
+        If removing the exact copies from the duplicated corpus does not leave the clean
+        corpus's pairs plus one copy of each canary.
     """
-    from ..privacy import PAIR_KEYS, duplicated_corpus, exact_duplicates
+    from ..privacy import PAIR_KEYS, add_copies, duplicated_corpus, exact_duplicates, nonmember_pairs
 
-    check_int("seed", seed, 0, 2**32 - 1)
+    check_int("seed", seed, 0, 2**32 - 1 - CANARY_SEED)
     world, clean = lab.clean_corpus(seed)
     dup, targets = duplicated_corpus(clean, KS, PER_K, seed + TARGET_SEED_OFFSET)
+    canaries = nonmember_pairs(clean, PER_K * len(KS), seed + CANARY_SEED)
+    canaries.insert(0, "row", -1 - np.arange(len(canaries)))
+    canaries["k"] = np.repeat(np.asarray(KS), PER_K)
+    dup = add_copies(dup, canaries, canaries["k"].to_numpy(), seed + TARGET_SEED_OFFSET)
     kept = dup.table[exact_duplicates(dup.table)]
     keys = list(PAIR_KEYS)
-    if len(kept) != len(clean) or not kept[keys].sort_values(keys).reset_index(drop=True).equals(
-            clean.table[keys].sort_values(keys).reset_index(drop=True)):
-        raise RuntimeError(f"world {seed}: the deduplicated corpus is not the clean corpus")
-    return world, clean, dup, targets
+    expected = pd.concat([clean.table[keys], canaries[keys]], ignore_index=True)
+    if len(kept) != len(expected) or not kept[keys].sort_values(keys).reset_index(drop=True).equals(
+            expected.sort_values(keys).reset_index(drop=True)):
+        raise RuntimeError(f"world {seed}: the deduplicated corpus is not the clean corpus plus the canaries")
+    both = pd.concat([targets.assign(canary=False), canaries[list(targets.columns)].assign(canary=True)],
+                     ignore_index=True)
+    return world, clean, dup, both
 
 
 def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> dict[str, pd.DataFrame]:
@@ -179,33 +221,40 @@ def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> d
     clean : Corpus
         The world's clean corpus.
     targets : DataFrame
-        The targets (:func:`corpora`).
+        The targets and canaries (:func:`corpora`).
     profile : str
         Decides the number of non-members (:data:`N_NONMEMBERS`).
 
     Returns
     -------
     dict
-        Tables of pairs with a column ``k``: ``target`` (copies in the duplicated corpus),
-        ``single`` (:data:`N_SINGLES` pairs of the corpus that are not targets, ``k`` 1),
+        Tables of pairs with a column ``k``: ``target`` and ``canary`` (copies in the
+        duplicated corpus), ``single`` (:data:`N_SINGLES` pairs of the corpus that are not targets, ``k`` 1),
         ``nonmember`` (i.i.d. from the corpus's generator, ``k`` 0) and ``shifted`` (as
         many from a noisier crawl, :data:`SHIFTED_NOISE` wrong captions, ``k`` 0).
     """
-    from ..privacy import nonmember_pairs
+    from ..privacy import check_disjoint, nonmember_pairs
 
     check_profile(profile, N_NONMEMBERS)
+    if "canary" not in targets.columns:
+        raise ValueError("targets must come from corpora() (a bool column 'canary')")
+    canaries, targets = targets[targets["canary"]], targets[~targets["canary"]]
     rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, 1])
     free = np.setdiff1d(np.arange(len(clean.table)), targets["row"].to_numpy())
     singles = clean.table.loc[np.sort(rng.choice(free, N_SINGLES, replace=False))].assign(k=1)
     n = N_NONMEMBERS[profile]
     non = nonmember_pairs(clean, n, seed + NONMEMBER_SEED).assign(k=0)
     shifted = nonmember_pairs(clean, n, seed + 2 * NONMEMBER_SEED, caption_noise=SHIFTED_NOISE).assign(k=0)
-    return {"target": targets, "single": singles, "nonmember": non, "shifted": shifted}
+    for t in (non, shifted):
+        check_disjoint(canaries, t)
+    return {"target": targets, "canary": canaries, "single": singles, "nonmember": non, "shifted": shifted}
 
 
 def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldResult:
-    """Pre-train (or load) world ``seed``'s duplicated and clean (= deduplicated) models side
-    by side, score every set under both, and test their zero-shot accuracy."""
+    """Pre-train (or load) world ``seed``'s duplicated and clean models side by side (the
+    clean model is the deduplicated model for the targets and the reference model for the
+    canaries; ``"deduplicated"`` in the tables), score every set under both, and test
+    their zero-shot accuracy."""
     from .. import evaluate as ev
     from ..pretrain import pretrain_many
     from ..privacy import membership_scores
@@ -229,20 +278,23 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     histories = {name: float(r.history["seconds"]) for name, r in (("duplicated", dup_r), ("deduplicated", clean_r))
                  if not r.cache_hit}
     models = {"duplicated": dup_r.model, "deduplicated": clean_r.model}
-    dejavu = pd.concat([lookalike_ranks(lm, world, targets, seed).assign(model=name) for name, lm in models.items()],
+    dejavu = pd.concat([lookalike_ranks(lm, world, sets[kind], seed, stream).assign(model=name, set=kind)
+                        for name, lm in models.items() for kind, stream in (("target", 2), ("canary", 3))],
                        ignore_index=True)
     return WorldResult(seed, pd.concat(scores, ignore_index=True), pd.concat(acc, ignore_index=True), dejavu,
                        histories, models)
 
 
-def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int) -> pd.DataFrame:
+def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int, stream: int = 2) -> pd.DataFrame:
     """The deja-vu test of every target under ``lm``: from the target's caption alone, how many of
     its look-alikes does the model rank below the target's own image?
 
     The look-alikes are :data:`N_LOOKALIKES` renderings of the target's concept, domain and
     background with fresh render seeds (at or above 2**40, which no corpus draws), so the
     caption describes them as well as it describes the target. A model that has not
-    memorised the target ranks it in the middle (``outranked`` about 0.5).
+    memorised the target ranks it in the middle (``outranked`` about 0.5). ``stream``
+    seeds the look-alikes' render seeds with ``seed`` (2 for the targets, 3 for the
+    canaries).
 
     Returns
     -------
@@ -254,7 +306,7 @@ def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int) -> pd
     n, m = len(targets), N_LOOKALIKES
     if n == 0:
         raise ValueError("targets holds no pair")
-    rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, 2])
+    rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, stream])
     look_seeds = (1 << 40) + rng.integers(0, 1 << 40, (n, m))
     # each target m times, with another rendering of its image and its own caption
     lookalikes = targets.iloc[np.repeat(np.arange(n), m)].assign(render_seed=look_seeds.ravel())
@@ -293,14 +345,18 @@ def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "no
     return auc_interval(np.r_[pos, neg], np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)])
 
 
-def auc_by_k(result: WorldResult, model: str = "duplicated") -> pd.DataFrame:
-    """The attack on each duplication level's targets under ``model``, and on the singles.
+def auc_by_k(result: WorldResult, model: str = "duplicated", set_name: str = "target") -> pd.DataFrame:
+    """The attack on each duplication level's targets (or canaries) under ``model``, and on
+    the singles.
 
     Parameters
     ----------
     result : WorldResult
     model : str
-        ``"duplicated"`` or ``"deduplicated"``.
+        ``"duplicated"`` or ``"deduplicated"`` (the clean model).
+    set_name : str
+        ``"target"`` (pairs of the clean corpus) or ``"canary"`` (pairs the clean model
+        never saw).
 
     Returns
     -------
@@ -311,11 +367,13 @@ def auc_by_k(result: WorldResult, model: str = "duplicated") -> pd.DataFrame:
     """
     from ..privacy import attack_metrics
 
+    if set_name not in ("target", "canary"):
+        raise ValueError(f"set_name must be 'target' or 'canary', got {set_name!r}")
     s = result.scores
     of_model = s["model"] == model
     non = s.loc[of_model & (s["set"] == "nonmember"), "score"].to_numpy()
     rows = []
-    for label, mask in [*((str(k), (s["set"] == "target") & (s["k"] == k)) for k in KS),
+    for label, mask in [*((str(k), (s["set"] == set_name) & (s["k"] == k)) for k in KS),
                         ("single", s["set"] == "single")]:
         est = auc(s, model, mask)
         m = attack_metrics(s.loc[mask & of_model, "score"].to_numpy(), non)
@@ -324,15 +382,63 @@ def auc_by_k(result: WorldResult, model: str = "duplicated") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def dejavu_difference(dejavu: pd.DataFrame, set_name: str, seed: int) -> Any:
+    """Mean over the top-level (``KS[-1]`` copies) pairs of ``set_name`` of the duplicated model's
+    ``outranked`` minus the clean model's, paired over the pairs (Student-t interval)."""
+    from .. import stats
+
+    of_set = dejavu[dejavu["set"] == set_name]
+    dv = of_set.pivot(index="row", columns="model", values="outranked")  # raises on a repeated row
+    if dv.isna().any().any():
+        raise ValueError(f"world {seed}: the deja-vu test lacks some {set_name} under one of the models")
+    top_rows = of_set.loc[of_set["k"] == KS[-1], "row"].unique()
+    return stats.t_interval((dv.loc[top_rows, "duplicated"] - dv.loc[top_rows, "deduplicated"]).to_numpy(),
+                            unit=f"{set_name} pairs")
+
+
+def dedup_difference(scores: pd.DataFrame) -> Any:
+    """AUC of the top-level targets against the i.i.d. non-members under the duplicated model
+    minus under the clean (deduplicated) model, with DeLong's paired standard error: both
+    models score the same pairs (:func:`uim_utils.stats.paired_auc_difference`)."""
+    from ..stats import paired_auc_difference
+
+    members = (scores["set"] == "target") & (scores["k"] == KS[-1])
+    scored = members | (scores["set"] == "nonmember")
+    by_model = {m: scores[scored & (scores["model"] == m)] for m in ("duplicated", "deduplicated")}
+    a, b = by_model["duplicated"], by_model["deduplicated"]
+    if len(a) != len(b) or not (a["set"].to_numpy() == b["set"].to_numpy()).all():
+        raise ValueError("the two models must score the same pairs in the same order")
+    return paired_auc_difference(a["score"].to_numpy(), b["score"].to_numpy(), (a["set"] == "target").to_numpy())
+
+
+def descriptives(result: WorldResult, by_k: pd.DataFrame, dedup_by_k: pd.DataFrame) -> dict[str, float]:
+    """Numbers the chapter shows beside its claims: AUC, TPR and look-alike ranks per level."""
+    row: dict[str, float] = {}
+    for g, r in by_k.iterrows():
+        row[f"auc_{g}"], row[f"tpr_{g}"] = float(r["auc"]), float(r["tpr"])
+    for prefix, model in (("auc_canary", "duplicated"), ("reference_auc_canary", "deduplicated")):
+        for g, r in auc_by_k(result, model, set_name="canary").set_index("group").drop("single").iterrows():
+            row[f"{prefix}_{g}"] = float(r["auc"])
+    for (model, kind, k), value in result.dejavu.groupby(["model", "set", "k"])["outranked"].mean().items():
+        row[f"outranked_{model}_{k}" if kind == "target" else f"outranked_{model}_canary_{k}"] = float(value)
+    row["dedup_auc_top"] = float(dedup_by_k.loc[str(KS[-1]), "auc"])
+    row["dedup_auc_single"] = float(dedup_by_k.loc["single", "auc"])
+    acc = result.accuracy
+    row["zs_duplicated"], row["zs_deduplicated"] = float(acc["duplicated"].mean()), float(acc["deduplicated"].mean())
+    return row
+
+
 def statistics(result: WorldResult) -> dict[str, float]:
-    """The claims' statistics of one world, each with its standard error (``<name>_se``)."""
+    """The claims' statistics of one world, each with its standard error (``<name>_se``),
+    then :func:`descriptives`."""
     from .. import stats
 
     s = result.scores
     by_k = auc_by_k(result).set_index("group")
     dedup_by_k = auc_by_k(result, "deduplicated").set_index("group")
-    d_top, d_single, c_top = by_k.loc[str(KS[-1])], by_k.loc["single"], dedup_by_k.loc[str(KS[-1])]
+    d_top, d_single = by_k.loc[str(KS[-1])], by_k.loc["single"]
     c_shift = auc(s, "deduplicated", s["set"] == "single", against="shifted")
+    reference = auc(s, "deduplicated", s["set"] == "canary")
     row: dict[str, float] = {}
 
     def put(name: str, value: float, *ses: float) -> None:
@@ -340,28 +446,19 @@ def statistics(result: WorldResult) -> dict[str, float]:
 
     put("dup_gain", d_top["auc"] - d_single["auc"], d_top["auc_se"], d_single["auc_se"])
     put("single_above_chance", d_single["auc"] - 0.5, d_single["auc_se"])
-    put("dedup_drop", d_top["auc"] - c_top["auc"], d_top["auc_se"], c_top["auc_se"])
+    drop = dedup_difference(s)
+    put("dedup_drop", drop.estimate, drop.se)
     put("pitfall_above_chance", c_shift.estimate - 0.5, c_shift.se)
-    dv = result.dejavu.pivot(index="row", columns="model", values="outranked")  # raises on a repeated row
-    if dv.isna().any().any():
-        raise ValueError(f"world {result.seed}: the deja-vu test lacks some target under one of the models")
-    top_rows = result.dejavu.loc[result.dejavu["k"] == KS[-1], "row"].unique()
-    est = stats.t_interval((dv.loc[top_rows, "duplicated"] - dv.loc[top_rows, "deduplicated"]).to_numpy(),
-                           unit="target pairs")
-    put("dejavu", est.estimate, est.se)
-    for (model, k), value in result.dejavu.groupby(["model", "k"])["outranked"].mean().items():
-        row[f"outranked_{model}_{k}"] = float(value)
+    put("reference_above_chance", reference.estimate - 0.5, reference.se)
+    for name, kind in (("dejavu", "canary"), ("dejavu_target", "target")):
+        est = dejavu_difference(result.dejavu, kind, result.seed)
+        put(name, est.estimate, est.se)
     tpr, n_top = float(d_top["tpr"]), PER_K
     put("tpr_top_above_fpr", tpr - LOW_FPR, np.sqrt(max(tpr * (1 - tpr), 1e-4) / n_top))
-    acc = result.accuracy
-    per = acc.groupby("concept")[["duplicated", "deduplicated"]].mean()
+    per = result.accuracy.groupby("concept")[["duplicated", "deduplicated"]].mean()
     est = stats.t_interval((per["deduplicated"] - per["duplicated"]).to_numpy(), unit="concepts")
     put("dedup_acc_diff", est.estimate, est.se)
-    for g, r in by_k.iterrows():
-        row[f"auc_{g}"], row[f"tpr_{g}"] = float(r["auc"]), float(r["tpr"])
-    row["dedup_auc_top"], row["dedup_auc_single"] = float(c_top["auc"]), float(dedup_by_k.loc["single", "auc"])
-    row["zs_duplicated"], row["zs_deduplicated"] = float(acc["duplicated"].mean()), float(acc["deduplicated"].mean())
-    return row
+    return row | descriptives(result, by_k, dedup_by_k)
 
 
 def measure(seed: int, profile: str = "ci", progress: bool = False) -> dict[str, float]:
