@@ -934,7 +934,9 @@ def _dup_result(top_shift=1.0, single_shift=0.0, dedup_top_shift=0.0, shifted_sh
     # per-pair offsets shared by the two models: only a difference paired by pair is exact
     offset = np.tile(np.linspace(-0.2, 0.2, du.PER_K), 4 * len(du.KS))
     dejavu["outranked"] = np.where(top, 0.5 + gain, 0.5) + offset
-    return du.WorldResult(seed, pd.concat(frames, ignore_index=True), acc, dejavu, {}, {})
+    scores = pd.concat(frames, ignore_index=True)
+    scores.insert(2, "pair", scores.groupby(["model", "set"]).cumcount())
+    return du.WorldResult(seed, scores, acc, dejavu, {}, {})
 
 
 def test_duplication_statistics_known_values():
@@ -1012,6 +1014,11 @@ def test_duplication_helpers_refuse_bad_input():
         du.corpora(-1)
     with pytest.raises(ValueError, match="set_name must be 'target' or 'canary'"):
         du.auc_by_k(_dup_result(), set_name="members")
+    scores = _dup_result().scores
+    clean = scores["model"] == "deduplicated"
+    scores.loc[clean, "pair"] = scores.loc[clean].groupby("set")["pair"].transform(lambda p: p[::-1].to_numpy())
+    with pytest.raises(ValueError, match="the two models must score the same pairs in the same order"):
+        du.dedup_difference(scores)  # the clean model's pairs listed in another order
 
 
 def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():

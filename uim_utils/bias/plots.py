@@ -51,7 +51,7 @@ def debiasing_panels(weat_after: pd.DataFrame, summary: pd.DataFrame, test_keys:
         A :func:`weat_table` with a ``method`` column: the SEAT effect sizes after each
         projection.
     summary : DataFrame
-        One row per method (the index, in the order the bars are drawn), the columns of
+        One row per method (the index, named ``method``, in the order the bars are drawn), the columns of
         :func:`summarise_downstream`: flip rates, placebo flip rates and the P(work) gap
         with their bounds (``flip lo`` ...), ``accuracy`` and ``gender recovery``.
     test_keys : list of str
@@ -97,7 +97,7 @@ def debiasing_panels(weat_after: pd.DataFrame, summary: pd.DataFrame, test_keys:
 def _associations_panel(ax: Any, weat_after: pd.DataFrame, test_keys: list[str], pal: dict[str, Any]) -> None:
     import seaborn as sns
 
-    sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal, ax=ax)
+    sns.barplot(data=weat_after, x="test", y="effect_size", hue="method", palette=pal, ax=ax, order=test_keys)
     ax.set_xticks(range(len(test_keys)), [f"{k}\n{TEST_NICKNAMES.get(k, '')}" for k in test_keys])
     ax.legend(title="", fontsize=8, ncol=3, loc="lower left")
     ax.axhline(0, color="k", lw=1)

@@ -104,7 +104,8 @@ def weat_bootstrap_ci(
     (:func:`uim_utils.stats.stratified_bootstrap`, sets in that order), and recomputes
     ``d``; the interval reflects how much the number depends on the particular words
     chosen. Replicates with no spread (``d`` undefined) are left out of the percentiles.
-    ``confidence``, ``n_boot`` (>= 100) and ``seed`` are checked as in :mod:`uim_utils.stats`.
+    ``confidence``, ``n_boot`` (>= 100) and ``seed`` (>= 0) are checked as in
+    :mod:`uim_utils.stats`; fewer than 2 defined replicates raise a ``ValueError``.
     """
     from ..stats import stratified_bootstrap
 

@@ -216,8 +216,8 @@ def seat_difference(M1: Mapping[str, np.ndarray], M0: Mapping[str, np.ndarray] |
     Raises
     ------
     ValueError
-        If a test lacks one of X, Y, A, B, the models' matrices differ in shape, or
-        ``n_boot < 100``.
+        If a test lacks one of X, Y, A, B, the models' matrices differ in shape,
+        ``n_boot < 100``, ``seed < 0``, or fewer than 2 replicates are defined.
     """
     for M in (M1, M0) if M0 is not None else (M1,):
         if set(M) != set("XYAB"):

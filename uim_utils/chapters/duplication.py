@@ -150,7 +150,8 @@ class WorldResult:
     seed : int
     scores : DataFrame
         One row per scored pair: ``model`` ("duplicated" or "deduplicated", the clean
-        model), ``set`` ("target", "canary", "single", "nonmember", "shifted"), ``k``
+        model), ``set`` ("target", "canary", "single", "nonmember", "shifted"), ``pair``
+        (its position in its set, the same under both models), ``k``
         (copies in the duplicated corpus; 1 for singles, 0 for non-members) and ``score``
         (image-caption cosine).
     accuracy : DataFrame
@@ -269,8 +270,8 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldRe
     scores, acc = [], [pd.DataFrame({"concept": y, "domain": d}) for d, (_, y) in tests.items()]
     for name, r in (("duplicated", dup_r), ("deduplicated", clean_r)):
         for set_name, t in sets.items():
-            scores.append(pd.DataFrame({"model": name, "set": set_name, "k": t["k"].to_numpy(),
-                                        "score": membership_scores(r.model, world, t)}))
+            scores.append(pd.DataFrame({"model": name, "set": set_name, "pair": np.arange(len(t)),
+                                        "k": t["k"].to_numpy(), "score": membership_scores(r.model, world, t)}))
         feats = [ev.encode_images(r.model, x) for x, _ in tests.values()]
         logits = ev.zero_shot_classify(r.model, world.classnames, feats)
         for frame, lg, (_, y) in zip(acc, logits, tests.values()):
@@ -406,7 +407,7 @@ def dedup_difference(scores: pd.DataFrame) -> Any:
     scored = members | (scores["set"] == "nonmember")
     by_model = {m: scores[scored & (scores["model"] == m)] for m in ("duplicated", "deduplicated")}
     a, b = by_model["duplicated"], by_model["deduplicated"]
-    if len(a) != len(b) or not (a["set"].to_numpy() == b["set"].to_numpy()).all():
+    if len(a) != len(b) or not (a[["set", "pair"]].to_numpy() == b[["set", "pair"]].to_numpy()).all():
         raise ValueError("the two models must score the same pairs in the same order")
     return paired_auc_difference(a["score"].to_numpy(), b["score"].to_numpy(), (a["set"] == "target").to_numpy())
 
