@@ -320,6 +320,8 @@ def test_load_or_rebuild_lets_other_load_errors_through(entry, tmp_path: Path) -
 def test_load_or_rebuild_rejects_bad_names_naming_them(tmp_path: Path, namespace, key, bad) -> None:
     with pytest.raises(ValueError, match=f"got {re.escape(bad)}$"):
         cache.load_or_rebuild(namespace, key, lambda t, m: 1, lambda: 2, root=tmp_path)
+    with pytest.raises(ValueError, match=f"got {re.escape(bad)}$"):  # every entry function checks
+        cache.save_entry(namespace, key, {"x": np.ones(2)}, root=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 

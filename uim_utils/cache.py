@@ -82,7 +82,19 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
 
 
 def entry_paths(namespace: str, key: str, root: Path | None = None) -> tuple[Path, Path]:
-    """The (tensor file, sidecar) paths of a cache entry."""
+    """The (tensor file, sidecar) paths of a cache entry.
+
+    Raises
+    ------
+    ValueError
+        If ``namespace`` or ``key`` is empty or names a path (every entry function
+        finds its files here, so none can write outside its namespace).
+    """
+    for what, name in (("namespace", namespace), ("key", key)):
+        if not isinstance(name, str) or not name or name in (".", "..") or any(
+            sep in name for sep in ("/", os.sep, os.altsep or "/")
+        ):
+            raise ValueError(f"cache {what} must be a non-empty name without path separators, got {name!r}")
     base = (root or cache_dir()) / namespace
     return base / f"{key}.safetensors", base / f"{key}.json"
 
@@ -229,11 +241,11 @@ def load_or_rebuild(
     Raises
     ------
     ValueError
-        If ``namespace`` or ``key`` is empty or names a path.
+        If ``namespace`` or ``key`` is empty or names a path (:func:`entry_paths`).
     TypeError
         If ``load``, ``build`` or ``on_corrupt`` is not callable.
     """
-    _check_rebuild_args(namespace, key, load, build, on_corrupt)
+    _check_callables(load, build, on_corrupt)
     guard: AbstractContextManager[None] = entry_lock(namespace, key, root) if lock else nullcontext()
     with guard:
         try:
@@ -247,13 +259,9 @@ def load_or_rebuild(
         return build() if value is None else value
 
 
-def _check_rebuild_args(namespace: str, key: str, load: Any, build: Any, on_corrupt: Any) -> None:
-    """Raise a clear error on a bad entry name or a function that is not callable."""
-    for what, name in (("namespace", namespace), ("key", key)):
-        if not isinstance(name, str) or not name or name in (".", "..") or any(
-            sep in name for sep in ("/", os.sep, os.altsep or "/")
-        ):
-            raise ValueError(f"cache {what} must be a non-empty name without path separators, got {name!r}")
+def _check_callables(load: Any, build: Any, on_corrupt: Any) -> None:
+    """Raise a clear error on a function that is not callable (the names are checked by
+    :func:`entry_paths`)."""
     for what, fn in (("load", load), ("build", build), ("on_corrupt", on_corrupt)):
         if not callable(fn) and not (what == "on_corrupt" and fn is None):
             raise TypeError(f"{what} must be callable, got {type(fn).__name__} {fn!r}")
