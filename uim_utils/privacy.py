@@ -89,7 +89,6 @@ def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) 
         from the original's) and the targets: their rows of ``corpus.table`` (``row``)
         with their columns and their copies ``k``.
     """
-    from .corpus import Corpus
 
     ks = check_copies(ks)
     check_int("per_k", per_k, 1)
@@ -111,13 +110,10 @@ def duplicated_corpus(corpus: Corpus, ks: Sequence[int], per_k: int, seed: int) 
     first_id = int(max(table["dup_group"].max(), table["sample_id"].max())) + 1  # ids no group has
     new.loc[rows[many], "dup_group"] = first_id + np.arange(int(many.sum()))
     extra = new.loc[np.repeat(rows[many], copies[many] - 1)]
-    full = pd.concat([new, extra], ignore_index=True)
-    full = full.iloc[rng.permutation(len(full))].reset_index(drop=True)
-    full["sample_id"] = np.arange(len(full))
     design = f"{ks}:{per_k}:{seed}:{hashlib.sha256(rows.astype(np.int64).tobytes()).hexdigest()}"
     parent = corpus.selection or ""
     selection = hashlib.sha256(f"duplicated:{parent}:{design}".encode()).hexdigest()
-    return Corpus(corpus.world, corpus.config, full, selection=selection), targets.reset_index(drop=True)
+    return _shuffled(corpus, [new, extra], rng, selection), targets.reset_index(drop=True)
 
 
 def add_copies(corpus: Corpus, pairs: pd.DataFrame, copies: Sequence[int] | np.ndarray, seed: int) -> Corpus:
@@ -150,7 +146,6 @@ def add_copies(corpus: Corpus, pairs: pd.DataFrame, copies: Sequence[int] | np.n
         If ``pairs`` is empty, lacks a column of the corpus table, repeats a pair or holds
         one already in ``corpus``, or if ``copies`` does not hold one integer >= 1 per pair.
     """
-    from .corpus import Corpus
 
     check_int("seed", seed, 0, 2**32 - 1)
     check_disjoint(corpus.table, pairs)
@@ -170,12 +165,21 @@ def add_copies(corpus: Corpus, pairs: pd.DataFrame, copies: Sequence[int] | np.n
     first_id = int(max(table["dup_group"].max(), table["sample_id"].max(), len(table) + len(new))) + 1
     new["dup_group"] = -1
     new.loc[many, "dup_group"] = first_id + np.arange(len(many))
-    full = pd.concat([table, new.loc[np.repeat(np.arange(len(new)), counts)]], ignore_index=True)
-    full = full.iloc[np.random.default_rng([seed, 23]).permutation(len(full))].reset_index(drop=True)
-    full["sample_id"] = np.arange(len(full))
     digest = hashlib.sha256(pd.util.hash_pandas_object(new[list(PAIR_KEYS)], index=False).to_numpy().tobytes()
                             + counts.astype(np.int64).tobytes()).hexdigest()
     selection = hashlib.sha256(f"added:{corpus.selection or ''}:{seed}:{digest}".encode()).hexdigest()
+    return _shuffled(corpus, [table, new.loc[np.repeat(np.arange(len(new)), counts)]],
+                     np.random.default_rng([seed, 23]), selection)
+
+
+def _shuffled(corpus: Corpus, parts: list[pd.DataFrame], rng: np.random.Generator, selection: str) -> Corpus:
+    """A corpus of ``corpus``'s world and config whose table is ``parts`` stacked, shuffled by
+    ``rng`` and numbered anew (``sample_id``), named by ``selection``."""
+    from .corpus import Corpus
+
+    full = pd.concat(parts, ignore_index=True)
+    full = full.iloc[rng.permutation(len(full))].reset_index(drop=True)
+    full["sample_id"] = np.arange(len(full))
     return Corpus(corpus.world, corpus.config, full, selection=selection)
 
 

@@ -354,10 +354,7 @@ def auc_interval(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] 
 
     confidence = _check_confidence(confidence)
     s = _as_values(scores, "scores", min_n=2)
-    pos = np.asarray(positive)
-    if pos.shape != s.shape or pos.dtype != bool:
-        raise ValueError(f"positive must be a bool array of the scores' shape {s.shape}, "
-                         f"got dtype {pos.dtype} and shape {pos.shape}")
+    pos = _as_positive(positive, s)
     n1, n0 = int(pos.sum()), int((~pos).sum())
     if n1 == 0 or n0 == 0:
         raise ValueError(f"positive must contain both classes, got {n1} positive of {pos.size}")
@@ -368,6 +365,15 @@ def auc_interval(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] 
     half = float(stats.norm.ppf(0.5 + confidence / 2)) * se
     return Estimate(a, max(0.0, a - half), min(1.0, a + half), se, n1, "items", "hanley-mcneil normal",
                     confidence)
+
+
+def _as_positive(positive: Sequence[bool] | np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``positive`` as a bool array of the scores' shape, or a ValueError naming both."""
+    pos = np.asarray(positive)
+    if pos.shape != scores.shape or pos.dtype != bool:
+        raise ValueError(f"positive must be a bool array of the scores' shape {scores.shape}, "
+                         f"got dtype {pos.dtype} and shape {pos.shape}")
+    return pos
 
 
 def _placements(s: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -412,10 +418,7 @@ def paired_auc_difference(scores_a: Sequence[float] | np.ndarray, scores_b: Sequ
     a = _as_values(scores_a, "scores_a", min_n=2)
     b = _as_values(scores_b, "scores_b", min_n=2)
     _check_same_length(a, b, "scores_a", "scores_b")
-    pos = np.asarray(positive)
-    if pos.shape != a.shape or pos.dtype != bool:
-        raise ValueError(f"positive must be a bool array of the scores' shape {a.shape}, "
-                         f"got dtype {pos.dtype} and shape {pos.shape}")
+    pos = _as_positive(positive, a)
     n1, n0 = int(pos.sum()), int((~pos).sum())
     if n1 < 2 or n0 < 2:
         raise ValueError(f"positive needs at least 2 items of each class, got {n1} positive of {pos.size}")
