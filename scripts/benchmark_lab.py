@@ -11,19 +11,20 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 - fp32 matmul throughput of this machine (GFLOP/s, the ceiling for the training loop),
 - the time of one training step (a batch of ``batch_size`` pairs) split into forward
   (model + loss), backward and optimizer (AdamW step + temperature clamp), the median of
-  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`, on
-  one thread as training runs (:data:`uim_utils.parallel.THREADS`),
+  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`, with
+  the threads and memory format training uses (``cfg.threads``, ``cfg.channels_last``),
 - the FLOPs of one training pair (forward + backward, counted by torch's
   FlopCounterMode, on captions tokenised by the model's own tokenizer),
 - pre-training throughput of a cold run (pairs/s) and the fraction of the matmul
-  ceiling it reaches, for one model alone and for two models side by side
-  (:func:`uim_utils.pretrain.pretrain_many`, one worker process per core: how chapters
-  train several models),
+  ceiling it reaches, for one model alone and, for one-thread training, two models side
+  by side (:func:`uim_utils.pretrain.pretrain_many`, one worker process per core: how
+  chapters train several models),
 - zero-shot accuracy on every domain, 20 test images per concept,
 - the time to build and render a 50,000-pair corpus, and
 - peak resident memory of the whole run.
 
-``--compare`` prints the same figures for ``uim-tiny`` with its old settings (20,000
+``--threads`` and ``--channels-last`` override the training run's threads and memory
+format, ``--lr`` its learning rate. ``--compare`` prints the same figures for ``uim-tiny`` with its old settings (20,000
 pairs, 6 epochs, ``TrainConfig`` defaults: lr 2e-3) and a side-by-side summary.
 """
 
@@ -97,13 +98,15 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     lm = create_lab_model(cfg.model, seed=cfg.seed)
     model = lm.model
     model.train()
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.visual.to(memory_format=fmt)
     loss_fn = open_clip.ClipLoss()
     opt = make_optimizer(model, cfg)
     idx = np.arange(cfg.batch_size)
-    x = lab_to_tensor(corpus.images[idx])
+    x = lab_to_tensor(corpus.images[idx]).contiguous(memory_format=fmt)
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
-    with parallel.limited_threads():
+    with parallel.limited_threads(cfg.threads):
         _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
     return {k: float(np.median(v)) for k, v in times.items()}
 
@@ -157,8 +160,8 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
     """Every figure of one model and its settings; prints them as it goes."""
     corpus = build_corpus(world, CorpusConfig(n_samples=pairs, seed=0))
     n_params = count_parameters(create_lab_model(cfg.model).model)
-    print(f"\n== {cfg.model}: {pairs:,} pairs x {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr:g} "
-          f"({n_params:,} parameters)")
+    print(f"\n== {cfg.model}: {pairs:,} pairs x {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr:g}, "
+          f"{cfg.threads} thread(s){', channels last' if cfg.channels_last else ''} ({n_params:,} parameters)")
     fpp = flops_per_pair(cfg.model, corpus.captions[:cfg.batch_size], cfg.batch_size)
     print(f"FLOPs per pair (forward + backward): {fpp / 1e6:.1f} MFLOP")
     st = step_times(corpus, cfg)
@@ -175,7 +178,7 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
           f"(timed phases {1e3 * total:.1f} ms; the rest is batching and bookkeeping), "
           f"{h['pairs_per_second']:,.0f} pairs/s = {achieved:.1f} GFLOP/s "
           f"({100 * achieved / peak:.0f}% of the matmul ceiling); final loss {np.mean(h['loss'][-20:]):.3f}")
-    n_side = parallel.usable_cores()
+    n_side = parallel.usable_cores() if cfg.threads == 1 else 1
     if n_side > 1:
         _, wall = cold_pretrain(corpus, cfg, side_by_side=n_side)
         pps = n_side * h["steps"] * cfg.batch_size / wall
@@ -207,6 +210,10 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=lab.N_PAIRS,
                     help=f"clean pairs (default lab.N_PAIRS = {lab.N_PAIRS:,})")
     ap.add_argument("--epochs", type=int, default=lab.EPOCHS, help=f"epochs (default lab.EPOCHS = {lab.EPOCHS})")
+    ap.add_argument("--lr", type=float, default=None, help=f"peak learning rate (default lab.LR = {lab.LR:g})")
+    ap.add_argument("--threads", type=int, default=None, help="training threads (default: the standard recipe's)")
+    ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                    help="train the image tower channels-last (default: the standard recipe's)")
     ap.add_argument("--compare", action="store_true",
                     help="also benchmark uim-tiny with its old settings (20,000 pairs, 6 epochs, lr 2e-3)")
     args = ap.parse_args()
@@ -225,7 +232,9 @@ def main() -> None:
     print(f"corpus of {len(big):,} pairs: table {t_table:.1f} s, table + rendered images {t_all:.1f} s")
     del big
 
-    cfg = dataclasses.replace(lab.clean_train_config(0), model=args.model, epochs=args.epochs)
+    overrides = {k: v for k, v in (("lr", args.lr), ("threads", args.threads), ("channels_last", args.channels_last))
+                 if v is not None}
+    cfg = dataclasses.replace(lab.clean_train_config(0), model=args.model, epochs=args.epochs, **overrides)
     rows = [benchmark(world, args.pairs, cfg, peak)]
     if args.compare:
         old = TrainConfig(model=TINY_OLD["model"], epochs=TINY_OLD["epochs"], seed=0)

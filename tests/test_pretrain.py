@@ -55,6 +55,55 @@ def test_key_changes_with_every_ingredient(corpus):
     assert pretrain_key(other_corpus, CFG) != k
     assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "epochs": 3})) != k
     assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "seed": 9})) != k
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "threads": 2})) != k
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "channels_last": True})) != k
+
+
+def test_fields_added_later_keep_the_old_keys_at_their_old_values(corpus):
+    from dataclasses import asdict
+
+    from uim_utils.pretrain import TRAINING_VERSION
+
+    old = {k: v for k, v in asdict(CFG).items() if k not in ("threads", "channels_last")}
+    assert pretrain_key(corpus, CFG) == cache.config_key({"v": TRAINING_VERSION, **corpus.fingerprint(),
+                                                          "train": old})
+
+
+RESNET = TrainConfig(model="uim-base2", epochs=1, batch_size=64, lr=2e-3, warmup_steps=2, seed=0)
+"""A lab model with a convolutional image tower (channels-last applies to it)."""
+
+
+def _image_features(result, corpus):
+    from uim_utils import evaluate as ev
+
+    with torch.no_grad():
+        return ev.encode_images(result.model, corpus.images[:32])
+
+
+def test_channels_last_training_returns_a_model_that_computes_like_its_cached_copy(corpus, tmp_cache):
+    cl = TrainConfig(**{**RESNET.__dict__, "channels_last": True})
+    fresh = pretrain(corpus, cl, progress=False)
+    assert all(p.is_contiguous() for p in fresh.model.model.parameters())  # back in the default format
+    cached = pretrain(corpus, cl, progress=False)
+    assert cached.cache_hit and _same(fresh, cached)
+    assert np.array_equal(_image_features(fresh, corpus), _image_features(cached, corpus))
+    again = pretrain(corpus, cl, use_cache=False, progress=False)
+    assert _same(fresh, again)  # deterministic in either format
+    assert np.mean(fresh.history["loss"][-2:]) < np.mean(fresh.history["loss"][:2])
+
+
+def test_pretrain_many_trains_multi_thread_models_here_one_after_the_other(corpus, tmp_cache, monkeypatch):
+    two = [TrainConfig(**{**RESNET.__dict__, "threads": 2, "seed": s}) for s in (0, 1)]
+    alone = [pretrain(corpus, c, use_cache=False, progress=False) for c in two]
+    from uim_utils import parallel
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("models of two threads must not train side by side in workers")
+
+    monkeypatch.setattr(parallel, "run_in_workers", no_workers)
+    many = pretrain_many([(corpus, c) for c in two], progress=False, workers=2)
+    assert [r.cache_hit for r in many] == [False, False]
+    assert _same(many[0], alone[0]) and _same(many[1], alone[1])
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "sidecar"])
@@ -81,6 +130,8 @@ def test_corrupt_cache_is_detected_and_rebuilt(corpus, tmp_cache, damage):
 @pytest.mark.parametrize("kwargs, word", [
     ({"model": "uim-giant"}, "uim-giant"), ({"epochs": 0}, "epochs"), ({"batch_size": 1}, "batch_size"),
     ({"lr": 0}, "lr"), ({"lr": 5}, "lr"), ({"seed": -1}, "seed"), ({"weight_decay": -1}, "weight_decay"),
+    ({"threads": 0}, "threads"), ({"threads": 65}, "threads"), ({"threads": 1.5}, "threads"),
+    ({"channels_last": 1}, "channels_last"),
 ])
 def test_bad_train_config(kwargs, word):
     with pytest.raises(ValueError, match=word):
@@ -143,6 +194,9 @@ def test_a_corpus_pickles_without_its_images(corpus):
 
 
 def _pretrain_in_child(corpus, queue) -> None:
+    # a forked child first drops to one thread, as torch's DataLoader workers do: GNU
+    # OpenMP hangs in a fork's first parallel region if the parent ran one
+    torch.set_num_threads(1)
     res = pretrain(corpus, CFG, progress=False)
     queue.put(res.cache_hit)
 

@@ -9,11 +9,15 @@ Two facts decide the lab's use of the CPU:
   evaluation that must repeat exactly, with **one thread** (:data:`THREADS`, applied by
   :func:`limited_threads`), whatever the machine.
 - **Two small models in two processes beat one model on two threads.** The lab's models
-  are small, and a second thread speeds a training step up by only about a quarter on
-  the reference machine, while a second process doubles the work done. So several
-  models are trained side by side in worker processes (:func:`worker_count` of them,
-  each started by :func:`init_worker`), e.g. by :func:`uim_utils.pretrain.pretrain_many`
-  and by ``scripts/sweep.py --workers``.
+  are small: a second thread speeds a training step of ``uim-base`` up by about a third
+  on the reference machine (about 1.7 times with its image tower channels-last,
+  :attr:`uim_utils.pretrain.TrainConfig.channels_last`), while a second process nearly
+  doubles the work done. So several models are trained side by side in worker processes
+  (:func:`worker_count` of them, each started by :func:`init_worker`), e.g. by
+  :func:`uim_utils.pretrain.pretrain_many` and by ``scripts/sweep.py --workers``. A
+  training run may ask for more threads (``TrainConfig.threads``, part of its cache key);
+  such models train one after the other, since two two-thread processes on two cores
+  run several times slower than one.
 
 Workers are **forked** on Linux (:func:`start_method`): a forked worker starts with every
 module its parent has imported, where a spawned one imports torch, torchvision and

@@ -56,6 +56,16 @@ class TrainConfig:
         Linear warm-up steps before cosine decay.
     seed : int
         Seed of the initial weights and the shuffling.
+    threads : int
+        Threads of the training run, 1 to 64. The weights depend on it (a float sum split
+        over two threads adds in another order), so it is part of the model's cache key.
+        With more than one, :func:`pretrain_many` trains models one after the other
+        instead of side by side (two two-thread processes on two cores run several times
+        slower than one).
+    channels_last : bool
+        Train the image tower in the channels-last memory format, in which oneDNN's
+        convolutions run faster on CPU (and scale to a second thread); the trained model
+        is returned in the default format, so a fresh and a cached model compute alike.
     """
 
     model: str = "uim-tiny"
@@ -65,17 +75,21 @@ class TrainConfig:
     weight_decay: float = 0.1
     warmup_steps: int = 50
     seed: int = 0
+    threads: int = 1
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
         if self.model not in LAB_MODELS:
             raise ValueError(f"unknown lab model {self.model!r}; choose one of {', '.join(LAB_MODELS)}")
         for name, lo, hi in (("epochs", 1, 200), ("batch_size", 2, 65536), ("warmup_steps", 0, 10**6),
-                             ("seed", 0, 2**32 - 1)):
+                             ("seed", 0, 2**32 - 1), ("threads", 1, 64)):
             check_int(name, getattr(self, name), lo, hi)
         if not (0 < float(self.lr) <= 1):
             raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
         if not (0 <= float(self.weight_decay) <= 10):
             raise ValueError(f"weight_decay must be in [0, 10], got {self.weight_decay!r}")
+        if type(self.channels_last) is not bool:
+            raise ValueError(f"channels_last must be True or False, got {self.channels_last!r}")
 
 
 @dataclass
@@ -99,9 +113,19 @@ class PretrainResult:
     key: str = ""
 
 
+_LATER_FIELDS = {"threads": 1, "channels_last": False}
+"""Fields added to :class:`TrainConfig` after its cache keys were first written, with the
+values every earlier model was trained with."""
+
+
 def pretrain_key(corpus: Corpus, cfg: TrainConfig) -> str:
-    """The cache key of pre-training ``corpus`` with ``cfg``."""
-    return cache.config_key({"v": TRAINING_VERSION, **corpus.fingerprint(), "train": asdict(cfg)})
+    """The cache key of pre-training ``corpus`` with ``cfg``.
+
+    The fields of :data:`_LATER_FIELDS` enter the key only when they differ from the value
+    every model trained before them had, so those models keep their keys (and caches).
+    """
+    train = {k: v for k, v in asdict(cfg).items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
+    return cache.config_key({"v": TRAINING_VERSION, **corpus.fingerprint(), "train": train})
 
 
 def pretrain(
@@ -178,7 +202,8 @@ def pretrain_many(
     The models missing from the cache are trained in up to ``workers`` worker processes
     of one thread each (:func:`uim_utils.parallel.worker_count`), which write them to the
     cache; every model is then loaded from there. Each model is the very model
-    :func:`pretrain` would train alone (training runs with one thread either way).
+    :func:`pretrain` would train alone (training runs with ``cfg.threads`` threads either
+    way). Models of more than one thread are trained here, one after the other.
 
     Parameters
     ----------
@@ -206,7 +231,8 @@ def pretrain_many(
     missing = cache.missing_keys(CACHE_NAMESPACE, keys)
     n_workers = pool.workers if pool is not None else parallel.resolve_workers(workers, len(missing))
     trained: set[str] = set()
-    if len(missing) > 1 and n_workers > 1:
+    one_thread = all(jobs[i][1].threads == 1 for i in missing)
+    if len(missing) > 1 and n_workers > 1 and one_thread:
         todo = [jobs[i] for i in missing]
         parallel.run_in_workers(_pretrain_in_worker, todo, n_workers,
                                 sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in todo),
@@ -280,14 +306,14 @@ def train_contrastive(
     on_step : callable, optional
         Called with no argument after each step.
 
-    Training runs with :data:`uim_utils.parallel.THREADS` threads whatever the machine
+    Training runs with ``cfg.threads`` threads whatever the machine
     (:func:`uim_utils.parallel.limited_threads`), so the weights repeat exactly.
     """
     if len(images) != len(tokens):
         raise ValueError(f"{len(images)} images but {len(tokens)} captions")
     if len(images) < cfg.batch_size:
         raise ValueError(f"corpus of {len(images)} pairs is smaller than batch_size={cfg.batch_size}")
-    with parallel.limited_threads():
+    with parallel.limited_threads(cfg.threads):
         losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
     steps = len(losses)  # one loss per step
     return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
@@ -315,6 +341,8 @@ def _train_loop(
     total = steps_per_epoch * cfg.epochs
     losses: list[float] = []
     model.train()
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.visual.to(memory_format=fmt)
     start = time.perf_counter()
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
     step = 0
@@ -325,6 +353,7 @@ def _train_loop(
             x = lab_to_tensor(images[idx])
             if augment is not None:
                 x = augment(x, gen)
+            x = x.contiguous(memory_format=fmt)
             tok = tokens[idx]
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, total, cfg.warmup_steps, cfg.lr)
@@ -345,6 +374,7 @@ def _train_loop(
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
+    model.visual.to(memory_format=torch.contiguous_format)
     model.eval()
     seconds = time.perf_counter() - start
     return losses, seconds
