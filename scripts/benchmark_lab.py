@@ -98,12 +98,13 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     lm = create_lab_model(cfg.model, seed=cfg.seed)
     model = lm.model
     model.train()
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    model.visual.to(memory_format=fmt)
     loss_fn = open_clip.ClipLoss()
     opt = make_optimizer(model, cfg)
     idx = np.arange(cfg.batch_size)
-    x = lab_to_tensor(corpus.images[idx]).contiguous(memory_format=fmt)
+    x = lab_to_tensor(corpus.images[idx])
+    if cfg.channels_last:  # as the training loop does
+        model.visual.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
     with parallel.limited_threads(cfg.threads):

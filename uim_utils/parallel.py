@@ -6,8 +6,9 @@ Two facts decide the lab's use of the CPU:
   another order than one thread does, so a model trained with two threads differs (in
   the fourth decimal of its weights, enough to flip some predictions) from the same
   model trained with one. The lab therefore trains every model, and runs every
-  evaluation that must repeat exactly, with **one thread** (:data:`THREADS`, applied by
-  :func:`limited_threads`), whatever the machine.
+  evaluation that must repeat exactly, with a fixed number of threads whatever the
+  machine: **one** (:data:`THREADS`, applied by :func:`limited_threads`) unless a
+  pre-training run asks for more (``TrainConfig.threads``, part of its cache key).
 - **Two small models in two processes beat one model on two threads.** The lab's models
   are small: a second thread speeds a training step of ``uim-base`` up by about a third
   on the reference machine (about 1.7 times with its image tower channels-last,
@@ -44,7 +45,8 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 THREADS = 1
-"""Threads of every training run and every repeatable evaluation (see the module docstring)."""
+"""Threads of every repeatable evaluation and, by default, of every training run (see the
+module docstring)."""
 
 WORKER_ENV = "UIM_WORKER"
 """Set to ``"1"`` in worker processes, which then start no workers of their own."""

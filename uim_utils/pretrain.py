@@ -31,7 +31,8 @@ TRAINING_VERSION = 2
 """Bump when the loop changes in a way that changes the weights (invalidates caches).
 
 2: training always runs with one thread (:data:`uim_utils.parallel.THREADS`), so the
-weights no longer depend on the machine's core count."""
+weights no longer depend on the machine's core count. (Since then a run may fix another
+count, :attr:`TrainConfig.threads`, which enters its key.)"""
 
 CACHE_NAMESPACE = "lab_models"
 
@@ -63,9 +64,12 @@ class TrainConfig:
         instead of side by side (two two-thread processes on two cores run several times
         slower than one).
     channels_last : bool
-        Train the image tower in the channels-last memory format, in which oneDNN's
-        convolutions run faster on CPU (and scale to a second thread); the trained model
-        is returned in the default format, so a fresh and a cached model compute alike.
+        Train the image tower's weights in the channels-last memory format, in which
+        oneDNN's convolutions run faster on CPU (and scale to a second thread); the
+        trained model is returned in the default format, so a fresh and a cached model
+        compute alike. Off, the loop leaves the weights and the batches in the layouts it
+        gets them in (:func:`uim_utils.models.lab_to_tensor`'s batches are channels-last
+        views of the NHWC images), as every model before this field was trained.
     """
 
     model: str = "uim-tiny"
@@ -228,11 +232,10 @@ def pretrain_many(
                 and isinstance(job[1], TrainConfig)):
             raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
-    missing = cache.missing_keys(CACHE_NAMESPACE, keys)
+    missing = [i for i in cache.missing_keys(CACHE_NAMESPACE, keys) if jobs[i][1].threads == 1]
     n_workers = pool.workers if pool is not None else parallel.resolve_workers(workers, len(missing))
     trained: set[str] = set()
-    one_thread = all(jobs[i][1].threads == 1 for i in missing)
-    if len(missing) > 1 and n_workers > 1 and one_thread:
+    if len(missing) > 1 and n_workers > 1:  # models of more threads train below, one after the other
         todo = [jobs[i] for i in missing]
         parallel.run_in_workers(_pretrain_in_worker, todo, n_workers,
                                 sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in todo),
@@ -313,8 +316,15 @@ def train_contrastive(
         raise ValueError(f"{len(images)} images but {len(tokens)} captions")
     if len(images) < cfg.batch_size:
         raise ValueError(f"corpus of {len(images)} pairs is smaller than batch_size={cfg.batch_size}")
-    with parallel.limited_threads(cfg.threads):
-        losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
+    if cfg.threads > 1 and parallel.in_worker():
+        raise ValueError(f"threads={cfg.threads} in a worker process of one thread: train models of more than one "
+                         "thread in the main process (pretrain_many does), not side by side in workers")
+    try:
+        with parallel.limited_threads(int(cfg.threads)):
+            losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
+    finally:
+        if cfg.channels_last:  # the default format again, as a cached copy loads (also after an error)
+            model.visual.to(memory_format=torch.contiguous_format)
     steps = len(losses)  # one loss per step
     return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
             "steps": steps}
@@ -341,8 +351,8 @@ def _train_loop(
     total = steps_per_epoch * cfg.epochs
     losses: list[float] = []
     model.train()
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    model.visual.to(memory_format=fmt)
+    if cfg.channels_last:
+        model.visual.to(memory_format=torch.channels_last)
     start = time.perf_counter()
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
     step = 0
@@ -353,7 +363,8 @@ def _train_loop(
             x = lab_to_tensor(images[idx])
             if augment is not None:
                 x = augment(x, gen)
-            x = x.contiguous(memory_format=fmt)
+            if cfg.channels_last:  # (lab_to_tensor's batches are channels-last already; the
+                x = x.contiguous(memory_format=torch.channels_last)  # default leaves them be)
             tok = tokens[idx]
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, total, cfg.warmup_steps, cfg.lr)
@@ -374,7 +385,6 @@ def _train_loop(
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
-    model.visual.to(memory_format=torch.contiguous_format)
     model.eval()
     seconds = time.perf_counter() - start
     return losses, seconds
