@@ -24,8 +24,9 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 - peak resident memory of the whole run.
 
 ``--threads`` and ``--channels-last`` override the training run's threads and memory
-format, ``--lr`` its learning rate. ``--compare`` prints the same figures for ``uim-tiny`` with its old settings (20,000
-pairs, 6 epochs, ``TrainConfig`` defaults: lr 2e-3) and a side-by-side summary.
+format, ``--lr`` its learning rate. ``--compare`` prints the same figures for
+``uim-tiny`` with its old settings (20,000 pairs, 6 epochs, ``TrainConfig`` defaults:
+lr 2e-3) and a side-by-side summary.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from uim_utils import evaluate as ev
 from uim_utils import lab, parallel
 from uim_utils.corpus import Corpus, CorpusConfig, build_corpus
 from uim_utils.models import count_parameters, create_lab_model, lab_to_tensor
-from uim_utils.pretrain import TrainConfig, make_optimizer, pretrain, pretrain_many
+from uim_utils.pretrain import TrainConfig, batch_format, make_optimizer, pretrain, pretrain_many, tower_format
 from uim_utils.world import DOMAINS, ConceptWorld
 
 N_TEST = 20
@@ -101,13 +102,10 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     loss_fn = open_clip.ClipLoss()
     opt = make_optimizer(model, cfg)
     idx = np.arange(cfg.batch_size)
-    x = lab_to_tensor(corpus.images[idx])
-    if cfg.channels_last:  # as the training loop does
-        model.visual.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = batch_format(lab_to_tensor(corpus.images[idx]), cfg)
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
-    with parallel.limited_threads(cfg.threads):
+    with parallel.limited_threads(cfg.threads), tower_format(model, cfg):  # as the training loop runs
         _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
     return {k: float(np.median(v)) for k, v in times.items()}
 

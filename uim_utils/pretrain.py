@@ -10,10 +10,11 @@ under a second; a corrupt cache file is detected, reported and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -319,15 +320,33 @@ def train_contrastive(
     if cfg.threads > 1 and parallel.in_worker():
         raise ValueError(f"threads={cfg.threads} in a worker process of one thread: train models of more than one "
                          "thread in the main process (pretrain_many does), not side by side in workers")
-    try:
-        with parallel.limited_threads(int(cfg.threads)):
-            losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
-    finally:
-        if cfg.channels_last:  # the default format again, as a cached copy loads (also after an error)
-            model.visual.to(memory_format=torch.contiguous_format)
+    with parallel.limited_threads(int(cfg.threads)), tower_format(model, cfg):
+        losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
     steps = len(losses)  # one loss per step
     return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
             "steps": steps}
+
+
+@contextlib.contextmanager
+def tower_format(model: ClipModel, cfg: TrainConfig) -> Iterator[None]:
+    """Hold ``model``'s image tower channels-last inside the block if ``cfg.channels_last``,
+    then in the default format again (also after an error), as a cached copy loads; else
+    leave it as it is."""
+    if not cfg.channels_last:
+        yield
+        return
+    model.visual.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        model.visual.to(memory_format=torch.contiguous_format)
+
+
+def batch_format(x: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """An image batch in the layout training with ``cfg`` feeds the tower: channels-last if
+    ``cfg.channels_last``, else as given (:func:`~uim_utils.models.lab_to_tensor`'s batches
+    are channels-last views of the NHWC images already)."""
+    return x.contiguous(memory_format=torch.channels_last) if cfg.channels_last else x
 
 
 def _train_loop(
@@ -351,8 +370,6 @@ def _train_loop(
     total = steps_per_epoch * cfg.epochs
     losses: list[float] = []
     model.train()
-    if cfg.channels_last:
-        model.visual.to(memory_format=torch.channels_last)
     start = time.perf_counter()
     bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
     step = 0
@@ -363,8 +380,7 @@ def _train_loop(
             x = lab_to_tensor(images[idx])
             if augment is not None:
                 x = augment(x, gen)
-            if cfg.channels_last:  # (lab_to_tensor's batches are channels-last already; the
-                x = x.contiguous(memory_format=torch.channels_last)  # default leaves them be)
+            x = batch_format(x, cfg)
             tok = tokens[idx]
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(step, total, cfg.warmup_steps, cfg.lr)
