@@ -47,7 +47,7 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-torch.txt pyproject.toml scripts/setup_venv.sh
+$(STAMP): requirements.txt requirements-torch.txt pyproject.toml scripts/setup_venv.sh scripts/pip_to_uv.py
 	bash scripts/setup_venv.sh "$(VENV)" "$(PYTHON)"
 
 book: $(STAMP)

@@ -22,8 +22,25 @@ fi
 
 echo ">>> installing requirements.txt and uim_utils (editable) into $venv"
 start=$(date +%s)
-# Non-interactive and quiet enough for CI logs; one resolver run for both.
-"$venv/bin/python" -m pip install --no-input --progress-bar off -q \
-    -r requirements.txt -e .
+# uv installs the same packages as pip from the same indexes (pip's configuration, read by
+# scripts/pip_to_uv.py; every index searched for the best match, as pip does) in about half
+# the time: 104 s against 229 s for pip on the reference machine under load (2026-12-03).
+# UIM_INSTALLER=pip uses pip; so does a failure to get or run uv.
+pip_install() {
+    "$venv/bin/python" -m pip install --no-input --progress-bar off -q -r requirements.txt -e .
+}
+uv_install() {
+    "$venv/bin/python" -m pip install --no-input --progress-bar off -q uv || return 1
+    local opts
+    mapfile -t opts < <("$venv/bin/python" scripts/pip_to_uv.py) || return 1
+    "$venv/bin/uv" pip install -q --python "$venv/bin/python" "${opts[@]}" --index-strategy unsafe-best-match \
+        --compile-bytecode -r requirements.txt -e .
+}
+if [ "${UIM_INSTALLER:-uv}" = pip ]; then
+    pip_install
+elif ! uv_install; then
+    echo ">>> uv failed (above); installing with pip instead"
+    pip_install
+fi
 touch "$stamp"
 echo ">>> environment ready in $(( $(date +%s) - start )) s ($stamp)"
