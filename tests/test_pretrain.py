@@ -66,9 +66,15 @@ def test_fields_added_later_keep_the_old_keys_at_their_old_values(corpus):
         "2b7145bb88a0d0ae"
 
 
-RESNET = TrainConfig(model="uim-base2", epochs=1, batch_size=320, lr=2e-3, warmup_steps=1, seed=0)
+RESNET = TrainConfig(model="uim-base2", epochs=1, batch_size=128, lr=2e-3, warmup_steps=1, seed=0)
 """A lab model with a convolutional image tower (channels-last applies to it); two steps on
-the corpus, since two-thread steps crawl under make test's two busy workers."""
+the ``small`` corpus, since two-thread steps crawl under make test's two busy workers."""
+
+
+@pytest.fixture(scope="module")
+def small(corpus):
+    """The first 256 pairs of ``corpus``: two steps of :data:`RESNET`."""
+    return corpus.subset(np.arange(len(corpus)) < 256)
 
 
 def _image_features(result, corpus):
@@ -94,50 +100,50 @@ def _layouts_seen_in_training(corpus, cfg, augment=None):
     return set(seen)
 
 
-def test_channels_last_is_what_training_runs_and_the_default_leaves_the_layouts_be(corpus):
+def test_channels_last_is_what_training_runs_and_the_default_leaves_the_layouts_be(small):
     cl = TrainConfig(**{**RESNET.__dict__, "channels_last": True})
-    assert _layouts_seen_in_training(corpus, cl) == {(True, True)}
+    assert _layouts_seen_in_training(small, cl) == {(True, True)}
     # default: lab_to_tensor's batches (channels-last views of NHWC images) and plain weights, as before
-    assert _layouts_seen_in_training(corpus, RESNET) == {(True, False)}
+    assert _layouts_seen_in_training(small, RESNET) == {(True, False)}
     plain = lambda x, gen: x.contiguous()  # noqa: E731 (an augmentation that returns NCHW)
-    assert _layouts_seen_in_training(corpus, RESNET, augment=plain) == {(False, False)}
-    assert _layouts_seen_in_training(corpus, cl, augment=plain) == {(True, True)}
+    assert _layouts_seen_in_training(small, RESNET, augment=plain) == {(False, False)}
+    assert _layouts_seen_in_training(small, cl, augment=plain) == {(True, True)}
 
 
-def test_channels_last_training_returns_a_model_that_computes_like_its_cached_copy(corpus, tmp_cache):
+def test_channels_last_training_returns_a_model_that_computes_like_its_cached_copy(small, tmp_cache):
     cl = TrainConfig(**{**RESNET.__dict__, "channels_last": True})
-    fresh = pretrain(corpus, cl, progress=False)
+    fresh = pretrain(small, cl, progress=False)
     assert all(p.is_contiguous() for p in fresh.model.model.parameters())  # back in the default format
-    cached = pretrain(corpus, cl, progress=False)
+    cached = pretrain(small, cl, progress=False)
     assert cached.cache_hit and _same(fresh, cached)
-    assert np.array_equal(_image_features(fresh, corpus), _image_features(cached, corpus))
-    again = pretrain(corpus, cl, use_cache=False, progress=False)
+    assert np.array_equal(_image_features(fresh, small), _image_features(cached, small))
+    again = pretrain(small, cl, use_cache=False, progress=False)
     assert _same(fresh, again)  # deterministic in either format
 
 
-def test_threads_is_what_training_runs_with_and_a_worker_refuses_more_than_one(corpus, monkeypatch):
+def test_threads_is_what_training_runs_with_and_a_worker_refuses_more_than_one(small, monkeypatch):
     two = TrainConfig(**{**RESNET.__dict__, "threads": 2})
     seen = []
     before = torch.get_num_threads()
-    pretrain(corpus, two, use_cache=False, progress=False, on_step=lambda: seen.append(torch.get_num_threads()))
+    pretrain(small, two, use_cache=False, progress=False, on_step=lambda: seen.append(torch.get_num_threads()))
     assert set(seen) == {2} and torch.get_num_threads() == before
     from uim_utils import parallel
 
     monkeypatch.setenv(parallel.WORKER_ENV, "1")
     with pytest.raises(ValueError, match="threads=2 in a worker process of one thread"):
-        pretrain(corpus, two, use_cache=False, progress=False)
+        pretrain(small, two, use_cache=False, progress=False)
 
 
-def test_pretrain_many_trains_multi_thread_models_here_one_after_the_other(corpus, tmp_cache, monkeypatch):
+def test_pretrain_many_trains_multi_thread_models_here_one_after_the_other(small, tmp_cache, monkeypatch):
     two = [TrainConfig(**{**RESNET.__dict__, "threads": 2, "seed": s}) for s in (0, 1)]
-    alone = [pretrain(corpus, c, use_cache=False, progress=False) for c in two]
+    alone = [pretrain(small, c, use_cache=False, progress=False) for c in two]
     from uim_utils import parallel
 
     def no_workers(*args, **kwargs):
         raise AssertionError("models of two threads must not train side by side in workers")
 
     monkeypatch.setattr(parallel, "run_in_workers", no_workers)
-    many = pretrain_many([(corpus, c) for c in two], progress=False, workers=2)
+    many = pretrain_many([(small, c) for c in two], progress=False, workers=2)
     assert [r.cache_hit for r in many] == [False, False]
     assert _same(many[0], alone[0]) and _same(many[1], alone[1])
 
