@@ -31,10 +31,15 @@ pip_install() {
 }
 uv_install() {
     "$venv/bin/python" -m pip install --no-input --progress-bar off -q uv || return 1
-    local opts
-    mapfile -t opts < <("$venv/bin/python" scripts/pip_to_uv.py) || return 1
-    "$venv/bin/uv" pip install -q --python "$venv/bin/python" "${opts[@]}" --index-strategy unsafe-best-match \
-        --compile-bytecode -r requirements.txt -e .
+    local out line opts=()
+    out=$("$venv/bin/python" scripts/pip_to_uv.py) || return 1
+    while IFS= read -r line; do
+        if [ -n "$line" ]; then opts+=("$line"); fi
+    done <<< "$out"
+    # pip's timeout where PIP_DEFAULT_TIMEOUT sets one (180 s here), else uv's 30 s
+    UV_HTTP_TIMEOUT="${UV_HTTP_TIMEOUT:-${PIP_DEFAULT_TIMEOUT:-30}}" \
+        "$venv/bin/uv" pip install -q --python "$venv/bin/python" ${opts[@]+"${opts[@]}"} \
+        --index-strategy unsafe-best-match --compile-bytecode -r requirements.txt -e .
 }
 if [ "${UIM_INSTALLER:-uv}" = pip ]; then
     pip_install

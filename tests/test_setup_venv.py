@@ -19,14 +19,20 @@ def load_script(name: str) -> ModuleType:
 pip_to_uv = load_script("pip_to_uv")
 
 
-def test_pip_settings_read_every_scope_the_later_winning() -> None:
-    listing = ("global.find-links='/opt/a'\n"
-               "global.extra-index-url='file:///x/simple https://mirror.example/simple'\n"
+def test_pip_settings_follow_pips_precedence_not_the_listings_order() -> None:
+    # pip prints the sections sorted by name: the PIP_* variables (":env:") come first but win
+    listing = (":env:.find-links='/opt/b'\n"
+               "global.extra-index-url='file:///x/simple\\nhttps://mirror.example/simple'\n"
+               "global.find-links='/opt/a'\n"
                "global.cert='/etc/ssl/cert.pem'\n"
-               ":env:.find-links='/opt/b'\n")
+               "install.extra-index-url='https://install.example/simple'\n"
+               "download.index-url='https://not-for-install.example/simple'\n")
     assert pip_to_uv.pip_settings(listing) == {
-        "find-links": ["/opt/b"], "extra-index-url": ["file:///x/simple", "https://mirror.example/simple"]}
-    assert pip_to_uv.pip_settings("") == {}
+        "find-links": ["/opt/b"], "extra-index-url": ["https://install.example/simple"]}
+    only_global = "global.extra-index-url='file:///x/simple\\nhttps://mirror.example/simple'\n"
+    assert pip_to_uv.pip_settings(only_global) == {
+        "extra-index-url": ["file:///x/simple", "https://mirror.example/simple"]}
+    assert pip_to_uv.pip_settings("") == {} and pip_to_uv.uv_options({}) == []
 
 
 def test_uv_options_keep_remote_and_existing_locations_only(tmp_path: Path) -> None:
