@@ -28,9 +28,9 @@ N_CONCEPTS = 100
 """Concepts of the standard world."""
 N_PAIRS = 40_000
 """Clean image-caption pairs of the standard corpus."""
-MODEL = "uim-base"
+MODEL = "uim-base2"
 """The standard lab CLIP (see ``uim_utils/data/model_configs``)."""
-EPOCHS = 2
+EPOCHS = 3
 """Passes over the standard corpus."""
 LR = 6e-3
 """Peak learning rate of the standard clean model (chosen on development seeds 0-9)."""
@@ -79,12 +79,12 @@ def clean_train_config(seed: int) -> TrainConfig:
     """The training settings of the standard clean model of world ``seed``."""
     from .pretrain import TrainConfig
 
-    return TrainConfig(model=MODEL, epochs=EPOCHS, lr=LR, seed=seed)
+    return TrainConfig(model=MODEL, epochs=EPOCHS, lr=LR, seed=seed, channels_last=True)
 
 
 def recipe() -> dict[str, Any]:
     """The settings that decide a standard clean model (for claim fingerprints)."""
-    return {"n_concepts": N_CONCEPTS, "n_pairs": N_PAIRS, "model": MODEL, "epochs": EPOCHS, "lr": LR}
+    return {"n_concepts": N_CONCEPTS, "n_pairs": N_PAIRS, "model": MODEL, "epochs": EPOCHS, "lr": LR, "channels_last": True}
 
 
 def clean_model(seed: int, progress: bool = True) -> CleanWorld:
