@@ -236,8 +236,8 @@ plt.show()
 # 10% each of the other domains) and a lab CLIP pre-trained on it: the book's standard
 # clean model of a world (`uim_utils.lab.clean_model`), which every chapter that needs
 # a clean model shares through the cache. The model is a real `open_clip.CLIP`
-# (`uim-base`): a small ResNet image encoder (timm's `test_resnet`) on 32x32 images and
-# a text transformer, trained with open_clip's `ClipLoss`. Its text tower reads
+# (`uim-base2`): a small ResNet image encoder (timm's `test_resnet`) on 32x32 images and
+# a one-layer text transformer, trained with open_clip's `ClipLoss`. Its text tower reads
 # open_clip's own BPE tokens, mapped onto the {glue:text}`vocab_size:,` tokens that the
 # lab's names and templates can produce, instead of embedding all
 # {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`): the embedding of a
@@ -250,7 +250,8 @@ plt.show()
 # numbers" true on a laptop, on Colab and in CI alike. A chapter that needs several
 # models trains them side by side, one worker process per core
 # (`uim_utils.pretrain.pretrain_many`), which on small models gets more done than two
-# threads on one model.
+# threads on one model. The image tower trains in the channels-last memory format, in
+# which the CPU's convolutions run faster.
 
 # %%
 # all the worlds' clean models at once, side by side in worker processes (cached after)

@@ -29,7 +29,8 @@ def test_clean_train_config_uses_the_module_constants():
     cfg = lab.clean_train_config(7)
     assert isinstance(cfg, TrainConfig)
     assert (cfg.model, cfg.epochs, cfg.lr, cfg.seed) == (lab.MODEL, lab.EPOCHS, lab.LR, 7)
-    assert lab.MODEL == "uim-base"
+    assert cfg.channels_last is lab.CHANNELS_LAST and cfg.threads == 1
+    assert lab.MODEL == "uim-base2"
     assert lab.clean_train_config(7) == cfg and lab.clean_train_config(8) != cfg
 
 
@@ -49,7 +50,7 @@ def test_clean_model_is_trained_once_then_a_cache_hit(tmp_path, monkeypatch):
     assert not first.result.cache_hit
     assert len(first.corpus) == 600 and first.world.config.seed == 3
     assert first.result.history["steps"] == 2
-    assert first.result.model.name == "uim-base"
+    assert first.result.model.name == "uim-base2"
     second = lab.clean_model(3, progress=False)
     assert second.result.cache_hit and second.result.key == first.result.key
     assert second.world.names == first.world.names
