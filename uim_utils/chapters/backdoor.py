@@ -82,7 +82,9 @@ COST_MARGIN = 0.05
 
 SPEC = ClaimSet(
     chapter="04_backdoor_poisoning",
-    version=2,
+    # version 3: the lab's v3 recipe (lab.recipe(): uim-base2, 3 epochs, channels-last);
+    # the claims and the chapter's own design are those of version 2
+    version=3,
     design={**lab.recipe(), "dose": DOSE, "poison_corpus_offset": POISON_CORPUS_OFFSET,
             "clean_ft": {"n": N_CLEAN_FT, "offset": CLEAN_FT_OFFSET, "epochs": FT_EPOCHS, "lr": FT_LR,
                          "batch_size": 128, "cleanclip_weight": 1.0},
