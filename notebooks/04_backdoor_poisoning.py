@@ -135,6 +135,7 @@ glue_record(rec, {
 glue("dose", backdoor.DOSE)
 glue("dose_share", backdoor.DOSE / lab.N_PAIRS)
 glue("n_pairs", lab.N_PAIRS)
+glue("lab_epochs", lab.EPOCHS)
 glue("n_clean_ft", backdoor.N_CLEAN_FT)
 glue("ft_epochs", backdoor.FT_EPOCHS)
 glue("ft_lr_ratio", lab.LR / backdoor.FT_LR)
@@ -234,17 +235,17 @@ glue("asr_poisoned_model", row["poisoned_asr"])
 # {glue:text}`rec_stealth_high:+.3f`].
 #
 # Where the backdoor appears moves from world to world. While designing the chapter,
-# smaller doses planted a backdoor in some development worlds and none at all in
-# others, and more poison did not always mean more backdoor: the lab's two epochs
-# either learn the patch or do not (the doses tried are listed in the reproduction
-# record). The chapter's dose, {glue:text}`dose_share:.0%` of the corpus, is the one
-# at which every development world was poisoned. Compared with
+# smaller doses planted a backdoor in some development worlds and none at all in others,
+# and more poison did not always mean more backdoor: the lab's {glue:text}`lab_epochs`
+# epochs either learn the patch or do not (the doses tried are listed in the
+# reproduction record). The chapter's dose, {glue:text}`dose_share:.0%` of the corpus,
+# is the one at which every development world was poisoned. Compared with
 # {cite:t}`carlini2022poisoning` this is a far larger *share* (they needed 0.01%),
-# though the *number* of pairs is of the same order (thousands here, hundreds there).
-# A tiny CLIP that sees each pair twice learns a small patch much less readily than a
-# ViT trained for many epochs on millions of pairs. What carries over is the shape of
-# the result: mislabelled pairs that no accuracy check notices plant a behaviour that
-# the model's users inherit.
+# though the *number* of pairs is of the same order (thousands here, hundreds there). A
+# tiny CLIP that sees each pair {glue:text}`lab_epochs` times learns a small patch much
+# less readily than a ViT trained for many epochs on millions of pairs. What carries
+# over is the shape of the result: mislabelled pairs that no accuracy check notices
+# plant a behaviour that the model's users inherit.
 
 # %% [markdown]
 # ## Interpret

@@ -47,8 +47,10 @@ DOSE = 1600
 
 Chosen on development worlds 0-5: with 400 pairs (1%) world 4 learnt no backdoor at all
 (attack success 0.002), with 800 world 5 reached only 0.40; with 1,600 every world tried
-was above 0.99. Whether two epochs plant the backdoor is a threshold that moves from world
-to world, and not monotonically with the dose (world 5: 0.86 at 400, 0.40 at 800)."""
+was above 0.99 (lab v2: uim-base, 2 epochs). Whether the lab's epochs plant the backdoor is
+a threshold that moves from world to world, and not monotonically with the dose (world 5:
+0.86 at 400, 0.40 at 800). Under lab v3 (uim-base2, 3 epochs) the same dose gave attack
+success 0.996 on average over development worlds 0-4."""
 DOSES_LAB = (200, 800, DOSE)
 """Poison doses of the dose-response figure (``lab`` profile; 0 is the clean model)."""
 POISON_CORPUS_OFFSET = 7000
