@@ -83,3 +83,18 @@ def test_lab_chapter_chance_matches_the_standard_world():
     from uim_utils.chapters import lab as LC
 
     assert LC.N_CONCEPTS == lab.N_CONCEPTS and LC.CHANCE == 1 / lab.N_CONCEPTS
+
+
+def test_no_lab_caption_or_prompt_is_cut_by_the_standard_models_context():
+    """Every caption and prompt template with every name of three worlds fits the standard
+    model's context (``uim-base2`` reads 14 tokens; the longest lab text has 13)."""
+    from uim_utils.models import lab_tokenizer
+    from uim_utils.world import BACKGROUNDS, CAPTION_TEMPLATES, EVAL_TEMPLATES
+
+    tok = lab_tokenizer(lab.MODEL)
+    templates = [t for group in (*CAPTION_TEMPLATES.values(), EVAL_TEMPLATES) for t in group]
+    for seed in (0, 1, 3):
+        names = [n for concept in lab.standard_world(seed).names for n in concept]
+        texts = [t.format(n, bg=bg) for t in templates for bg in BACKGROUNDS for n in names]
+        ids = tok(texts)
+        assert bool((ids[:, -1] == 0).all()), "a lab text fills the whole context: it may be cut"
