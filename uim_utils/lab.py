@@ -37,7 +37,8 @@ EPOCHS = 3
 
 Lab v3 (``uim-base2``, 3 epochs, channels-last) was chosen on development worlds 0-9 at the
 same cost per model as v2 when two train side by side (2 models in 64 s wall on the
-reference machine, 71% of its matmul ceiling, against 69 s for v2): zero-shot photo /
+reference machine, 71% of its matmul ceiling; v2's two took 69 s, measured the day
+before, and the machine's speed varies by hours): zero-shot photo /
 sketch / noisy / recolor 0.64-0.72 / 0.27-0.39 / 0.34-0.45 / 0.33-0.42 over those ten
 worlds (world 0: 0.705 / 0.393 / 0.417 / 0.393; v2 0.633 / 0.286 / 0.374 / 0.325)."""
 CHANNELS_LAST = True
