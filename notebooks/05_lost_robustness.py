@@ -137,6 +137,7 @@ glue("ft_lr_ratio", lab.LR / robustness.FT_LR)
 glue("wise_alpha", robustness.WISE_ALPHA)
 glue("standard_diversity", robustness.STANDARD_DIVERSITY)
 glue("chance", robustness.CHANCE)
+glue("narrow_margin", robustness.NARROW_MARGIN)
 shifted = record.table[[f"distortion_{d}" for d in robustness.OOD_DOMAINS]].mean(axis=1)
 glue("rec_shift_moves_more", int((shifted > record.table["distortion_photo"]).sum()))
 
@@ -221,8 +222,16 @@ curve.round(3)
 # **Reading the curve.** The photo-only model is the better photo classifier
 # (zero-shot ID accuracy {glue:text}`narrow_id:.2f` against the diverse model's
 # {glue:text}`zero_shot_id:.2f`: all its pairs are photos), but on the shifted domains
-# it is at chance ({glue:text}`narrow_ood:.3f`, chance {glue:text}`chance:.2f`): a
-# domain pre-training never showed leaves nothing to inherit (claim 2). With
+# it is close to chance ({glue:text}`narrow_ood:.3f`, chance {glue:text}`chance:.2f`): a
+# domain pre-training never showed leaves next to nothing to inherit. Claim 2 checks
+# that it stays within ±{glue:text}`narrow_margin:.2f` of chance; over the record's
+# held-out worlds it is {glue:text}`rec_unseen_estimate:.3f` above chance
+# [{glue:text}`rec_unseen_low:.3f`, {glue:text}`rec_unseen_high:.3f`], inside the
+# margin in {glue:text}`rec_unseen_held` of {glue:text}`rec_worlds`; an earlier sweep
+# over other held-out worlds found a world where it was not (the record's note). What
+# it gets comes mostly from noisy photos and sketches of a few concepts, which keep a
+# photo's shapes; with only 100 concepts to average over, one world's interval is too
+# wide to decide the margin every time, so the claim is exploratory. With
 # {glue:text}`standard_diversity:.0%` of the pairs from those domains, OOD accuracy is
 # {glue:text}`zero_shot_ood:.2f`, and the ID-OOD gap narrows by
 # {glue:text}`diversity_er:.2f` (claim 1; over the {glue:text}`rec_worlds` held-out
@@ -405,8 +414,8 @@ else:
 # %% [markdown]
 # ## Checks
 #
-# Each asserted claim (the inherited robustness, the unseen-domain control,
-# fine-tuning's OOD loss, WiSE-FT's gain and the interpolation control) is decided in
+# Each asserted claim (the inherited robustness, fine-tuning's OOD loss, WiSE-FT's
+# gain and the interpolation control) is decided in
 # the world of this run on its own, with an interval over the world's concepts. The
 # table shows the estimate, the interval, the rule and how many standard errors the
 # estimate lies beyond the rule's bound; exploratory claims are shown, not asserted.
@@ -427,8 +436,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 # ## Summary
 #
 # - A lab CLIP's zero-shot accuracy on sketches, noisy and false-colour photos comes
-#   from seeing them in pre-training: a photo-only model of the same world is at
-#   chance on them, and {glue:text}`standard_diversity:.0%` of diverse pairs narrows the
+#   from seeing them in pre-training: a photo-only model of the same world is close
+#   to chance on them, and {glue:text}`standard_diversity:.0%` of diverse pairs narrows the
 #   ID-OOD gap by {glue:text}`rec_er_estimate:.2f` on average over the record's worlds.
 # - Fine-tuning the robust model on photos keeps its photo accuracy and loses much of
 #   what it had on the other domains; a linear probe on the frozen features loses less

@@ -74,7 +74,17 @@ CHANCE = 1 / N_CONCEPTS
 """Accuracy of a guess among the world's concepts."""
 NARROW_MARGIN = 0.05
 """Equivalence margin of the unseen-domain control: the photo-only model is within this of chance
-on the domains it never saw."""
+on the domains it never saw.
+
+Claim 2 was asserted up to claims version 3. Under lab v3 (version 3) it held in 20 of 20
+held-out worlds 1040-1059 in ``ci`` but in 19 of 20 in ``lab``: in world 1050 the
+photo-only model was 0.036 above chance (SE 0.009 over concepts), its interval's upper
+bound 0.051. The stronger v3 model transfers a little to noisy photos and sketches,
+concentrated in a few concepts (world 1050: noisy 0.084, sketch 0.044, recolor 0.009; one
+concept at 0.43), and the SE is the spread between the 100 concepts, which more test
+images do not shrink (``lab``'s 20 per concept and domain gave 0.0092, ``ci``'s 10 gave
+0.0088). Since version 4 the claim is exploratory; its estimate over worlds is in the
+record."""
 MIN_DISTORTION = 0.03
 """OOD accuracy full fine-tuning must lose against zero-shot for claim 3."""
 MIN_WISE_GAIN = 0.03
@@ -96,8 +106,8 @@ def ft_config(seed: int) -> Any:
 SPEC = ClaimSet(
     chapter="05_lost_robustness",
     # version 3: the lab's v3 recipe (lab.recipe(): uim-base2, 3 epochs, channels-last);
-    # the claims and the chapter's own design are those of version 2
-    version=3,
+    # version 4: claim 2 exploratory (see NARROW_MARGIN); the design is that of version 2
+    version=4,
     design={**lab.recipe(), "narrow": {"diversity": 0.0, "init_offset": NARROW_INIT_OFFSET},
             "finetune": {"n_per_concept": N_FT, "seed_offset": FT_SEED_OFFSET, "lr": FT_LR,
                          "epochs": FT_EPOCHS, "batch_size": 128, "freeze_bn": True, "weight_decay": 0.1},
@@ -109,7 +119,8 @@ SPEC = ClaimSet(
               statistic="diversity_er", kind="effect", threshold=MIN_ER, within="concepts"),
         Claim("2", f"Control (a domain never seen): the photo-only model's zero-shot accuracy on the shifted "
                    f"domains is within ±{NARROW_MARGIN:.2f} of chance",
-              statistic="narrow_above_chance", kind="equivalence", margin=NARROW_MARGIN, within="concepts"),
+              statistic="narrow_above_chance", kind="equivalence", margin=NARROW_MARGIN, within="concepts",
+              asserted=False),
         Claim("3", f"Interpret: full fine-tuning on photos loses more than {MIN_DISTORTION:.2f} of zero-shot "
                    f"accuracy on the shifted domains",
               statistic="ft_ood_loss", kind="effect", threshold=MIN_DISTORTION, within="concepts"),
