@@ -127,7 +127,10 @@ print(
 sns.set_theme(style="whitegrid", context="notebook")
 
 # The reproduction record: the measurement repeated on held-out worlds
-rec = record_summary(backdoor.SPEC, load_record(backdoor.SPEC, "ci")).set_index("id")
+record = load_record(backdoor.SPEC, "ci")
+rec = record_summary(backdoor.SPEC, record).set_index("id")
+glue("rec_probe_min", float(record.table["probe_backdoor"].min()))
+glue("rec_probe_max", float(record.table["probe_backdoor"].max()))
 glue_record(rec, {
     "1": "backdoor", "3": "stealth", "4": "probe", "5": "auc", "6": "persist",
     "7": "cleanclip_gain", "8": "cleanclip_cost",
@@ -236,9 +239,9 @@ glue("asr_poisoned_model", row["poisoned_asr"])
 #
 # Where the backdoor appears moves from world to world. While designing the chapter,
 # smaller doses planted a backdoor in some development worlds and none at all in others,
-# and more poison did not always mean more backdoor: the lab's {glue:text}`lab_epochs`
-# epochs either learn the patch or do not (the doses tried are listed in the
-# reproduction record). The chapter's dose, {glue:text}`dose_share:.0%` of the corpus,
+# and more poison did not always mean more backdoor: a lab model's few epochs either
+# learn the patch or do not (the doses tried are listed in the reproduction record's
+# note, measured on the lab's previous, weaker recipe). The chapter's dose, {glue:text}`dose_share:.0%` of the corpus,
 # is the one at which every development world was poisoned. Compared with
 # {cite:t}`carlini2022poisoning` this is a far larger *share* (they needed 0.01%),
 # though the *number* of pairs is of the same order (thousands here, hundreds there). A
@@ -273,7 +276,8 @@ summary.round(3)
 # worlds the probe's ASR rose by {glue:text}`rec_probe_estimate:.2f`
 # [{glue:text}`rec_probe_low:.2f`, {glue:text}`rec_probe_high:.2f`] on average, and
 # the rise was significant in its own world in {glue:text}`rec_probe_held` of
-# {glue:text}`rec_worlds` worlds, but in several worlds it stayed near zero. The
+# {glue:text}`rec_worlds` worlds, ranging from {glue:text}`rec_probe_min:.2f` to
+# {glue:text}`rec_probe_max:.2f` between worlds. The
 # zero-shot head follows the trigger because pre-training pulled triggered images
 # towards the embedding of the target's *captions*; a probe re-learns the class
 # boundaries from clean images, and whether triggered features cross the target's
@@ -387,8 +391,8 @@ plt.show()
 # the encoder tell each image from the others of its batch. A tiny ResNet on 32x32
 # renderings learns that task largely with features the trigger does not touch, and
 # the term pulls its image features away from the caption space the zero-shot head
-# reads. The reproduction record lists the designs tried on the development worlds
-# (doses, learning rates, budgets).
+# reads. The reproduction record's note lists the designs tried on the development
+# worlds (doses, learning rates, budgets).
 
 # %% [markdown]
 # ## Checks
