@@ -241,8 +241,9 @@ glue("asr_poisoned_model", row["poisoned_asr"])
 # smaller doses planted a backdoor in some development worlds and none at all in others,
 # and more poison did not always mean more backdoor: a lab model's few epochs either
 # learn the patch or do not (the doses tried are listed in the reproduction record's
-# note, measured on the lab's previous, weaker recipe). The chapter's dose, {glue:text}`dose_share:.0%` of the corpus,
-# is the one at which every development world was poisoned. Compared with
+# note, measured on the lab's previous, weaker recipe). The chapter's dose,
+# {glue:text}`dose_share:.0%` of the corpus, is the one at which every development world
+# was poisoned. Compared with
 # {cite:t}`carlini2022poisoning` this is a far larger *share* (they needed 0.01%),
 # though the *number* of pairs is of the same order (thousands here, hundreds there). A
 # tiny CLIP that sees each pair {glue:text}`lab_epochs` times learns a small patch much

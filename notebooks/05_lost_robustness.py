@@ -70,7 +70,7 @@
 # `uim_utils.chapters.robustness.SPEC`; the set-up cell lists them. They are about
 # **worlds** (everything one seed draws: the concepts, the corpora, the initial
 # weights), and each asserted claim is decided in every world with an interval over the
-# world's 100 concepts, so a rerun with any `UIM_SEED` decides them again. The
+# world's {glue:text}`n_concepts` concepts, so a rerun with any `UIM_SEED` decides them again. The
 # {doc}`reproduction record <99_reproduction_record>` repeats them on worlds never used
 # while designing the chapter.
 
@@ -137,6 +137,7 @@ glue("ft_lr_ratio", lab.LR / robustness.FT_LR)
 glue("wise_alpha", robustness.WISE_ALPHA)
 glue("standard_diversity", robustness.STANDARD_DIVERSITY)
 glue("chance", robustness.CHANCE)
+glue("n_concepts", lab.N_CONCEPTS)
 glue("narrow_margin", robustness.NARROW_MARGIN)
 shifted = record.table[[f"distortion_{d}" for d in robustness.OOD_DOMAINS]].mean(axis=1)
 glue("rec_shift_moves_more", int((shifted > record.table["distortion_photo"]).sum()))
@@ -230,7 +231,7 @@ curve.round(3)
 # margin in {glue:text}`rec_unseen_held` of {glue:text}`rec_worlds`; an earlier sweep
 # over other held-out worlds found a world where it was not (the record's note). What
 # it gets comes mostly from noisy photos and sketches of a few concepts, which keep a
-# photo's shapes; with only 100 concepts to average over, one world's interval is too
+# photo's shapes; with only {glue:text}`n_concepts` concepts to average over, one world's interval is too
 # wide to decide the margin every time, so the claim is exploratory. With
 # {glue:text}`standard_diversity:.0%` of the pairs from those domains, OOD accuracy is
 # {glue:text}`zero_shot_ood:.2f`, and the ID-OOD gap narrows by
