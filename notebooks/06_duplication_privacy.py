@@ -95,7 +95,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from uim_utils import evaluate as ev
 from uim_utils import get_profile, lab, privacy
 from uim_utils.book import glue, glue_record
 from uim_utils.chapters import duplication
@@ -173,10 +172,13 @@ pd.DataFrame({
 # `duplication.run_world` pre-trains (or loads) the duplicated and the clean model side
 # by side, scores the targets, the canaries, {glue:text}`n_singles` other pairs of the
 # corpus (seen once) and {glue:text}`n_nonmembers` non-members under both, and tests
-# both models' zero-shot accuracy.
+# both models' zero-shot accuracy. Each model trains and is measured in a process of its
+# own, so the clean model's measurements run while the longer duplicated corpus still
+# trains; this world's clean model also embeds the duplicated corpus for SemDeDup below.
 
 # %%
-results = {s: duplication.run_world(s, P.name, progress=True) for s in SEEDS}
+results = {s: duplication.run_world(s, P.name, progress=True, embed_corpus=s == SEED)
+           for s in SEEDS}
 result = results[SEED]
 row = duplication.statistics(result)
 for key, value in row.items():
@@ -281,7 +283,7 @@ plt.show()
 # {glue:text}`n_lookalikes` look-alikes: the same concept, domain and background, so
 # the caption describes them exactly as well, but other renderings (another pose,
 # jitter and clutter). Given only the caption, which image does the model prefer?
-# `duplication.lookalike_ranks` counts the share of look-alikes each canary's own image
+# `privacy.lookalike_ranks` counts the share of look-alikes each canary's own image
 # outranks: about one half for a model that has not memorised it.
 
 # %%
@@ -369,7 +371,7 @@ pd.DataFrame({
 # corpus and count how much it removes, and how many of the removed rows were copies.
 
 # %%
-emb = ev.encode_images(result.models["deduplicated"], dup.images)
+emb = result.corpus_embeddings  # the clean model's, computed by run_world
 copies = dup.table["dup_group"].to_numpy() >= 0
 exact = privacy.exact_duplicates(dup.table)
 rows = [{"method": "exact", "removed": int((~exact).sum()),

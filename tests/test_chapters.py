@@ -1024,15 +1024,19 @@ def test_duplication_helpers_refuse_bad_input():
 def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():
     from uim_utils.chapters import duplication as du
     from uim_utils.models import create_lab_model
+    from uim_utils.privacy import lookalike_ranks
 
     world, _, _, targets = du.corpora(7)
     lm = create_lab_model(lab.MODEL, seed=0)
-    ranks = du.lookalike_ranks(lm, world, targets.iloc[:60], seed=7)
+    ranks = lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 2])
     assert list(ranks.columns) == ["row", "k", "outranked"] and len(ranks) == 60
     assert ranks["outranked"].between(0, 1).all() and abs(ranks["outranked"].mean() - 0.5) < 0.15
-    assert ranks.equals(du.lookalike_ranks(lm, world, targets.iloc[:60], seed=7))
+    assert ranks.equals(lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 2]))
+    assert not ranks.equals(lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 3]))
     with pytest.raises(ValueError, match="targets holds no pair"):
-        du.lookalike_ranks(lm, world, targets.iloc[:0], seed=7)
+        lookalike_ranks(lm, world, targets.iloc[:0], du.N_LOOKALIKES, seed=7)
+    with pytest.raises(ValueError, match="n_lookalikes"):
+        lookalike_ranks(lm, world, targets.iloc[:60], 0, seed=7)
 
 
 # ----------------------------------------------------------------------------- value misalignment

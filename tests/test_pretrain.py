@@ -8,7 +8,15 @@ import torch
 
 from uim_utils import cache
 from uim_utils.corpus import CorpusConfig, build_corpus
-from uim_utils.pretrain import CACHE_NAMESPACE, TrainConfig, cosine_lr, pretrain, pretrain_key, pretrain_many
+from uim_utils.pretrain import (
+    CACHE_NAMESPACE,
+    TrainConfig,
+    cosine_lr,
+    missing_steps,
+    pretrain,
+    pretrain_key,
+    pretrain_many,
+)
 from uim_utils.world import ConceptWorld, WorldConfig
 
 CFG = TrainConfig(epochs=2, batch_size=64, lr=2e-3, warmup_steps=5, seed=0)
@@ -211,6 +219,8 @@ def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
     alone = [pretrain(corpus, c, use_cache=False, progress=False, on_step=lambda: steps.append(1))
              for c in (CFG, other)]
     assert len(steps) == 2 * alone[0].history["steps"]  # on_step is called once a step
+    # the bar's total counts each model missing from the cache once
+    assert missing_steps([(corpus, CFG), (corpus, other), (corpus, CFG)]) == len(steps)
     from uim_utils.parallel import WorkerPool
 
     with WorkerPool(2) as pool:  # a caller's pool (finetune_many's test covers a pool of its own)
@@ -219,6 +229,7 @@ def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
     assert _same(many[0], alone[0]) and _same(many[1], alone[1]) and _same(many[2], alone[0])
     again = pretrain_many([(corpus, CFG), (corpus, other)], progress=False)
     assert all(r.cache_hit for r in again) and _same(again[1], alone[1])
+    assert missing_steps([(corpus, CFG), (corpus, other)]) == 0
 
 
 def test_pretrain_many_rejects_a_bad_job(corpus):

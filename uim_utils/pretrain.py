@@ -238,8 +238,7 @@ def pretrain_many(
     trained: set[str] = set()
     if len(missing) > 1 and n_workers > 1:  # models of more threads train below, one after the other
         todo = [jobs[i] for i in missing]
-        parallel.run_in_workers(_pretrain_in_worker, todo, n_workers,
-                                sum(len(c) // cfg.batch_size * cfg.epochs for c, cfg in todo),
+        parallel.run_in_workers(_pretrain_in_worker, todo, n_workers, missing_steps(todo),
                                 f"pre-training {len(todo)} models ({n_workers} processes)", progress, pool)
         trained = {keys[i] for i in missing}
     results = []
@@ -249,6 +248,14 @@ def pretrain_many(
             res.cache_hit = False
         results.append(res)
     return results
+
+
+def missing_steps(jobs: Sequence[tuple[Corpus, TrainConfig]]) -> int:
+    """Optimizer steps of the models of ``jobs`` that are not in the cache (a progress bar's
+    total when they are trained elsewhere, e.g. in worker processes)."""
+    keys = [pretrain_key(c, cfg) for c, cfg in jobs]
+    return sum(len(jobs[i][0]) // jobs[i][1].batch_size * jobs[i][1].epochs
+               for i in cache.missing_keys(CACHE_NAMESPACE, keys))
 
 
 def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:

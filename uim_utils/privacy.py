@@ -9,6 +9,9 @@
   evaluation measures the shift, not memorization.
 - :func:`membership_scores` is the attack of Ko et al. (ICCV 2023): the cosine similarity
   between a pair's image and its own caption under the model; members score higher.
+- :func:`lookalike_ranks` is the deja-vu test (Jayaraman et al. 2024): from a pair's
+  caption alone, does the model rank the pair's own image above other renderings the
+  caption fits as well?
 - :func:`attack_metrics`: AUC and true-positive rate at a low false-positive rate
   (scikit-learn's ROC), the two numbers membership-inference papers report.
 - :func:`exact_duplicates` and :func:`semdedup` remove copies: the first by identical
@@ -19,7 +22,7 @@
   ``1 - eps``. The reference clusters with faiss (optionally spherical k-means); here
   scikit-learn's Euclidean ``KMeans`` on the normalised embeddings.
 
-Everything but :func:`membership_scores` is torch-free.
+Everything but :func:`membership_scores` and :func:`lookalike_ranks` is torch-free.
 """
 
 from __future__ import annotations
@@ -279,6 +282,35 @@ def membership_scores(lm: LoadedModel, world: ConceptWorld, table: pd.DataFrame,
     fi = encode_images(lm, images, batch_size=batch_size)
     ft = encode_texts(lm, list(table["caption"]), batch_size=batch_size)
     return (fi * ft).sum(axis=1)
+
+
+def lookalike_ranks(lm: LoadedModel, world: ConceptWorld, targets: pd.DataFrame, n_lookalikes: int,
+                    seed: int | Sequence[int]) -> pd.DataFrame:
+    """The deja-vu test (Jayaraman et al. 2024) of every target under ``lm``: from the
+    target's caption alone, how many of its look-alikes does the model rank below the
+    target's own image?
+
+    The look-alikes are ``n_lookalikes`` renderings of the target's concept, domain and
+    background with fresh render seeds (at or above 2**40, which no corpus draws, drawn
+    with ``seed``), so the caption describes them as well as it describes the target. A
+    model that has not memorised the target ranks it in the middle (``outranked`` about 0.5).
+
+    Returns
+    -------
+    DataFrame
+        ``row, k, outranked``, one row per target (``row`` and ``k`` from ``targets``).
+    """
+    check_int("n_lookalikes", n_lookalikes, 1)
+    n = len(targets)
+    if n == 0:
+        raise ValueError("targets holds no pair")
+    look_seeds = (1 << 40) + np.random.default_rng(seed).integers(0, 1 << 40, (n, n_lookalikes))
+    # each target n_lookalikes times, with another rendering of its image and its own caption
+    lookalikes = targets.iloc[np.repeat(np.arange(n), n_lookalikes)].assign(render_seed=look_seeds.ravel())
+    own_score = membership_scores(lm, world, targets)
+    look_score = membership_scores(lm, world, lookalikes).reshape(n, n_lookalikes)
+    return pd.DataFrame({"row": targets["row"].to_numpy(), "k": targets["k"].to_numpy(),
+                         "outranked": (look_score < own_score[:, None]).mean(axis=1)})
 
 
 def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, fpr: float = LOW_FPR) -> dict[str, float]:

@@ -169,6 +169,9 @@ class WorldResult:
     models : dict
         The two lab CLIPs (:class:`~uim_utils.models.LoadedModel`), ``duplicated`` and
         ``deduplicated``.
+    corpus_embeddings : ndarray or None
+        The clean model's normalised image embeddings of the duplicated corpus, one row per
+        pair (``run_world(..., embed_corpus=True)``; None otherwise).
     """
 
     seed: int
@@ -177,6 +180,7 @@ class WorldResult:
     dejavu: pd.DataFrame
     histories: dict[str, float]
     models: dict[str, Any]
+    corpus_embeddings: np.ndarray | None = None
 
 
 def corpora(seed: int) -> tuple[Any, Any, Any, pd.DataFrame]:
@@ -253,70 +257,78 @@ def member_sets(seed: int, clean: Any, targets: pd.DataFrame, profile: str) -> d
     return {"target": targets, "canary": canaries, "single": singles, "nonmember": non, "shifted": shifted}
 
 
-def run_world(seed: int, profile: str = "ci", progress: bool = False) -> WorldResult:
-    """Pre-train (or load) world ``seed``'s duplicated and clean models side by side (the
-    clean model is the deduplicated model for the targets and the reference model for the
-    canaries; ``"deduplicated"`` in the tables), score every set under both, and test
-    their zero-shot accuracy."""
-    from .. import evaluate as ev
-    from ..pretrain import pretrain_many
-    from ..privacy import membership_scores
-    from ..world import DOMAINS
+def run_world(seed: int, profile: str = "ci", progress: bool = False, embed_corpus: bool = False) -> WorldResult:
+    """Pre-train (or load) world ``seed``'s duplicated and clean models, score every set under
+    both and test their zero-shot accuracy (the clean model is the deduplicated model for the
+    targets and the reference model for the canaries; ``"deduplicated"`` in the tables).
+
+    Each model is trained and measured by its own worker process (:func:`_measure_model`),
+    so the clean model's measurements run while the longer duplicated corpus still
+    trains; where workers cannot start, one after the other here.
+
+    ``profile`` (``"ci"``, ``"lab"`` or ``"wild"``) sizes the scored and test sets;
+    ``progress`` shows one bar over the missing models' training steps; ``embed_corpus``
+    also embeds the duplicated corpus's images with the clean model
+    (:attr:`WorldResult.corpus_embeddings`, for SemDeDup).
+    """
+    from .. import parallel
+    from ..pretrain import missing_steps, pretrain
 
     check_profile(profile, N_TEST)
-    world, clean, dup, targets = corpora(seed)
-    dup_r, clean_r = pretrain_many([(dup, lab.clean_train_config(seed)), (clean, lab.clean_train_config(seed))],
-                                   progress=progress)
-    sets = member_sets(seed, clean, targets, profile)
-    tests = {d: world.sample(N_TEST[profile], d, seed=seed) for d in DOMAINS}
-    scores, acc = [], [pd.DataFrame({"concept": y, "domain": d}) for d, (_, y) in tests.items()]
-    for name, r in (("duplicated", dup_r), ("deduplicated", clean_r)):
-        for set_name, t in sets.items():
-            scores.append(pd.DataFrame({"model": name, "set": set_name, "pair": np.arange(len(t)),
-                                        "k": t["k"].to_numpy(), "score": membership_scores(r.model, world, t)}))
-        feats = [ev.encode_images(r.model, x) for x, _ in tests.values()]
-        logits = ev.zero_shot_classify(r.model, world.classnames, feats)
-        for frame, lg, (_, y) in zip(acc, logits, tests.values()):
-            frame[name] = (lg.argmax(1) == y).astype(float)
-    histories = {name: float(r.history["seconds"]) for name, r in (("duplicated", dup_r), ("deduplicated", clean_r))
-                 if not r.cache_hit}
-    models = {"duplicated": dup_r.model, "deduplicated": clean_r.model}
-    dejavu = pd.concat([lookalike_ranks(lm, world, sets[kind], seed, stream).assign(model=name, set=kind)
-                        for name, lm in models.items() for kind, stream in (("target", 2), ("canary", 3))],
-                       ignore_index=True)
-    return WorldResult(seed, pd.concat(scores, ignore_index=True), pd.concat(acc, ignore_index=True), dejavu,
-                       histories, models)
+    _, clean, dup, _ = corpora(seed)
+    cfg = lab.clean_train_config(seed)
+    names = ("duplicated", "deduplicated")
+    jobs = [(seed, profile, name, embed_corpus and name == "deduplicated") for name in names]
+    workers = parallel.worker_count(len(jobs))
+    if workers > 1:
+        parts = parallel.run_in_workers(_measure_model, jobs, workers, missing_steps([(dup, cfg), (clean, cfg)]),
+                                        f"pre-training world {seed}'s 2 models ({workers} processes)", progress)
+    else:
+        parts = [_measure_model(*job, progress=progress) for job in jobs]
+    acc = parts[0]["accuracy"].assign(deduplicated=parts[1]["accuracy"]["deduplicated"])
+    models = {name: pretrain(corpus, cfg, progress=False).model for name, corpus in zip(names, (dup, clean))}
+    return WorldResult(seed, pd.concat([p["scores"] for p in parts], ignore_index=True), acc,
+                       pd.concat([p["dejavu"] for p in parts], ignore_index=True),
+                       {name: p["seconds"] for name, p in zip(names, parts) if p["seconds"] is not None}, models,
+                       parts[1]["embeddings"])
 
 
-def lookalike_ranks(lm: Any, world: Any, targets: pd.DataFrame, seed: int, stream: int = 2) -> pd.DataFrame:
-    """The deja-vu test of every target under ``lm``: from the target's caption alone, how many of
-    its look-alikes does the model rank below the target's own image?
-
-    The look-alikes are :data:`N_LOOKALIKES` renderings of the target's concept, domain and
-    background with fresh render seeds (at or above 2**40, which no corpus draws), so the
-    caption describes them as well as it describes the target. A model that has not
-    memorised the target ranks it in the middle (``outranked`` about 0.5). ``stream``
-    seeds the look-alikes' render seeds with ``seed`` (2 for the targets, 3 for the
-    canaries).
+def _measure_model(seed: int, profile: str, name: str, embed_corpus: bool, progress: bool = False) -> dict[str, Any]:
+    """One model of world ``seed`` (``name``: ``"duplicated"`` or ``"deduplicated"``, the clean
+    model) pre-trained or loaded, and everything :func:`run_world` measures on it, with one
+    thread (:func:`uim_utils.parallel.limited_threads`): a worker's job.
 
     Returns
     -------
-    DataFrame
-        ``row, k, outranked``, one row per target.
+    dict
+        Its rows of :attr:`WorldResult.scores` (``scores``) and ``dejavu``, its column of
+        ``accuracy`` (with ``concept`` and ``domain``), ``seconds`` of training (None if
+        loaded) and ``embeddings`` of the duplicated corpus's images (if ``embed_corpus``).
     """
-    from ..privacy import membership_scores
+    from .. import evaluate as ev
+    from .. import parallel
+    from ..pretrain import pretrain
+    from ..privacy import lookalike_ranks, membership_scores
+    from ..world import DOMAINS
 
-    n, m = len(targets), N_LOOKALIKES
-    if n == 0:
-        raise ValueError("targets holds no pair")
-    rng = np.random.default_rng([seed, TARGET_SEED_OFFSET, stream])
-    look_seeds = (1 << 40) + rng.integers(0, 1 << 40, (n, m))
-    # each target m times, with another rendering of its image and its own caption
-    lookalikes = targets.iloc[np.repeat(np.arange(n), m)].assign(render_seed=look_seeds.ravel())
-    own_score = membership_scores(lm, world, targets)
-    look_score = membership_scores(lm, world, lookalikes).reshape(n, m)
-    return pd.DataFrame({"row": targets["row"].to_numpy(), "k": targets["k"].to_numpy(),
-                         "outranked": (look_score < own_score[:, None]).mean(axis=1)})
+    world, clean, dup, targets = corpora(seed)
+    r = pretrain(dup if name == "duplicated" else clean, lab.clean_train_config(seed), progress=progress,
+                 on_step=parallel.count_step)
+    sets = member_sets(seed, clean, targets, profile)
+    tests = [world.sample(N_TEST[profile], d, seed=seed) for d in DOMAINS]
+    with parallel.limited_threads():  # the numbers repeat exactly, whatever the machine
+        scores = pd.concat([pd.DataFrame({"model": name, "set": set_name, "pair": np.arange(len(t)),
+                                          "k": t["k"].to_numpy(), "score": membership_scores(r.model, world, t)})
+                            for set_name, t in sets.items()], ignore_index=True)
+        logits = ev.zero_shot_classify(r.model, world.classnames, [ev.encode_images(r.model, x) for x, _ in tests])
+        dejavu = pd.concat([lookalike_ranks(r.model, world, sets[kind], N_LOOKALIKES, [seed, TARGET_SEED_OFFSET, i])
+                            .assign(model=name, set=kind) for kind, i in (("target", 2), ("canary", 3))],
+                           ignore_index=True)
+        embeddings = ev.encode_images(r.model, dup.images) if embed_corpus else None
+    accuracy = pd.concat([pd.DataFrame({"concept": y, "domain": d, name: (lg.argmax(1) == y).astype(float)})
+                          for d, lg, (_, y) in zip(DOMAINS, logits, tests)], ignore_index=True)
+    return {"scores": scores, "accuracy": accuracy, "dejavu": dejavu,
+            "seconds": None if r.cache_hit else float(r.history["seconds"]), "embeddings": embeddings}
 
 
 def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "nonmember") -> Any:
