@@ -37,9 +37,9 @@
 #   the members, and say what goes wrong otherwise.
 # :::
 #
-# **Estimated time.** `ci`: about a minute and a half on two CPU cores with an empty
-# cache (one world: two lab CLIPs pre-trained side by side, then a few thousand pairs
-# scored), seconds once the models are cached; `lab` (the rendered book): the same
+# **Estimated time.** `ci`: about two minutes on two CPU cores with an empty cache (one
+# world: two lab CLIPs pre-trained side by side, each then scoring a few thousand
+# pairs), seconds once the models are cached; `lab` (the rendered book): the same
 # models, with twice as many non-members and test images. The chapter has no `wild`
 # part (no real CLIP's training set can be queried offline); `wild` runs it as `lab`.
 #

@@ -1021,22 +1021,42 @@ def test_duplication_helpers_refuse_bad_input():
         du.dedup_difference(scores)  # the clean model's pairs listed in another order
 
 
-def test_duplication_lookalike_ranks_of_an_untrained_model_sit_near_one_half():
+def test_duplication_run_world_assembles_both_models_measurements_alike_in_workers_and_here(monkeypatch, tmp_path):
+    """run_world's tables on untrained stand-ins for the two models, small sets: the same with
+    two worker processes as in this process, one block per model in the old order."""
+    from uim_utils import pretrain as pt
     from uim_utils.chapters import duplication as du
     from uim_utils.models import create_lab_model
-    from uim_utils.privacy import lookalike_ranks
 
-    world, _, _, targets = du.corpora(7)
-    lm = create_lab_model(lab.MODEL, seed=0)
-    ranks = lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 2])
-    assert list(ranks.columns) == ["row", "k", "outranked"] and len(ranks) == 60
-    assert ranks["outranked"].between(0, 1).all() and abs(ranks["outranked"].mean() - 0.5) < 0.15
-    assert ranks.equals(lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 2]))
-    assert not ranks.equals(lookalike_ranks(lm, world, targets.iloc[:60], du.N_LOOKALIKES, seed=[7, 3]))
-    with pytest.raises(ValueError, match="targets holds no pair"):
-        lookalike_ranks(lm, world, targets.iloc[:0], du.N_LOOKALIKES, seed=7)
-    with pytest.raises(ValueError, match="n_lookalikes"):
-        lookalike_ranks(lm, world, targets.iloc[:60], 0, seed=7)
+    monkeypatch.setenv("UIM_CACHE", str(tmp_path))
+    corpora, sets = du.corpora, du.member_sets
+    monkeypatch.setattr(du, "corpora", lambda s: (lambda w, c, d, t: (w, c, d.subset(np.arange(len(d)) < 300), t))(
+        *corpora(s)))
+    monkeypatch.setattr(du, "member_sets", lambda *a: {k: v.groupby("k").head(2) for k, v in sets(*a).items()})
+    monkeypatch.setattr(du, "N_TEST", {"ci": 1, "lab": 1, "wild": 1})
+    monkeypatch.setattr(du, "N_LOOKALIKES", 3)
+    monkeypatch.setattr(pt, "pretrain", lambda corpus, cfg, progress=True, on_step=None: pt.PretrainResult(
+        create_lab_model(lab.MODEL, seed=len(corpus) % 7), {"seconds": 1.0}, False, "k"))
+    runs = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("UIM_WORKERS", workers)
+        runs[workers] = du.run_world(7, "ci", embed_corpus=True)
+    here, there = runs["1"], runs["2"]
+    for name in ("scores", "accuracy", "dejavu"):
+        assert getattr(here, name).equals(getattr(there, name)), name
+    assert np.array_equal(here.corpus_embeddings, there.corpus_embeddings)
+    assert here.corpus_embeddings.shape == (300, 64)
+    assert list(here.scores["model"].unique()) == ["duplicated", "deduplicated"]
+    assert list(here.accuracy.columns) == ["concept", "domain", "duplicated", "deduplicated"]
+    assert len(here.accuracy) == lab.N_CONCEPTS * 4  # one image per concept and domain
+    assert list(here.dejavu.groupby(["model", "set"], sort=False).size().index) == [
+        ("duplicated", "target"), ("duplicated", "canary"), ("deduplicated", "target"), ("deduplicated", "canary")]
+    assert here.histories == {"duplicated": 1.0, "deduplicated": 1.0} and set(here.models) == set(here.histories)
+    part = du._measure_model(7, "ci", "duplicated", False)  # a worker's job: no embedding, no model back
+    assert part["embeddings"] is None and part["model"] is None and part["scores"].equals(
+        here.scores[here.scores["model"] == "duplicated"])
+    with pytest.raises(ValueError, match="embed_corpus must be True or False, got 1"):
+        du.run_world(7, "ci", embed_corpus=1)
 
 
 # ----------------------------------------------------------------------------- value misalignment

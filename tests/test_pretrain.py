@@ -235,6 +235,8 @@ def test_pretrain_many_in_workers_equals_pretrain_alone(corpus, tmp_cache):
 def test_pretrain_many_rejects_a_bad_job(corpus):
     with pytest.raises(ValueError, match="job 1 must be a \\(Corpus, TrainConfig\\) pair"):
         pretrain_many([(corpus, CFG), (CFG, corpus)], progress=False)
+    with pytest.raises(ValueError, match="job 0 must be a \\(Corpus, TrainConfig\\) pair"):
+        missing_steps([CFG])
 
 
 def test_a_corpus_pickles_without_its_images(corpus):

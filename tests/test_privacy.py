@@ -199,3 +199,22 @@ def test_semdedup_bad_input(kwargs, match):
         privacy.semdedup(np.eye(4), **kwargs)
     with pytest.raises(ValueError, match="no zero row"):
         privacy.semdedup(np.zeros((3, 2)), 1, 0.1)
+
+
+def test_lookalike_ranks_of_an_untrained_model_sit_near_one_half():
+    from uim_utils import lab
+    from uim_utils.chapters import duplication as du
+
+    world, _, _, targets = du.corpora(7)
+    lm = create_lab_model(lab.MODEL, seed=0)
+    ranks = privacy.lookalike_ranks(lm, world, targets.iloc[:60], 19, seed=[7, 2])
+    assert list(ranks.columns) == ["row", "k", "outranked"] and len(ranks) == 60
+    assert ranks["outranked"].between(0, 1).all() and abs(ranks["outranked"].mean() - 0.5) < 0.15
+    assert ranks.equals(privacy.lookalike_ranks(lm, world, targets.iloc[:60], 19, seed=[7, 2]))
+    assert not ranks.equals(privacy.lookalike_ranks(lm, world, targets.iloc[:60], 19, seed=[7, 3]))
+    with pytest.raises(ValueError, match="targets holds no pair"):
+        privacy.lookalike_ranks(lm, world, targets.iloc[:0], 19, seed=7)
+    with pytest.raises(ValueError, match="n_lookalikes must be an integer >= 1, got 0"):
+        privacy.lookalike_ranks(lm, world, targets.iloc[:60], 0, seed=7)
+    with pytest.raises(ValueError, match="each part of seed must be an integer in .*got -1"):
+        privacy.lookalike_ranks(lm, world, targets.iloc[:60], 19, seed=[7, -1])

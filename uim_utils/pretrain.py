@@ -227,11 +227,7 @@ def pretrain_many(
     list of PretrainResult, in the order of ``jobs``; ``cache_hit`` is False for the
     models trained by this call.
     """
-    jobs = list(jobs)
-    for i, job in enumerate(jobs):
-        if not (isinstance(job, tuple) and len(job) == 2 and isinstance(job[0], Corpus)
-                and isinstance(job[1], TrainConfig)):
-            raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
+    jobs = _checked_jobs(jobs)
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
     missing = [i for i in cache.missing_keys(CACHE_NAMESPACE, keys) if jobs[i][1].threads == 1]
     n_workers = pool.workers if pool is not None else parallel.resolve_workers(workers, len(missing))
@@ -250,9 +246,32 @@ def pretrain_many(
     return results
 
 
+def _checked_jobs(jobs: Sequence[tuple[Corpus, TrainConfig]]) -> list[tuple[Corpus, TrainConfig]]:
+    """``jobs`` as a list, each checked to be a ``(Corpus, TrainConfig)`` pair (a ValueError names
+    the first that is not)."""
+    jobs = list(jobs)
+    for i, job in enumerate(jobs):
+        if not (isinstance(job, tuple) and len(job) == 2 and isinstance(job[0], Corpus)
+                and isinstance(job[1], TrainConfig)):
+            raise ValueError(f"job {i} must be a (Corpus, TrainConfig) pair, got {job!r:.80}")
+    return jobs
+
+
 def missing_steps(jobs: Sequence[tuple[Corpus, TrainConfig]]) -> int:
-    """Optimizer steps of the models of ``jobs`` that are not in the cache (a progress bar's
-    total when they are trained elsewhere, e.g. in worker processes)."""
+    """Optimizer steps of the models of ``jobs`` that are not in the cache.
+
+    A progress bar's total when they are trained elsewhere, e.g. in worker processes.
+
+    Parameters
+    ----------
+    jobs : sequence of (Corpus, TrainConfig)
+
+    Returns
+    -------
+    int
+        The steps of each missing model, counted once however often ``jobs`` lists it.
+    """
+    jobs = _checked_jobs(jobs)
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
     return sum(len(jobs[i][0]) // jobs[i][1].batch_size * jobs[i][1].epochs
                for i in cache.missing_keys(CACHE_NAMESPACE, keys))

@@ -290,10 +290,21 @@ def lookalike_ranks(lm: LoadedModel, world: ConceptWorld, targets: pd.DataFrame,
     target's caption alone, how many of its look-alikes does the model rank below the
     target's own image?
 
-    The look-alikes are ``n_lookalikes`` renderings of the target's concept, domain and
-    background with fresh render seeds (at or above 2**40, which no corpus draws, drawn
-    with ``seed``), so the caption describes them as well as it describes the target. A
-    model that has not memorised the target ranks it in the middle (``outranked`` about 0.5).
+    A model that has not memorised a target ranks it in the middle (``outranked`` about 0.5).
+
+    Parameters
+    ----------
+    lm : LoadedModel
+    world : ConceptWorld
+        Renders the images.
+    targets : DataFrame
+        Pairs with the columns of a corpus table (:data:`PAIR_KEYS`), ``row`` and ``k``.
+    n_lookalikes : int
+        Look-alikes per target: renderings of its concept, domain and background with fresh
+        render seeds (at or above 2**40, which no corpus draws), so that its caption
+        describes them as well as it describes the target.
+    seed : int or sequence of int
+        Seeds the look-alikes' render seeds (``numpy.random.default_rng(seed)``).
 
     Returns
     -------
@@ -301,6 +312,8 @@ def lookalike_ranks(lm: LoadedModel, world: ConceptWorld, targets: pd.DataFrame,
         ``row, k, outranked``, one row per target (``row`` and ``k`` from ``targets``).
     """
     check_int("n_lookalikes", n_lookalikes, 1)
+    for part in np.atleast_1d(np.asarray(seed, dtype=object)):
+        check_int("each part of seed", part, 0, 2**32 - 1)
     n = len(targets)
     if n == 0:
         raise ValueError("targets holds no pair")

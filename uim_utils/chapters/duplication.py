@@ -22,9 +22,7 @@ same pairs, so its standard error is DeLong's paired one
 pairs, the same non-members) take the root of the summed variances, which overstates their
 error (the two share the non-members), so those claims err on the cautious side.
 
-Imports torch only inside the functions that need it (the appendix imports every
-chapter module).
-"""
+Imports torch only inside the functions that need it (the appendix imports it)."""
 
 from __future__ import annotations
 
@@ -152,10 +150,9 @@ class WorldResult:
     seed : int
     scores : DataFrame
         One row per scored pair: ``model`` ("duplicated" or "deduplicated", the clean
-        model), ``set`` ("target", "canary", "single", "nonmember", "shifted"), ``pair``
-        (its position in its set, the same under both models), ``k``
-        (copies in the duplicated corpus; 1 for singles, 0 for non-members) and ``score``
-        (image-caption cosine).
+        model), ``set`` ("target", "canary", "single", "nonmember", "shifted"), ``pair`` (its
+        position in its set, the same under both models), ``k`` (copies in the duplicated
+        corpus; 1 for singles, 0 for non-members) and ``score`` (image-caption cosine).
     accuracy : DataFrame
         Per test image: ``concept``, ``domain``, ``duplicated`` and ``deduplicated``
         (1.0 where the model's zero-shot prediction is right).
@@ -167,11 +164,10 @@ class WorldResult:
     histories : dict
         Training seconds of each model trained in this run (empty when both were cached).
     models : dict
-        The two lab CLIPs (:class:`~uim_utils.models.LoadedModel`), ``duplicated`` and
-        ``deduplicated``.
+        The two lab CLIPs (:class:`~uim_utils.models.LoadedModel`), by the names above.
     corpus_embeddings : ndarray or None
-        The clean model's normalised image embeddings of the duplicated corpus, one row per
-        pair (``run_world(..., embed_corpus=True)``; None otherwise).
+        The clean model's normalised image embeddings of the duplicated corpus, a row a
+        pair (if ``run_world(..., embed_corpus=True)``).
     """
 
     seed: int
@@ -264,36 +260,38 @@ def run_world(seed: int, profile: str = "ci", progress: bool = False, embed_corp
 
     Each model is trained and measured by its own worker process (:func:`_measure_model`),
     so the clean model's measurements run while the longer duplicated corpus still
-    trains; where workers cannot start, one after the other here.
-
+    trains (one progress bar over the missing models' steps if ``progress``); where
+    workers cannot start, one after the other here (a bar per model trained).
     ``profile`` (``"ci"``, ``"lab"`` or ``"wild"``) sizes the scored and test sets;
-    ``progress`` shows one bar over the missing models' training steps; ``embed_corpus``
-    also embeds the duplicated corpus's images with the clean model
-    (:attr:`WorldResult.corpus_embeddings`, for SemDeDup).
+    ``embed_corpus`` also embeds the duplicated corpus with the clean model (for SemDeDup).
     """
     from .. import parallel
     from ..pretrain import missing_steps, pretrain
 
     check_profile(profile, N_TEST)
+    if not isinstance(embed_corpus, bool):
+        raise ValueError(f"embed_corpus must be True or False, got {embed_corpus!r}")
     _, clean, dup, _ = corpora(seed)
     cfg = lab.clean_train_config(seed)
     names = ("duplicated", "deduplicated")
     jobs = [(seed, profile, name, embed_corpus and name == "deduplicated") for name in names]
     workers = parallel.worker_count(len(jobs))
-    if workers > 1:
+    if workers > 1:  # the models come back through the cache (a model is not worth pickling)
         parts = parallel.run_in_workers(_measure_model, jobs, workers, missing_steps([(dup, cfg), (clean, cfg)]),
-                                        f"pre-training world {seed}'s 2 models ({workers} processes)", progress)
+                                        f"world {seed}: training and measuring 2 models", progress)
     else:
-        parts = [_measure_model(*job, progress=progress) for job in jobs]
+        parts = [_measure_model(*job, progress=progress, keep_model=True) for job in jobs]
     acc = parts[0]["accuracy"].assign(deduplicated=parts[1]["accuracy"]["deduplicated"])
-    models = {name: pretrain(corpus, cfg, progress=False).model for name, corpus in zip(names, (dup, clean))}
+    models = {name: part["model"] or pretrain(corpus, cfg, progress=False).model
+              for name, part, corpus in zip(names, parts, (dup, clean))}
     return WorldResult(seed, pd.concat([p["scores"] for p in parts], ignore_index=True), acc,
                        pd.concat([p["dejavu"] for p in parts], ignore_index=True),
                        {name: p["seconds"] for name, p in zip(names, parts) if p["seconds"] is not None}, models,
                        parts[1]["embeddings"])
 
 
-def _measure_model(seed: int, profile: str, name: str, embed_corpus: bool, progress: bool = False) -> dict[str, Any]:
+def _measure_model(seed: int, profile: str, name: str, embed_corpus: bool, progress: bool = False,
+                   keep_model: bool = False) -> dict[str, Any]:
     """One model of world ``seed`` (``name``: ``"duplicated"`` or ``"deduplicated"``, the clean
     model) pre-trained or loaded, and everything :func:`run_world` measures on it, with one
     thread (:func:`uim_utils.parallel.limited_threads`): a worker's job.
@@ -303,7 +301,8 @@ def _measure_model(seed: int, profile: str, name: str, embed_corpus: bool, progr
     dict
         Its rows of :attr:`WorldResult.scores` (``scores``) and ``dejavu``, its column of
         ``accuracy`` (with ``concept`` and ``domain``), ``seconds`` of training (None if
-        loaded) and ``embeddings`` of the duplicated corpus's images (if ``embed_corpus``).
+        loaded), ``embeddings`` of the duplicated corpus's images (if ``embed_corpus``) and
+        the ``model`` itself (if ``keep_model``); None where not asked for.
     """
     from .. import evaluate as ev
     from .. import parallel
@@ -328,7 +327,8 @@ def _measure_model(seed: int, profile: str, name: str, embed_corpus: bool, progr
     accuracy = pd.concat([pd.DataFrame({"concept": y, "domain": d, name: (lg.argmax(1) == y).astype(float)})
                           for d, lg, (_, y) in zip(DOMAINS, logits, tests)], ignore_index=True)
     return {"scores": scores, "accuracy": accuracy, "dejavu": dejavu,
-            "seconds": None if r.cache_hit else float(r.history["seconds"]), "embeddings": embeddings}
+            "seconds": None if r.cache_hit else float(r.history["seconds"]), "embeddings": embeddings,
+            "model": r.model if keep_model else None}
 
 
 def auc(scores: pd.DataFrame, model: str, members: pd.Series, against: str = "nonmember") -> Any:
