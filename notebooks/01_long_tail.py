@@ -40,9 +40,10 @@
 # - apply REAL-Prompt and logit adjustment, and say what each gains and costs.
 # :::
 #
-# **Estimated time.** `ci`: about 90 seconds on two CPU cores with an empty cache (one
-# world: two lab CLIPs are pre-trained), a few seconds once they are cached; `lab` (the
-# rendered book): about three minutes (two worlds).
+# **Estimated time.** `ci`: about two minutes on two CPU cores with an empty cache (one
+# world: two lab CLIPs are pre-trained side by side), a few seconds once they are
+# cached; `lab` (the rendered book): about the same (the same world and models, more
+# test images).
 #
 # ## The published claim
 #
