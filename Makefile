@@ -64,8 +64,12 @@ book: $(STAMP)
 # ran" exits 5.
 # OMP_NUM_THREADS=1: two xdist workers on two cores; torch's default of one thread per
 # core in each process oversubscribes the CPU and spin-waits (several times slower).
+# OMP_WAIT_POLICY=PASSIVE: the few tests that train with two threads on purpose then
+# sleep instead of spinning while they wait for a busy core (20 s -> 8 s for two of
+# them beside two busy processes), and leave that core to the notebooks.
 test: $(STAMP)
-	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest \
+	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+	  OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(BIN)/python -m pytest \
 	  tests/test_book_build.py tests \
 	  -n $(TEST_WORKERS) --dist loadfile --durations=10 \
 	  --must-run tests/test_book_build.py --must-run tests/test_lint.py \
