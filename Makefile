@@ -66,7 +66,8 @@ book: $(STAMP)
 # core in each process oversubscribes the CPU and spin-waits (several times slower).
 # OMP_WAIT_POLICY=PASSIVE: the few tests that train with two threads on purpose then
 # sleep instead of spinning while they wait for a busy core (20 s -> 8 s for two of
-# them beside two busy processes), and leave that core to the notebooks.
+# them beside two busy processes), and leave that core to the notebooks. No number
+# changes: only how idle threads wait.
 test: $(STAMP)
 	UIM_PROFILE=ci HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
 	  OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(BIN)/python -m pytest \

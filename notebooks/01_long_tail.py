@@ -43,7 +43,7 @@
 # **Estimated time.** `ci`: about two minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs are pre-trained side by side), a few seconds once they are
 # cached; `lab` (the rendered book): about the same (the same world and models, more
-# test images).
+# test and probe images).
 #
 # ## The published claim
 #

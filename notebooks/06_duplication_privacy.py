@@ -39,9 +39,10 @@
 #
 # **Estimated time.** `ci`: about two minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs pre-trained side by side, each then scoring a few thousand
-# pairs), seconds once the models are cached; `lab` (the rendered book): the same
-# models, with twice as many non-members and test images. The chapter has no `wild`
-# part (no real CLIP's training set can be queried offline); `wild` runs it as `lab`.
+# pairs), seconds once the models are cached; `lab` (the rendered book): about the
+# same (the same models, with twice as many non-members and test images). The chapter
+# has no `wild` part (no real CLIP's training set can be queried offline); `wild` runs
+# it as `lab`.
 #
 # ## The published claims
 #
@@ -172,9 +173,10 @@ pd.DataFrame({
 # `duplication.run_world` pre-trains (or loads) the duplicated and the clean model side
 # by side, scores the targets, the canaries, {glue:text}`n_singles` other pairs of the
 # corpus (seen once) and {glue:text}`n_nonmembers` non-members under both, and tests
-# both models' zero-shot accuracy. Each model trains and is measured in a process of its
-# own, so the clean model's measurements run while the longer duplicated corpus still
-# trains; this world's clean model also embeds the duplicated corpus for SemDeDup below.
+# both models' zero-shot accuracy, and runs the deja-vu test below (`result.dejavu`). On
+# two or more cores each model trains and is measured in a worker process of its own, so
+# the clean model's measurements run while the duplicated model, on its longer corpus,
+# still trains; this world's clean model also embeds the duplicated corpus for SemDeDup.
 
 # %%
 results = {s: duplication.run_world(s, P.name, progress=True, embed_corpus=s == SEED)
@@ -283,8 +285,9 @@ plt.show()
 # {glue:text}`n_lookalikes` look-alikes: the same concept, domain and background, so
 # the caption describes them exactly as well, but other renderings (another pose,
 # jitter and clutter). Given only the caption, which image does the model prefer?
-# `privacy.lookalike_ranks` counts the share of look-alikes each canary's own image
-# outranks: about one half for a model that has not memorised it.
+# `privacy.lookalike_ranks` (run by `run_world` above) counts the share of look-alikes
+# each canary's own image outranks: about one half for a model that has not memorised
+# it.
 
 # %%
 canary_dv = result.dejavu[result.dejavu["set"] == "canary"]
