@@ -234,7 +234,7 @@ def pretrain_many(
     trained: set[str] = set()
     if len(missing) > 1 and n_workers > 1:  # models of more threads train below, one after the other
         todo = [jobs[i] for i in missing]
-        parallel.run_in_workers(_pretrain_in_worker, todo, n_workers, missing_steps(todo),
+        parallel.run_in_workers(_pretrain_in_worker, todo, n_workers, sum(_steps(c, cfg) for c, cfg in todo),
                                 f"pre-training {len(todo)} models ({n_workers} processes)", progress, pool)
         trained = {keys[i] for i in missing}
     results = []
@@ -273,8 +273,13 @@ def missing_steps(jobs: Sequence[tuple[Corpus, TrainConfig]]) -> int:
     """
     jobs = _checked_jobs(jobs)
     keys = [pretrain_key(c, cfg) for c, cfg in jobs]
-    return sum(len(jobs[i][0]) // jobs[i][1].batch_size * jobs[i][1].epochs
-               for i in cache.missing_keys(CACHE_NAMESPACE, keys))
+    return sum(_steps(*jobs[i]) for i in cache.missing_keys(CACHE_NAMESPACE, keys))
+
+
+def _steps(corpus: Corpus, cfg: TrainConfig) -> int:
+    """Optimizer steps of pre-training on ``corpus`` with ``cfg`` (the ragged last batch of an
+    epoch is dropped, as :func:`train_contrastive` does)."""
+    return len(corpus) // cfg.batch_size * cfg.epochs
 
 
 def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:
