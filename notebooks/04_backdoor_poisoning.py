@@ -241,9 +241,10 @@ glue("asr_poisoned_model", row["poisoned_asr"])
 # smaller doses planted a backdoor in some development worlds and none at all in others,
 # and more poison did not always mean more backdoor: a lab model's few epochs either
 # learn the patch or do not (the doses tried are listed in the reproduction record's
-# note, measured on the lab's previous, weaker recipe). The chapter's dose,
-# {glue:text}`dose_share:.0%` of the corpus, is the one at which every development world
-# was poisoned. Compared with
+# note, most of them measured on the lab's earlier, weaker recipes). The chapter's dose,
+# {glue:text}`dose_share:.0%` of the corpus, is twice the one at which every
+# development world was poisoned: at that smaller dose, one world of a held-out run
+# learnt no backdoor at all. Compared with
 # {cite:t}`carlini2022poisoning` this is a far larger *share* (they needed 0.01%),
 # though the *number* of pairs is of the same order (thousands here, hundreds there). A
 # tiny CLIP that sees each pair {glue:text}`lab_epochs` times learns a small patch much
@@ -389,10 +390,10 @@ plt.show()
 # zero-shot accuracy: {glue:text}`rec_cleanclip_cost_estimate:+.3f`
 # [{glue:text}`rec_cleanclip_cost_low:+.3f`, {glue:text}`rec_cleanclip_cost_high:+.3f`]
 # against the CLIP loss alone. The likely reason is scale. The in-modal image term makes
-# the encoder tell each image from the others of its batch. A tiny ResNet on 32x32
-# renderings learns that task largely with features the trigger does not touch, and
-# the term pulls its image features away from the caption space the zero-shot head
-# reads. The reproduction record's note lists the designs tried on the development
+# the encoder tell each image from the others of its batch. A tiny convolutional
+# network on 32x32 renderings learns that task largely with features the trigger does
+# not touch, and the term pulls its image features away from the caption space the
+# zero-shot head reads. The reproduction record's note lists the designs tried on the development
 # worlds (doses, learning rates, budgets).
 
 # %% [markdown]

@@ -42,15 +42,19 @@ from ..validate import check_int
 from . import Chapter, check_profile
 
 N_CONCEPTS = lab.N_CONCEPTS
-DOSE = 1600
-"""Poisoned pairs added to the 40,000 clean pairs of the poisoned corpus (4%).
+DOSE = 3200
+"""Poisoned pairs added to the 40,000 clean pairs of the poisoned corpus (8%).
 
-Chosen on development worlds 0-5: with 400 pairs (1%) world 4 learnt no backdoor at all
-(attack success 0.002), with 800 world 5 reached only 0.40; with 1,600 every world tried
-was above 0.99 (lab v2: uim-base, 2 epochs). Whether the lab's epochs plant the backdoor is
-a threshold that moves from world to world, and not monotonically with the dose (world 5:
-0.86 at 400, 0.40 at 800). Under lab v3 (uim-base2, 3 epochs) the same dose gave attack
-success 0.996 on average over development worlds 0-4."""
+Chosen on development worlds 0-5 under lab v2 (uim-base, 2 epochs): with 400 pairs (1%)
+world 4 learnt no backdoor at all (attack success 0.002), with 800 world 5 reached only
+0.40; with 1,600 every world tried was above 0.99. Whether the lab's epochs plant the
+backdoor is a threshold that moves from world to world, and not monotonically with the
+dose (world 5: 0.86 at 400, 0.40 at 800). Lab v3 (uim-base2, 3 epochs) kept 1,600 and
+held on every held-out world; under lab v4 (uim-base3, 4 epochs) held-out world 1097 learnt
+no backdoor at 1,600 (zero-shot attack success 0.000, though a linear probe's was 0.99),
+so claims version 4 doubles the dose: 3,200 pairs gave attack success 0.996 on average
+over development worlds 0-9 (every world above 0.99) and 1.000 after the CLIP-only
+fine-tune."""
 DOSES_LAB = (200, 800, DOSE)
 """Poison doses of the dose-response figure (``lab`` profile; 0 is the clean model)."""
 POISON_CORPUS_OFFSET = 7000
@@ -84,9 +88,9 @@ COST_MARGIN = 0.05
 
 SPEC = ClaimSet(
     chapter="04_backdoor_poisoning",
-    # version 3: the lab's v3 recipe (lab.recipe(): uim-base2, 3 epochs, channels-last);
-    # the claims and the chapter's own design are those of version 2
-    version=3,
+    # version 4: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last)
+    # and twice the dose (see DOSE); otherwise the claims and design of version 2
+    version=4,
     design={**lab.recipe(), "dose": DOSE, "poison_corpus_offset": POISON_CORPUS_OFFSET,
             "clean_ft": {"n": N_CLEAN_FT, "offset": CLEAN_FT_OFFSET, "epochs": FT_EPOCHS, "lr": FT_LR,
                          "batch_size": 128, "cleanclip_weight": 1.0},
@@ -382,7 +386,7 @@ class AuditSample:
 def audit_sample(seed: int, n_pairs: int | None = None) -> AuditSample:
     """Score ``n_pairs`` random pairs (default: all) of world ``seed``'s poisoned corpus.
 
-    The chapter audits every pair; scoring its 41,600 pairs takes about 15 s on one
+    The chapter audits every pair (43,200); scoring 41,600 pairs took about 15 s on one
     core, a sample of 8,000 about 3 s (the same share of poisoned pairs in expectation).
     The models are loaded from the cache (or pre-trained, as :func:`run_world` does).
 
