@@ -21,7 +21,7 @@
 # second world where we can do the experiment: a synthetic "web" of image-caption pairs
 # whose every flaw is a dial (how long-tailed the concepts are, how many captions are
 # wrong, how many pairs are duplicated or poisoned, ...), and a tiny but real `open_clip`
-# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in under a
+# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in about a
 # minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
 # chapter run a dose-response curve that nobody can run on LAION
 # {cite:p}`schuhmann2022laion5b`.

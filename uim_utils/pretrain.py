@@ -280,7 +280,8 @@ def train_steps(n_pairs: int, batch_size: int, epochs: int) -> int:
     """Optimizer steps of ``epochs`` passes over ``n_pairs`` pairs in batches of ``batch_size``.
 
     The ragged last batch of an epoch is dropped, as :func:`train_contrastive` does (every
-    step sees the same number of pairs). Pre-training and fine-tuning count their steps here.
+    step sees the same number of pairs); its callers (pre-training and the poisoning
+    chapter's fine-tuning) count their progress bars' steps here.
     """
     return n_pairs // batch_size * epochs
 
