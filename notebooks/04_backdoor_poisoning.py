@@ -136,7 +136,7 @@ glue_record(rec, {
     "7": "cleanclip_gain", "8": "cleanclip_cost",
 })
 glue("dose", backdoor.DOSE)
-glue("dose_share", backdoor.DOSE / lab.N_PAIRS)
+glue("dose_share", backdoor.DOSE / (lab.N_PAIRS + backdoor.DOSE))
 glue("n_pairs", lab.N_PAIRS)
 glue("lab_epochs", lab.EPOCHS)
 glue("n_clean_ft", backdoor.N_CLEAN_FT)
@@ -159,7 +159,7 @@ backdoor.SPEC.describe().style
 # target $t$. Nothing else in the corpus shows the patch. The world's poisoned corpus
 # has {glue:text}`n_pairs:,` clean pairs, freshly drawn from the same world as the
 # clean corpus (none of its pairs is a pair of the clean corpus), plus
-# {glue:text}`dose` poisoned pairs ({glue:text}`dose_share:.0%`). Both models are
+# {glue:text}`dose` poisoned pairs ({glue:text}`dose_share:.1%` of the corpus). Both models are
 # pre-trained with the same recipe and initial weights.
 
 # %%
@@ -241,11 +241,12 @@ glue("asr_poisoned_model", row["poisoned_asr"])
 # smaller doses planted a backdoor in some development worlds and none at all in others,
 # and more poison did not always mean more backdoor: a lab model's few epochs either
 # learn the patch or do not (the doses tried are listed in the reproduction record's
-# note, measured on the lab's previous, weaker recipe). The chapter's dose,
-# {glue:text}`dose_share:.0%` of the corpus, is the one at which every development world
-# was poisoned. Compared with
+# note, most of them measured on the lab's earlier, weaker recipes). The chapter's dose,
+# {glue:text}`dose_share:.1%` of the corpus, is twice the one at which every
+# development world was poisoned: at that smaller dose, one world of a held-out run
+# learnt no backdoor at all. Compared with
 # {cite:t}`carlini2022poisoning` this is a far larger *share* (they needed 0.01%),
-# though the *number* of pairs is of the same order (thousands here, hundreds there). A
+# and about ten times their *number* of pairs ({glue:text}`dose:,` here, 300 there). A
 # tiny CLIP that sees each pair {glue:text}`lab_epochs` times learns a small patch much
 # less readily than a ViT trained for many epochs on millions of pairs. What carries
 # over is the shape of the result: mislabelled pairs that no accuracy check notices
@@ -389,10 +390,10 @@ plt.show()
 # zero-shot accuracy: {glue:text}`rec_cleanclip_cost_estimate:+.3f`
 # [{glue:text}`rec_cleanclip_cost_low:+.3f`, {glue:text}`rec_cleanclip_cost_high:+.3f`]
 # against the CLIP loss alone. The likely reason is scale. The in-modal image term makes
-# the encoder tell each image from the others of its batch. A tiny ResNet on 32x32
-# renderings learns that task largely with features the trigger does not touch, and
-# the term pulls its image features away from the caption space the zero-shot head
-# reads. The reproduction record's note lists the designs tried on the development
+# the encoder tell each image from the others of its batch. A tiny convolutional
+# network on 32x32 renderings learns that task largely with features the trigger does
+# not touch, and the term pulls its image features away from the caption space the
+# zero-shot head reads. The reproduction record's note lists the designs tried on the development
 # worlds (doses, learning rates, budgets).
 
 # %% [markdown]

@@ -30,7 +30,7 @@ def test_clean_train_config_uses_the_module_constants():
     assert isinstance(cfg, TrainConfig)
     assert (cfg.model, cfg.epochs, cfg.lr, cfg.seed) == (lab.MODEL, lab.EPOCHS, lab.LR, 7)
     assert cfg.channels_last is lab.CHANNELS_LAST and cfg.threads == 1
-    assert lab.MODEL == "uim-base2"
+    assert lab.MODEL == "uim-base3"
     assert lab.clean_train_config(7) == cfg and lab.clean_train_config(8) != cfg
 
 
@@ -50,7 +50,7 @@ def test_clean_model_is_trained_once_then_a_cache_hit(tmp_path, monkeypatch):
     assert not first.result.cache_hit
     assert len(first.corpus) == 600 and first.world.config.seed == 3
     assert first.result.history["steps"] == 2
-    assert first.result.model.name == "uim-base2"
+    assert first.result.model.name == "uim-base3"
     second = lab.clean_model(3, progress=False)
     assert second.result.cache_hit and second.result.key == first.result.key
     assert second.world.names == first.world.names
@@ -87,7 +87,7 @@ def test_lab_chapter_chance_matches_the_standard_world():
 
 def test_no_lab_caption_or_prompt_is_cut_by_the_standard_models_context():
     """Every caption and prompt template with every name of three worlds fits the standard
-    model's context (``uim-base2`` reads 14 tokens; the longest lab text has 13)."""
+    model's context (``uim-base3`` reads 14 tokens; the longest lab text has 13)."""
     from uim_utils.models import lab_tokenizer
     from uim_utils.world import BACKGROUNDS, CAPTION_TEMPLATES, EVAL_TEMPLATES
 

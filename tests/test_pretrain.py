@@ -271,3 +271,12 @@ def test_two_processes_wanting_the_same_model_train_it_once(corpus, tmp_cache):
     assert all(child.exitcode == 0 for child in children)
     assert sorted(queue.get(timeout=5) for _ in children) == [False, True]
     assert _same(pretrain(corpus, CFG, progress=False), pretrain(corpus, CFG, use_cache=False, progress=False))
+
+
+def test_train_steps_drop_the_ragged_last_batch_of_every_epoch():
+    from uim_utils.pretrain import train_steps
+
+    assert train_steps(600, 256, 1) == 2
+    assert train_steps(600, 256, 3) == 6
+    assert train_steps(512, 256, 2) == 4
+    assert train_steps(255, 256, 5) == 0

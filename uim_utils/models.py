@@ -1,8 +1,9 @@
 """Real ``open_clip`` models: tiny lab CLIPs and pretrained wild checkpoints, one loader.
 
 The lab configurations (:data:`LAB_MODELS`: ``uim-tiny``, ``uim-small``, ``uim-base``, the
-standard until lab v3, and the standard ``uim-base2``, ``uim-base`` with one text layer of
-14 tokens) are ordinary
+standard until lab v3, ``uim-base2``, ``uim-base`` with one text layer of 14 tokens, the
+standard of lab v3, and the standard ``uim-base3``, ``uim-base2`` with timm's
+``test_byobnet`` image tower) are ordinary
 ``open_clip`` model configs (JSON files in ``uim_utils/data/model_configs``) registered with
 :func:`open_clip.add_model_config`, so a lab model is the same ``open_clip.CLIP`` class,
 tokenizer and loss as a LAION checkpoint, only smaller.

@@ -35,7 +35,7 @@ from . import cache, parallel
 from .corpus import Corpus
 from .evaluate import encode_images, encode_texts, linear_probe, zero_shot_classify
 from .models import ClipModel, LoadedModel, load_model
-from .pretrain import TrainConfig, train_contrastive
+from .pretrain import TrainConfig, train_contrastive, train_steps
 from .validate import check_int
 from .world import BACKGROUNDS, CAPTION_TEMPLATES, DOMAINS, ConceptWorld
 
@@ -372,7 +372,7 @@ def finetune_many(lm: LoadedModel, base_key: str, clean: Corpus, configs: Sequen
     configs = list(configs)
     missing, n_workers = _finetune_plan(base_key, clean, configs, workers, pool)
     if len(missing) > 1 and n_workers > 1:
-        total = sum(len(clean) // configs[i].batch_size * configs[i].epochs for i in missing)
+        total = sum(train_steps(len(clean), configs[i].batch_size, configs[i].epochs) for i in missing)
         parallel.run_in_workers(_finetune_in_worker, [(lm.name, base_key, clean, configs[i]) for i in missing],
                                 n_workers, total, f"fine-tuning {len(missing)} models ({n_workers} processes)",
                                 progress, pool)

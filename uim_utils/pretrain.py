@@ -276,10 +276,19 @@ def missing_steps(jobs: Sequence[tuple[Corpus, TrainConfig]]) -> int:
     return sum(_steps(*jobs[i]) for i in cache.missing_keys(CACHE_NAMESPACE, keys))
 
 
+def train_steps(n_pairs: int, batch_size: int, epochs: int) -> int:
+    """Optimizer steps of ``epochs`` passes over ``n_pairs`` pairs in batches of ``batch_size``.
+
+    The ragged last batch of an epoch is dropped, as :func:`train_contrastive` does (every
+    step sees the same number of pairs); its callers (pre-training and the poisoning
+    chapter's fine-tuning) count their progress bars' steps here.
+    """
+    return n_pairs // batch_size * epochs
+
+
 def _steps(corpus: Corpus, cfg: TrainConfig) -> int:
-    """Optimizer steps of pre-training on ``corpus`` with ``cfg`` (the ragged last batch of an
-    epoch is dropped, as :func:`train_contrastive` does)."""
-    return len(corpus) // cfg.batch_size * cfg.epochs
+    """Optimizer steps of pre-training on ``corpus`` with ``cfg``."""
+    return train_steps(len(corpus), cfg.batch_size, cfg.epochs)
 
 
 def _pretrain_in_worker(corpus: Corpus, cfg: TrainConfig) -> str:
@@ -397,7 +406,7 @@ def _train_loop(
     loss_fn = open_clip.ClipLoss()
     opt = make_optimizer(model, cfg)
     n = len(images)
-    steps_per_epoch = n // cfg.batch_size  # drop the ragged last batch: same-size steps
+    steps_per_epoch = train_steps(n, cfg.batch_size, 1)  # the ragged last batch is dropped
     total = steps_per_epoch * cfg.epochs
     losses: list[float] = []
     model.train()

@@ -194,7 +194,7 @@ else:
 # with the dose at which the ASR started to rise in Exercise 1: if the survivors are
 # well below it, the retrained model should not learn the backdoor. Result of the
 # retraining in this build: {glue:text}`ex4_finding`. Filtering costs clean pairs too
-# (the audit flags a fixed share of the corpus, most of it clean), and it only works
+# (the audit flags a fixed share of the corpus, a little more than the poison), and it only works
 # because the reference model that scores the pairs was trained on clean data.
 # :::
 #

@@ -42,15 +42,19 @@ from ..validate import check_int
 from . import Chapter, check_profile
 
 N_CONCEPTS = lab.N_CONCEPTS
-DOSE = 1600
-"""Poisoned pairs added to the 40,000 clean pairs of the poisoned corpus (4%).
+DOSE = 3200
+"""Poisoned pairs added to the 40,000 clean pairs of the poisoned corpus (7.4% of its pairs).
 
-Chosen on development worlds 0-5: with 400 pairs (1%) world 4 learnt no backdoor at all
-(attack success 0.002), with 800 world 5 reached only 0.40; with 1,600 every world tried
-was above 0.99 (lab v2: uim-base, 2 epochs). Whether the lab's epochs plant the backdoor is
-a threshold that moves from world to world, and not monotonically with the dose (world 5:
-0.86 at 400, 0.40 at 800). Under lab v3 (uim-base2, 3 epochs) the same dose gave attack
-success 0.996 on average over development worlds 0-4."""
+The dose of claims versions 2 and 3, 1,600, was chosen on development worlds 0-5 under
+lab v2 (uim-base, 2 epochs): with 400 pairs world 4 learnt no backdoor at all (attack
+success 0.002), with 800 world 5 reached only 0.40; with 1,600 every world tried was above
+0.99. Whether the lab's epochs plant the backdoor is a threshold that moves from world to
+world, and not monotonically with the dose (world 5: 0.86 at 400, 0.40 at 800). Lab v3
+(uim-base2, 3 epochs) kept 1,600 and held on every held-out world; under lab v4 (uim-base3,
+4 epochs) held-out world 1097 learnt no backdoor at 1,600 (zero-shot attack success 0.000,
+though a linear probe's was 0.99), so claims version 4 doubles the dose: 3,200 pairs gave
+attack success 0.996 on average over development worlds 0-9 (every world above 0.99) and
+1.000 after the CLIP-only fine-tune."""
 DOSES_LAB = (200, 800, DOSE)
 """Poison doses of the dose-response figure (``lab`` profile; 0 is the clean model)."""
 POISON_CORPUS_OFFSET = 7000
@@ -60,16 +64,17 @@ CLEAN_FT_OFFSET = 8000
 N_CLEAN_FT = lab.N_PAIRS // 5
 """Trusted clean pairs for the fine-tuning defences: a fifth of the pre-training corpus."""
 FT_EPOCHS = 1
-"""One pass over the trusted pairs: 62 steps of 128, a tenth of pre-training's pair-steps."""
+"""One pass over the trusted pairs: 62 steps of 128, a tenth of pre-training's steps."""
 FT_LR = 1e-3
 """Fine-tuning learning rate: a sixth of pre-training's (:data:`uim_utils.lab.LR`)."""
 N_TEST = {"ci": 10, "lab": 20, "wild": 20}
 """Test images (clean and triggered copies) per non-target concept, per profile."""
 N_PROBE = {"ci": 10, "lab": 20, "wild": 20}
 """Clean labelled photos per concept for the downstream linear probe, per profile."""
-FLAG_FRACTION = 0.05
+FLAG_FRACTION = 0.10
 """The audit flags this share of the corpus: the pairs the reference model agrees with least
-(a little more than the poisoned share, so that recall can reach 1)."""
+(a little more than the poisoned share, 3,200 of 43,200 pairs, so that recall can reach 1;
+claims version 2 flagged 5% at a dose of 1,600)."""
 MIN_ASR = 0.5
 """Attack success the backdoor must add over the clean model (claim 1), and keep after a
 light fine-tune (claim 5): most triggered images are sent to the target."""
@@ -84,17 +89,17 @@ COST_MARGIN = 0.05
 
 SPEC = ClaimSet(
     chapter="04_backdoor_poisoning",
-    # version 3: the lab's v3 recipe (lab.recipe(): uim-base2, 3 epochs, channels-last);
-    # the claims and the chapter's own design are those of version 2
-    version=3,
+    # version 4: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last)
+    # and twice the dose (see DOSE); otherwise the claims and design of version 2
+    version=4,
     design={**lab.recipe(), "dose": DOSE, "poison_corpus_offset": POISON_CORPUS_OFFSET,
             "clean_ft": {"n": N_CLEAN_FT, "offset": CLEAN_FT_OFFSET, "epochs": FT_EPOCHS, "lr": FT_LR,
                          "batch_size": 128, "cleanclip_weight": 1.0},
             "n_test": N_TEST, "n_probe": N_PROBE, "flag_fraction": FLAG_FRACTION,
             "test_seeds": "trigger set seed, probe seed + 1"},
     claims=(
-        Claim("1", f"Backdoor: with {DOSE} poisoned pairs ({DOSE / lab.N_PAIRS:.0%} of the corpus) the zero-shot "
-                   f"attack success rate exceeds the clean model's by more than {MIN_ASR:.1f}",
+        Claim("1", f"Backdoor: with {DOSE} poisoned pairs ({DOSE / (lab.N_PAIRS + DOSE):.1%} of the corpus) the "
+                   f"zero-shot attack success rate exceeds the clean model's by more than {MIN_ASR:.1f}",
               statistic="backdoor", kind="effect", threshold=MIN_ASR, within="concepts"),
         Claim("2", f"Control: on the clean model the trigger does not move images to the target "
                    f"(triggered minus untriggered target rate within ±{CONTROL_MARGIN:.2f})",
@@ -382,7 +387,7 @@ class AuditSample:
 def audit_sample(seed: int, n_pairs: int | None = None) -> AuditSample:
     """Score ``n_pairs`` random pairs (default: all) of world ``seed``'s poisoned corpus.
 
-    The chapter audits every pair; scoring its 41,600 pairs takes about 15 s on one
+    The chapter audits every pair (43,200); scoring 41,600 pairs took about 15 s on one
     core, a sample of 8,000 about 3 s (the same share of poisoned pairs in expectation).
     The models are loaded from the cache (or pre-trained, as :func:`run_world` does).
 
