@@ -21,8 +21,8 @@
 # second world where we can do the experiment: a synthetic "web" of image-caption pairs
 # whose every flaw is a dial (how long-tailed the concepts are, how many captions are
 # wrong, how many pairs are duplicated or poisoned, ...), and a tiny but real `open_clip`
-# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in about a
-# minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
+# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in a minute or
+# two of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
 # chapter run a dose-response curve that nobody can run on LAION
 # {cite:p}`schuhmann2022laion5b`.
 #
@@ -39,9 +39,9 @@
 # - say what the lab can and cannot tell us about real foundation models.
 # :::
 #
-# **Estimated time.** `ci`: under two minutes (two worlds, most of it pre-training);
-# `lab` (the rendered book): under three minutes (three worlds); a rerun with a warm
-# cache: a few seconds.
+# **Estimated time.** `ci`: two to three minutes on two CPU cores, with the machine's
+# speed (two worlds, most of it pre-training); `lab` (the rendered book): three to five
+# minutes (three worlds); a rerun with a warm cache: a few seconds.
 #
 # ## The published claim
 #
