@@ -39,9 +39,9 @@
 # - say what the lab can and cannot tell us about real foundation models.
 # :::
 #
-# **Estimated time.** `ci`: two to three minutes on two CPU cores, with the machine's
-# speed (two worlds, most of it pre-training); `lab` (the rendered book): three to five
-# minutes (three worlds); a rerun with a warm cache: a few seconds.
+# **Estimated time.** `ci`: two to three minutes on two CPU cores, depending on the
+# machine's speed (two worlds, most of it pre-training); `lab` (the rendered book): three
+# to five minutes (three worlds); a rerun with a warm cache: a few seconds.
 #
 # ## The published claim
 #
