@@ -136,7 +136,7 @@ glue_record(rec, {
     "7": "cleanclip_gain", "8": "cleanclip_cost",
 })
 glue("dose", backdoor.DOSE)
-glue("dose_share", backdoor.DOSE / (lab.N_PAIRS + backdoor.DOSE))
+glue("dose_share", backdoor.DOSE_SHARE)
 glue("n_pairs", lab.N_PAIRS)
 glue("lab_epochs", lab.EPOCHS)
 glue("n_clean_ft", backdoor.N_CLEAN_FT)

@@ -55,6 +55,8 @@ world, and not monotonically with the dose (world 5: 0.86 at 400, 0.40 at 800). 
 though a linear probe's was 0.99), so claims version 4 doubles the dose: 3,200 pairs gave
 attack success 0.996 on average over development worlds 0-9 (every world above 0.99) and
 1.000 after the CLIP-only fine-tune."""
+DOSE_SHARE = DOSE / (lab.N_PAIRS + DOSE)
+"""The poisoned pairs' share of the poisoned corpus (its clean pairs plus :data:`DOSE`)."""
 DOSES_LAB = (200, 800, DOSE)
 """Poison doses of the dose-response figure (``lab`` profile; 0 is the clean model)."""
 POISON_CORPUS_OFFSET = 7000
@@ -98,7 +100,7 @@ SPEC = ClaimSet(
             "n_test": N_TEST, "n_probe": N_PROBE, "flag_fraction": FLAG_FRACTION,
             "test_seeds": "trigger set seed, probe seed + 1"},
     claims=(
-        Claim("1", f"Backdoor: with {DOSE} poisoned pairs ({DOSE / (lab.N_PAIRS + DOSE):.1%} of the corpus) the "
+        Claim("1", f"Backdoor: with {DOSE} poisoned pairs ({DOSE_SHARE:.1%} of the corpus) the "
                    f"zero-shot attack success rate exceeds the clean model's by more than {MIN_ASR:.1f}",
               statistic="backdoor", kind="effect", threshold=MIN_ASR, within="concepts"),
         Claim("2", f"Control: on the clean model the trigger does not move images to the target "
