@@ -23,10 +23,11 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 - the time to build and render a 50,000-pair corpus, and
 - peak resident memory of the whole run.
 
-``--threads`` and ``--channels-last`` override the training run's threads and memory
-format, ``--lr`` its learning rate. ``--compare`` prints the same figures for
-``uim-tiny`` with its old settings (20,000 pairs, 6 epochs, ``TrainConfig`` defaults:
-lr 2e-3) and a side-by-side summary.
+``--threads``, ``--channels-last`` and ``--pooled-text`` override the training run's threads,
+the image tower's memory format and whether the text tower runs on the pooled token only
+(:attr:`uim_utils.pretrain.TrainConfig.pooled_text`), ``--lr`` its learning rate.
+``--compare`` prints the same figures for ``uim-tiny`` with its old settings (20,000 pairs,
+6 epochs, ``TrainConfig`` defaults: lr 2e-3) and a side-by-side summary.
 """
 
 from __future__ import annotations
@@ -49,7 +50,15 @@ from uim_utils import evaluate as ev
 from uim_utils import lab, parallel
 from uim_utils.corpus import Corpus, CorpusConfig, build_corpus
 from uim_utils.models import count_parameters, create_lab_model, lab_to_tensor
-from uim_utils.pretrain import TrainConfig, batch_format, make_optimizer, pretrain, pretrain_many, tower_format
+from uim_utils.pretrain import (
+    TrainConfig,
+    batch_format,
+    make_optimizer,
+    pretrain,
+    pretrain_many,
+    text_format,
+    tower_format,
+)
 from uim_utils.world import DOMAINS, ConceptWorld
 
 N_TEST = 20
@@ -105,7 +114,7 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     x = batch_format(lab_to_tensor(corpus.images[idx]), cfg)
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
-    with parallel.limited_threads(cfg.threads), tower_format(model, cfg):  # as the training loop runs
+    with parallel.limited_threads(cfg.threads), tower_format(model, cfg), text_format(model, cfg):  # as training
         _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
     return {k: float(np.median(v)) for k, v in times.items()}
 
@@ -160,7 +169,8 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
     corpus = build_corpus(world, CorpusConfig(n_samples=pairs, seed=0))
     n_params = count_parameters(create_lab_model(cfg.model).model)
     print(f"\n== {cfg.model}: {pairs:,} pairs x {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr:g}, "
-          f"{cfg.threads} thread(s){', channels last' if cfg.channels_last else ''} ({n_params:,} parameters)")
+          f"{cfg.threads} thread(s){', channels last' if cfg.channels_last else ''}"
+          f"{', pooled text' if cfg.pooled_text else ''} ({n_params:,} parameters)")
     fpp = flops_per_pair(cfg.model, corpus.captions[:cfg.batch_size], cfg.batch_size)
     print(f"FLOPs per pair (forward + backward): {fpp / 1e6:.1f} MFLOP")
     st = step_times(corpus, cfg)
@@ -213,6 +223,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="training threads (default: the standard recipe's)")
     ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                     help="train the image tower channels-last (default: the standard recipe's)")
+    ap.add_argument("--pooled-text", action=argparse.BooleanOptionalAction, default=None,
+                    help="train the text tower on the pooled token only (default: the standard recipe's)")
     ap.add_argument("--compare", action="store_true",
                     help="also benchmark uim-tiny with its old settings (20,000 pairs, 6 epochs, lr 2e-3)")
     args = ap.parse_args()
@@ -231,8 +243,8 @@ def main() -> None:
     print(f"corpus of {len(big):,} pairs: table {t_table:.1f} s, table + rendered images {t_all:.1f} s")
     del big
 
-    overrides = {k: v for k, v in (("lr", args.lr), ("threads", args.threads), ("channels_last", args.channels_last))
-                 if v is not None}
+    overrides = {k: v for k, v in (("lr", args.lr), ("threads", args.threads), ("channels_last", args.channels_last),
+                                          ("pooled_text", args.pooled_text)) if v is not None}
     cfg = dataclasses.replace(lab.clean_train_config(0), model=args.model, epochs=args.epochs, **overrides)
     rows = [benchmark(world, args.pairs, cfg, peak)]
     if args.compare:

@@ -65,13 +65,14 @@ def test_key_changes_with_every_ingredient(corpus):
     assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "seed": 9})) != k
     assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "threads": 2})) != k
     assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "channels_last": True})) != k
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "pooled_text": True})) != k
 
 
 def test_fields_added_later_keep_the_old_keys_at_their_old_values(corpus):
     # the key of CFG on this corpus as the code before threads and channels_last computed it (9d8feec)
     assert pretrain_key(corpus, CFG) == "2b7145bb88a0d0ae"
-    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "threads": 1, "channels_last": False})) == \
-        "2b7145bb88a0d0ae"
+    assert pretrain_key(corpus, TrainConfig(**{**CFG.__dict__, "threads": 1, "channels_last": False,
+                                               "pooled_text": False})) == "2b7145bb88a0d0ae"
 
 
 RESNET = TrainConfig(model="uim-base2", epochs=1, batch_size=128, lr=2e-3, warmup_steps=1, seed=0)
@@ -181,7 +182,7 @@ def test_corrupt_cache_is_detected_and_rebuilt(corpus, tmp_cache, damage):
     ({"model": "uim-giant"}, "uim-giant"), ({"epochs": 0}, "epochs"), ({"batch_size": 1}, "batch_size"),
     ({"lr": 0}, "lr"), ({"lr": 5}, "lr"), ({"seed": -1}, "seed"), ({"weight_decay": -1}, "weight_decay"),
     ({"threads": 0}, "threads"), ({"threads": 65}, "threads"), ({"threads": 1.5}, "threads"),
-    ({"channels_last": 1}, "channels_last"),
+    ({"channels_last": 1}, "channels_last"), ({"pooled_text": "yes"}, "pooled_text"),
 ])
 def test_bad_train_config(kwargs, word):
     with pytest.raises(ValueError, match=word):
@@ -280,3 +281,48 @@ def test_train_steps_drop_the_ragged_last_batch_of_every_epoch():
     assert train_steps(600, 256, 3) == 6
     assert train_steps(512, 256, 2) == 4
     assert train_steps(255, 256, 5) == 0
+
+
+POOLED = TrainConfig(**{**RESNET.__dict__, "model": "uim-base3", "pooled_text": True})
+"""Two steps of the standard lab model (one text layer) with the text tower on the pooled token only."""
+
+
+def test_pooled_text_encodes_what_open_clip_encodes_and_passes_the_same_gradients(small):
+    from uim_utils.models import create_lab_model, encode_text_pooled
+
+    lm = create_lab_model("uim-base3", seed=3)
+    tok = lm.tokenizer(list(small.captions[:64]))
+    assert len(set(tok.argmax(dim=-1).tolist())) > 1  # captions of several lengths
+    lm.model.train()
+    for normalize in (False, True):
+        ref, new = lm.model.encode_text(tok, normalize=normalize), encode_text_pooled(lm.model, tok, normalize)
+        assert new.shape == ref.shape and torch.allclose(new, ref, atol=1e-5, rtol=1e-5)
+    grads = []
+    for encode in (lm.model.encode_text, lambda t: encode_text_pooled(lm.model, t)):
+        lm.model.zero_grad()
+        encode(tok).square().sum().backward()
+        grads.append({n: p.grad.clone() for n, p in lm.model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and "token_embedding.weight" in grads[0]
+    assert all((grads[0][n] - grads[1][n]).abs().max() <= 1e-5 * grads[0][n].abs().max() for n in grads[0])
+
+
+def test_pooled_text_trains_like_the_full_tower_and_returns_a_plain_model(small, tmp_cache, monkeypatch):
+    import uim_utils.pretrain as pre
+
+    full = pretrain(small, TrainConfig(**{**POOLED.__dict__, "pooled_text": False}), progress=False)
+    calls = []
+    real = pre.encode_text_pooled
+    monkeypatch.setattr(pre, "encode_text_pooled", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pooled = pretrain(small, POOLED, progress=False)
+    assert len(calls) == 2  # one batch of captions per step, both steps through the pooled path
+    assert pooled.key != full.key and "encode_text" not in vars(pooled.model.model)  # a plain CLIP again
+    assert np.allclose(full.history["loss"], pooled.history["loss"], atol=1e-4)  # the same function
+    cached = pretrain(small, POOLED, progress=False)
+    assert cached.cache_hit and _same(pooled, cached)
+    assert _same(pooled, pretrain(small, POOLED, use_cache=False, progress=False))  # deterministic
+
+
+@pytest.mark.parametrize("model", ["uim-base", "uim-tiny"])
+def test_pooled_text_refuses_a_text_tower_of_more_than_one_layer(small, model):
+    with pytest.raises(ValueError, match="layers=2"):
+        pretrain(small, TrainConfig(**{**POOLED.__dict__, "model": model}), use_cache=False, progress=False)

@@ -204,6 +204,68 @@ def create_lab_model(name: str = "uim-tiny", seed: int = 0) -> LoadedModel:
     return LoadedModel(model, lab_tokenizer(name), None, name, "")
 
 
+def check_pooled_text(model: ClipModel) -> None:
+    """Raise ``ValueError`` unless :func:`encode_text_pooled` computes what ``model.encode_text``
+    does: an ``open_clip.CLIP`` whose text tower has one causal transformer layer, pools the
+    token at ``argmax`` of the ids, and has no extra text-side state.
+
+    Parameters
+    ----------
+    model : open_clip.CLIP
+    """
+    transformer = getattr(model, "transformer", None)
+    if transformer is None or not hasattr(transformer, "resblocks"):
+        raise ValueError(f"pooled text needs an open_clip.CLIP with its own text transformer, "
+                         f"got {type(model).__name__}")
+    layers = len(transformer.resblocks)
+    if layers != 1:
+        raise ValueError(f"pooled text needs a text tower of one layer (later layers read every token), "
+                         f"got layers={layers}")
+    if getattr(model, "text_pool_type", None) != "argmax":
+        raise ValueError(f"pooled text needs argmax pooling, got text_pool_type={model.text_pool_type!r}")
+    if getattr(model, "attn_mask", None) is None:
+        raise ValueError("pooled text needs a causal text tower (attn_mask is None)")
+    if not getattr(transformer, "batch_first", True):
+        raise ValueError("pooled text needs a batch-first text transformer")
+
+
+def encode_text_pooled(model: ClipModel, text: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+    """``model.encode_text(text, normalize)`` for a one-layer text tower, computed on the
+    pooled token only.
+
+    CLIP keeps one token of its text tower, the end-of-text token (open_clip's ``argmax``
+    pooling). With one causal layer, that token's output needs the keys and values of
+    every token up to it, but its query, the attention output projection, the MLP and the
+    final layer norm only at that token: the same function as ``open_clip``'s
+    ``encode_text`` (equal to float rounding), at about a fourteenth of the text tower's
+    MLP and query work for the lab's 14-token captions. :func:`check_pooled_text` says
+    which models qualify.
+
+    Parameters
+    ----------
+    model : open_clip.CLIP
+        A model that passes :func:`check_pooled_text`.
+    text : int tensor (batch, context_length)
+    normalize : bool
+        Return unit vectors, as ``encode_text(..., normalize=True)`` does.
+    """
+    block = model.transformer.resblocks[0]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(text).to(cast) + model.positional_embedding.to(cast)
+    rows = torch.arange(text.shape[0], device=text.device)
+    pooled = text.argmax(dim=-1)  # open_clip's text_global_pool(..., "argmax")
+    after = torch.arange(text.shape[1], device=text.device)[None, :] > pooled[:, None]  # hidden by the causal mask
+    h = block.ln_1(x)
+    attended = block.attn(h[rows, pooled][:, None], h, h, need_weights=False, key_padding_mask=after)[0][:, 0]
+    y = x[rows, pooled] + block.ls_1(attended)
+    y = y + block.ls_2(block.mlp(block.ln_2(y)))
+    y = model.ln_final(y)
+    projection = model.text_projection
+    if projection is not None:
+        y = projection(y) if isinstance(projection, torch.nn.Linear) else y @ projection
+    return torch.nn.functional.normalize(y, dim=-1) if normalize else y
+
+
 class _quiet_open_clip:  # noqa: N801 (a context manager named like the function it wraps)
     """Silence open_clip's INFO/WARNING logging inside a ``with`` block."""
 

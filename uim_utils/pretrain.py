@@ -11,6 +11,7 @@ under a second; a corrupt cache file is detected, reported and rebuilt.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 import warnings
@@ -25,7 +26,15 @@ from tqdm.auto import tqdm
 
 from . import cache, parallel
 from .corpus import Corpus
-from .models import LAB_MODELS, ClipModel, LoadedModel, create_lab_model, lab_to_tensor
+from .models import (
+    LAB_MODELS,
+    ClipModel,
+    LoadedModel,
+    check_pooled_text,
+    create_lab_model,
+    encode_text_pooled,
+    lab_to_tensor,
+)
 from .validate import check_int
 
 TRAINING_VERSION = 2
@@ -71,6 +80,13 @@ class TrainConfig:
         compute alike. Off, the loop leaves the weights and the batches in the layouts it
         gets them in (:func:`uim_utils.models.lab_to_tensor`'s batches are channels-last
         views of the NHWC images), as every model before this field was trained.
+    pooled_text : bool
+        Run the text tower on the pooled (end-of-text) token only while training
+        (:func:`uim_utils.models.encode_text_pooled`): the same function as open_clip's
+        ``encode_text`` for a one-layer text tower, up to float rounding, with a fraction
+        of its work. The weights differ from training without it only by that rounding, but
+        they differ, so it is part of the model's cache key. Only for models that pass
+        :func:`uim_utils.models.check_pooled_text` (one text layer, argmax pooling).
     """
 
     model: str = "uim-tiny"
@@ -82,6 +98,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     channels_last: bool = False
+    pooled_text: bool = False
 
     def __post_init__(self) -> None:
         if self.model not in LAB_MODELS:
@@ -95,6 +112,8 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be in [0, 10], got {self.weight_decay!r}")
         if type(self.channels_last) is not bool:
             raise ValueError(f"channels_last must be True or False, got {self.channels_last!r}")
+        if type(self.pooled_text) is not bool:
+            raise ValueError(f"pooled_text must be True or False, got {self.pooled_text!r}")
 
 
 @dataclass
@@ -118,7 +137,7 @@ class PretrainResult:
     key: str = ""
 
 
-_LATER_FIELDS = {"threads": 1, "channels_last": False}
+_LATER_FIELDS = {"threads": 1, "channels_last": False, "pooled_text": False}
 """Fields added to :class:`TrainConfig` after its cache keys were first written, with the
 values every earlier model was trained with."""
 
@@ -360,7 +379,7 @@ def train_contrastive(
     if cfg.threads > 1 and parallel.in_worker():
         raise ValueError(f"threads={cfg.threads} in a worker process of one thread: train models of more than one "
                          "thread in the main process (pretrain_many does), not side by side in workers")
-    with parallel.limited_threads(int(cfg.threads)), tower_format(model, cfg):
+    with parallel.limited_threads(int(cfg.threads)), tower_format(model, cfg), text_format(model, cfg):
         losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
     steps = len(losses)  # one loss per step
     return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
@@ -380,6 +399,24 @@ def tower_format(model: ClipModel, cfg: TrainConfig) -> Iterator[None]:
         yield
     finally:
         model.visual.to(memory_format=torch.contiguous_format)
+
+
+@contextlib.contextmanager
+def text_format(model: ClipModel, cfg: TrainConfig) -> Iterator[None]:
+    """Inside the block, let ``model`` encode text on the pooled token only
+    (:func:`uim_utils.models.encode_text_pooled`) if ``cfg.pooled_text``; then (also after
+    an error) its own ``encode_text`` again, so that a trained model is a plain open_clip
+    CLIP. A model that does not qualify raises ``ValueError`` naming why
+    (:func:`uim_utils.models.check_pooled_text`)."""
+    if not cfg.pooled_text:
+        yield
+        return
+    check_pooled_text(model)
+    model.encode_text = functools.partial(encode_text_pooled, model)
+    try:
+        yield
+    finally:
+        del model.encode_text  # the class's method again
 
 
 def batch_format(x: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
