@@ -326,3 +326,15 @@ def test_pooled_text_trains_like_the_full_tower_and_returns_a_plain_model(small,
 def test_pooled_text_refuses_a_text_tower_of_more_than_one_layer(small, model):
     with pytest.raises(ValueError, match="layers=2"):
         pretrain(small, TrainConfig(**{**POOLED.__dict__, "model": model}), use_cache=False, progress=False)
+
+
+def test_pooled_text_in_eval_mode_and_refusing_other_pooling():
+    from uim_utils.models import check_pooled_text, create_lab_model, encode_text_pooled
+
+    lm = create_lab_model("uim-base3", seed=1)
+    tok = lm.tokenizer(["a photo of a cat", "a sketch of a very small dog on a mat"])
+    with torch.no_grad():  # the inference fast path of attention, too
+        assert torch.allclose(encode_text_pooled(lm.model, tok), lm.model.encode_text(tok), atol=1e-5)
+    lm.model.text_pool_type = "eos"
+    with pytest.raises(ValueError, match="text_pool_type='eos'"):
+        check_pooled_text(lm.model)

@@ -221,8 +221,9 @@ def check_pooled_text(model: ClipModel) -> None:
     if layers != 1:
         raise ValueError(f"pooled text needs a text tower of one layer (later layers read every token), "
                          f"got layers={layers}")
-    if getattr(model, "text_pool_type", None) != "argmax":
-        raise ValueError(f"pooled text needs argmax pooling, got text_pool_type={model.text_pool_type!r}")
+    pool = getattr(model, "text_pool_type", None)
+    if pool != "argmax":
+        raise ValueError(f"pooled text needs argmax pooling, got text_pool_type={pool!r}")
     if getattr(model, "attn_mask", None) is None:
         raise ValueError("pooled text needs a causal text tower (attn_mask is None)")
     if not getattr(transformer, "batch_first", True):
