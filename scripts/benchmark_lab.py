@@ -243,8 +243,9 @@ def main() -> None:
     print(f"corpus of {len(big):,} pairs: table {t_table:.1f} s, table + rendered images {t_all:.1f} s")
     del big
 
-    overrides = {k: v for k, v in (("lr", args.lr), ("threads", args.threads), ("channels_last", args.channels_last),
-                                          ("pooled_text", args.pooled_text)) if v is not None}
+    given = (("lr", args.lr), ("threads", args.threads), ("channels_last", args.channels_last),
+             ("pooled_text", args.pooled_text))
+    overrides = {k: v for k, v in given if v is not None}
     cfg = dataclasses.replace(lab.clean_train_config(0), model=args.model, epochs=args.epochs, **overrides)
     rows = [benchmark(world, args.pairs, cfg, peak)]
     if args.compare:

@@ -206,8 +206,9 @@ def create_lab_model(name: str = "uim-tiny", seed: int = 0) -> LoadedModel:
 
 def check_pooled_text(model: ClipModel) -> None:
     """Raise ``ValueError`` unless :func:`encode_text_pooled` computes what ``model.encode_text``
-    does: an ``open_clip.CLIP`` whose text tower has one causal transformer layer, pools the
-    token at ``argmax`` of the ids, and has no extra text-side state.
+    does: an ``open_clip.CLIP`` whose text tower has one causal, batch-first transformer
+    layer of open_clip's standard block (``torch.nn.MultiheadAttention``, no separate
+    key-value norm) and pools the token at ``argmax`` of the ids.
 
     Parameters
     ----------
@@ -221,6 +222,9 @@ def check_pooled_text(model: ClipModel) -> None:
     if layers != 1:
         raise ValueError(f"pooled text needs a text tower of one layer (later layers read every token), "
                          f"got layers={layers}")
+    block = transformer.resblocks[0]
+    if not isinstance(getattr(block, "attn", None), torch.nn.MultiheadAttention) or hasattr(block, "ln_1_kv"):
+        raise ValueError(f"pooled text needs open_clip's standard attention block, got {type(block).__name__}")
     pool = getattr(model, "text_pool_type", None)
     if pool != "argmax":
         raise ValueError(f"pooled text needs argmax pooling, got text_pool_type={pool!r}")
