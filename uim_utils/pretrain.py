@@ -113,10 +113,9 @@ class TrainConfig:
             raise ValueError(f"lr must be in (0, 1], got {self.lr!r}")
         if not (0 <= float(self.weight_decay) <= 10):
             raise ValueError(f"weight_decay must be in [0, 10], got {self.weight_decay!r}")
-        if type(self.channels_last) is not bool:
-            raise ValueError(f"channels_last must be True or False, got {self.channels_last!r}")
-        if type(self.pooled_text) is not bool:
-            raise ValueError(f"pooled_text must be True or False, got {self.pooled_text!r}")
+        for name in ("channels_last", "pooled_text"):
+            if type(getattr(self, name)) is not bool:
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
 
 @dataclass
