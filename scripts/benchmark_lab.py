@@ -56,8 +56,7 @@ from uim_utils.pretrain import (
     make_optimizer,
     pretrain,
     pretrain_many,
-    text_format,
-    tower_format,
+    training_context,
 )
 from uim_utils.world import DOMAINS, ConceptWorld
 
@@ -114,7 +113,7 @@ def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
     x = batch_format(lab_to_tensor(corpus.images[idx]), cfg)
     tok = lm.tokenizer([corpus.captions[i] for i in idx])
     times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
-    with parallel.limited_threads(cfg.threads), tower_format(model, cfg), text_format(model, cfg):  # as training
+    with training_context(model, cfg):  # as the training loop runs
         _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
     return {k: float(np.median(v)) for k, v in times.items()}
 

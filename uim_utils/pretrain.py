@@ -381,7 +381,7 @@ def train_contrastive(
     if cfg.threads > 1 and parallel.in_worker():
         raise ValueError(f"threads={cfg.threads} in a worker process of one thread: train models of more than one "
                          "thread in the main process (pretrain_many does), not side by side in workers")
-    with parallel.limited_threads(int(cfg.threads)), tower_format(model, cfg), text_format(model, cfg):
+    with training_context(model, cfg):
         losses, seconds = _train_loop(model, images, tokens, cfg, progress, desc, extra_loss, augment, on_step)
     steps = len(losses)  # one loss per step
     return {"loss": losses, "seconds": seconds, "pairs_per_second": steps * cfg.batch_size / max(seconds, 1e-9),
@@ -419,6 +419,17 @@ def text_format(model: ClipModel, cfg: TrainConfig) -> Iterator[None]:
         yield
     finally:
         del model.encode_text  # the class's method again
+
+
+@contextlib.contextmanager
+def training_context(model: ClipModel, cfg: TrainConfig) -> Iterator[None]:
+    """What a training step of ``cfg`` runs under: ``cfg.threads`` threads
+    (:func:`uim_utils.parallel.limited_threads`), the image tower's memory format
+    (:func:`tower_format`) and the text tower's pooled path (:func:`text_format`); all
+    undone when the block ends. The one home of these settings, for the training loop and
+    for whatever times its steps (``scripts/benchmark_lab.py``)."""
+    with parallel.limited_threads(int(cfg.threads)), tower_format(model, cfg), text_format(model, cfg):
+        yield
 
 
 def batch_format(x: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
