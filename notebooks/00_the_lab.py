@@ -39,8 +39,8 @@
 # - say what the lab can and cannot tell us about real foundation models.
 # :::
 #
-# **Estimated time.** `ci`: two to three minutes on two CPU cores, depending on the
-# machine's speed (two worlds, most of it pre-training); `lab` (the rendered book): three
+# **Estimated time.** `ci`: one to three minutes on two CPU cores, depending on the
+# machine's speed (two worlds, most of it pre-training); `lab` (the rendered book): two
 # to five minutes (three worlds); a rerun with a warm cache: a few seconds.
 #
 # ## The published claim

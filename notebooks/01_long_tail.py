@@ -40,7 +40,7 @@
 # - apply REAL-Prompt and logit adjustment, and say what each gains and costs.
 # :::
 #
-# **Estimated time.** `ci`: 2 to 3 minutes on two CPU cores with an empty cache (one
+# **Estimated time.** `ci`: 1 to 3 minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs are pre-trained side by side), a few seconds once they are
 # cached; `lab` (the rendered book): about the same (the same world and models, more
 # test and probe images).

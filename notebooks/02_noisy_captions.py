@@ -40,7 +40,7 @@
 #   it, paired, with the same MLP trained with cross-entropy alone.
 # :::
 #
-# **Estimated time.** `ci`: 2 to 3 minutes on two CPU cores with an empty cache (one
+# **Estimated time.** `ci`: 1 to 3 minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs pre-trained side by side), a few seconds once they are cached;
 # `lab` (the rendered book): about four minutes (two more noisy models for the
 # dose-response figure). `wild`: as `lab`; the experiment pre-trains on noisy corpora,

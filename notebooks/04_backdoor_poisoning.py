@@ -39,7 +39,7 @@
 #   and say what each removes and costs.
 # :::
 #
-# **Estimated time.** `ci`: 2 to 3 minutes on two CPU cores with an empty cache (one
+# **Estimated time.** `ci`: 1 to 3 minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs pre-trained side by side, then two short fine-tuning runs side by
 # side), a few seconds once they are cached; `lab` (the rendered book): about four
 # minutes (two more poisoned models for the dose-response curve). `wild`: as `lab`; the

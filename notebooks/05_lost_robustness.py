@@ -39,7 +39,7 @@
 #   starting point) and when it collapses.
 # :::
 #
-# **Estimated time.** `ci`: 2 to 3 minutes on two CPU cores with an empty cache (one
+# **Estimated time.** `ci`: 1 to 3 minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs pre-trained side by side, then one short fine-tuning run while
 # the other classifiers are evaluated), a few seconds of training once the models are
 # cached; `lab` (the rendered book): about four minutes (a third pre-trained model for

@@ -37,7 +37,7 @@
 #   the members, and say what goes wrong otherwise.
 # :::
 #
-# **Estimated time.** `ci`: 2 to 3 minutes on two CPU cores with an empty cache (one
+# **Estimated time.** `ci`: 1 to 3 minutes on two CPU cores with an empty cache (one
 # world: two lab CLIPs pre-trained side by side, each then scoring a few thousand
 # pairs), seconds once the models are cached; `lab` (the rendered book): about the
 # same (the same models, with twice as many non-members and test images). The chapter
