@@ -30,6 +30,7 @@ def test_clean_train_config_uses_the_module_constants():
     assert isinstance(cfg, TrainConfig)
     assert (cfg.model, cfg.epochs, cfg.lr, cfg.seed) == (lab.MODEL, lab.EPOCHS, lab.LR, 7)
     assert cfg.channels_last is lab.CHANNELS_LAST and cfg.threads == 1
+    assert cfg.pooled_text is lab.POOLED_TEXT is True
     assert lab.MODEL == "uim-base3"
     assert lab.clean_train_config(7) == cfg and lab.clean_train_config(8) != cfg
 

@@ -30,7 +30,8 @@ N_PAIRS = 40_000
 """Clean image-caption pairs of the standard corpus."""
 MODEL = "uim-base3"
 """The standard lab CLIP (see ``uim_utils/data/model_configs``): timm's ``test_byobnet``
-image tower with a one-layer text transformer of 14 tokens (lab v4; v3 was ``uim-base2``,
+image tower with a one-layer text transformer of 14 tokens (lab v4 and v5, which trains the
+text tower on its pooled token only, :data:`POOLED_TEXT`; v3 was ``uim-base2``,
 timm's ``test_resnet`` tower, 3 epochs; v2 was ``uim-base``, two text layers of 16 tokens,
 2 epochs)."""
 EPOCHS = 4
@@ -47,6 +48,16 @@ better than 6e-3. The held-out worlds are in the chapters' reproduction records.
 CHANNELS_LAST = True
 """Train the image tower channels-last (:attr:`uim_utils.pretrain.TrainConfig.channels_last`):
 faster convolutions on CPU, one thread or two."""
+POOLED_TEXT = True
+"""Train the one-layer text tower on its pooled (end-of-text) token only
+(:attr:`uim_utils.pretrain.TrainConfig.pooled_text`): the same function as open_clip's
+``encode_text``, to float rounding, for a fraction of its work (lab v5).
+
+Chosen on development worlds 1-9 (2026-12-03, two models side by side, one thread each):
+the clean model trained in 43 s instead of 55 s (-22%, SE 1.2 s) and its mean zero-shot
+accuracy per domain moved by at most 0.006 (photo / sketch / noisy / recolor
+0.663 / 0.354 / 0.419 / 0.433 against 0.660 / 0.353 / 0.424 / 0.433). A trained model is a
+plain open_clip CLIP: the chapters encode text with its own ``encode_text``."""
 LR = 6e-3
 """Peak learning rate of the standard clean model (chosen on development seeds 0-9)."""
 
@@ -94,13 +105,14 @@ def clean_train_config(seed: int) -> TrainConfig:
     """The training settings of the standard clean model of world ``seed``."""
     from .pretrain import TrainConfig
 
-    return TrainConfig(model=MODEL, epochs=EPOCHS, lr=LR, seed=seed, channels_last=CHANNELS_LAST)
+    return TrainConfig(model=MODEL, epochs=EPOCHS, lr=LR, seed=seed, channels_last=CHANNELS_LAST,
+                       pooled_text=POOLED_TEXT)
 
 
 def recipe() -> dict[str, Any]:
     """The settings that decide a standard clean model (for claim fingerprints)."""
     return {"n_concepts": N_CONCEPTS, "n_pairs": N_PAIRS, "model": MODEL, "epochs": EPOCHS, "lr": LR,
-            "channels_last": CHANNELS_LAST}
+            "channels_last": CHANNELS_LAST, "pooled_text": POOLED_TEXT}
 
 
 def clean_model(seed: int, progress: bool = True) -> CleanWorld:

@@ -86,10 +86,8 @@ class TrainConfig:
         ``encode_text`` for a one-layer text tower, up to float rounding, with a fraction
         of its work. The weights differ from training without it only by that rounding, but
         they differ, so it is part of the model's cache key. Only for models that pass
-        :func:`uim_utils.models.check_pooled_text` (one text layer, argmax pooling). Not
-        yet the standard recipe's: on development worlds 1-9 (2026-12-03, two models
-        side by side) the standard clean model trained in 43 s instead of 55 s, and its
-        mean zero-shot accuracy per domain moved by at most 0.006.
+        :func:`uim_utils.models.check_pooled_text` (one text layer, argmax pooling). The
+        standard recipe's since lab v5 (:data:`uim_utils.lab.POOLED_TEXT`).
     """
 
     model: str = "uim-tiny"

@@ -101,8 +101,9 @@ worlds 0-5) and is confirmed on new held-out worlds, 1020-1039."""
 SPEC = ClaimSet(
     chapter="06_duplication_privacy",
     # version 7: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
-    # the claims and the chapter's own design are those of version 5
-    version=7,
+    # the claims and the chapter's own design are those of version 5;
+    # version 8: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
+    version=8,
     design={**lab.recipe(), "ks": list(KS), "per_k": PER_K, "target_seed_offset": TARGET_SEED_OFFSET,
             "canary_seed": CANARY_SEED,
             "n_singles": N_SINGLES, "n_nonmembers": N_NONMEMBERS, "nonmember_seed": NONMEMBER_SEED,
