@@ -56,8 +56,12 @@ SPEC = ClaimSet(
     chapter="01_long_tail",
     # version 5: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
     # the claims and the chapter's own design are those of version 3;
-    # version 6: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    version=6,
+    # version 6: the lab's v5 recipe (the text tower trained on its pooled token), nothing else;
+    # version 7: claim 7 (REAL-Prompt's cost) exploratory: under v5 it held in 19 of 20
+    # held-out worlds 1122-1141 (world 1123: +0.022, SE 0.027 over concepts, so its interval
+    # reached below -0.02); the SE is the spread between concepts, which more test photos
+    # do not shrink (the lab record's 60 photos per concept: the same 3.5 SE on average)
+    version=7,
     design={**lab.recipe(), "long_tail": dict(lab.LONG_TAIL), "n_group": N_GROUP, "n_test": N_TEST,
             "n_unlabelled": N_UNLABELLED, "n_probe": N_PROBE, "n_boot": N_BOOT,
             "prior_iterations": PRIOR_ITERATIONS, "frequency": "log(1 + captions mentioning the concept)",
@@ -89,7 +93,8 @@ SPEC = ClaimSet(
         Claim("6b", f"Mitigate: REAL-Prompt raises accuracy on the {N_GROUP} rarest concepts",
               statistic="real_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
         Claim("7", f"Cost: REAL-Prompt does not lower overall accuracy by more than {COST_MARGIN:.2f}",
-              statistic="real_all_change", kind="non_inferiority", margin=COST_MARGIN, within="concepts"),
+              statistic="real_all_change", kind="non_inferiority", margin=COST_MARGIN, within="concepts",
+              asserted=False),
         Claim("8", "Mitigate: logit adjustment with a prior estimated from unlabelled images raises tail "
                    "accuracy",
               statistic="la_tail_gain", kind="effect", threshold=0.0, within="concepts", asserted=False),
