@@ -252,7 +252,13 @@ plt.show()
 # models trains them side by side, one worker process per core
 # (`uim_utils.pretrain.pretrain_many`), which on small models gets more done than two
 # threads on one model. The image tower trains in the channels-last memory format, in
-# which the CPU's convolutions run faster.
+# which the CPU's convolutions run faster. And the text tower trains on one token per
+# caption: CLIP's loss reads the text tower's output only at the end-of-text token, and
+# in a one-layer transformer that output needs every token's keys and values but only
+# that token's query, attention output and MLP. So training computes just that
+# (`uim_utils.models.encode_text_pooled`, the same function as open_clip's `encode_text`
+# up to float rounding, `uim_utils.lab.POOLED_TEXT`), and the trained model is a plain
+# open_clip CLIP again.
 
 # %%
 # all the worlds' clean models at once, side by side in worker processes (cached after)

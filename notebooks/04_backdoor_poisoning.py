@@ -423,7 +423,7 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 #
 # - Poisoned pairs (a trigger patch on images of other concepts, captioned as one
 #   target) plant a backdoor in a lab CLIP: triggered images go to the target, while
-#   the model's clean accuracy barely moves. The clean model, trained on the same world
+#   the model's clean accuracy does not fall. The clean model, trained on the same world
 #   without poison, ignores the patch.
 # - The lab needs a few percent of the corpus where {cite:t}`carlini2022poisoning`
 #   needed 0.01%; the dose-response is a threshold, and where it lies varies from

@@ -286,9 +286,9 @@ summary.round(3)
 # fine-tuning beats the probe in distribution, is exploratory claim 7:
 # {glue:text}`ft_minus_lp_id:+.3f` in this world, and
 # {glue:text}`rec_ft_lp_id_estimate:+.3f` [{glue:text}`rec_ft_lp_id_low:+.3f`,
-# {glue:text}`rec_ft_lp_id_high:+.3f`] on average over the record's worlds, the size of
-# their average gain but too small to show in one world (it cleared its world's interval
-# in {glue:text}`rec_ft_lp_id_held` of them). With {glue:text}`n_ft` photos per concept
+# {glue:text}`rec_ft_lp_id_high:+.3f`] on average over the record's worlds, about the
+# size of their average gain, but too small to show reliably in one world (it cleared
+# its world's interval in only {glue:text}`rec_ft_lp_id_held` of them). With {glue:text}`n_ft` photos per concept
 # there is little for end-to-end training to add to a good probe.
 #
 # **Feature distortion.** Where did fine-tuning move the features? For each test image
@@ -448,8 +448,8 @@ print(f"all asserted claims hold; wall time {time.perf_counter() - start:.0f} s"
 # - Weight averaging works between a model and its own fine-tuned copy; two models from
 #   different initialisations average to a model that recognises nothing.
 # - With {glue:text}`n_ft` labelled photos per concept, fine-tuning's lead over the
-#   probe in distribution shows only on average over worlds, and interpolation costs a
-#   little photo accuracy instead of adding to it.
+#   probe in distribution shows reliably only on average over worlds, and interpolation
+#   costs a little photo accuracy instead of adding to it.
 #
 # ## Exercises
 #
