@@ -76,8 +76,7 @@ COST_MARGIN = 0.02
 
 SPEC = ClaimSet(
     chapter="02_noisy_captions",
-    # version 5: the lab's v4 recipe (lab.recipe()); claims and design as in version 3;
-    # version 6: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
+    # versions 5 and 6: the lab's v4 and v5 recipes (lab.recipe()); claims and design of version 3
     version=6,
     design={**lab.recipe(), "rate": RATE, "n_probe": N_PROBE, "n_test": N_TEST, "n_novel": N_NOVEL,
             "n_audit": N_AUDIT, "transfer_offset": TRANSFER_OFFSET, "spectrum_boot": SPECTRUM_BOOT,
