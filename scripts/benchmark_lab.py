@@ -18,7 +18,8 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 - pre-training throughput of a cold run (pairs/s) and the fraction of the matmul
   ceiling it reaches, for one model alone and, for one-thread training, two models side
   by side (:func:`uim_utils.pretrain.pretrain_many`, one worker process per core: how
-  chapters train several models),
+  chapters train several models; their throughput is set against as many cores'
+  one-thread ceilings),
 - zero-shot accuracy on every domain, 20 test images per concept,
 - the time to build and render a 50,000-pair corpus, and
 - peak resident memory of the whole run.
@@ -192,7 +193,8 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
         pps = n_side * h["steps"] * cfg.batch_size / wall
         print(f"{n_side} models side by side ({n_side} worker processes of one thread): {wall:.1f} s wall "
               f"including start-up and rendering, {pps:,.0f} pairs/s in all = {pps * fpp / 1e9:.1f} GFLOP/s "
-              f"({100 * pps * fpp / 1e9 / peak:.0f}% of the matmul ceiling)")
+              f"({100 * pps * fpp / 1e9 / (n_side * peak):.0f}% of {n_side} cores' matmul ceiling, "
+              f"{n_side} x {peak:.0f} GFLOP/s)")
     else:
         wall, pps = float("nan"), float("nan")
     tests = {d: world.sample(N_TEST, d, seed=1) for d in DOMAINS}
@@ -206,7 +208,8 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
     return dict(model=cfg.model, pairs=pairs, epochs=cfg.epochs, params=n_params, mflop_per_pair=fpp / 1e6,
                 step_ms=1e3 * total, **{f"{k}_ms": 1e3 * v for k, v in st.items()},
                 train_s=h["seconds"], pairs_per_s=h["pairs_per_second"], ceiling=achieved / peak,
-                side_by_side_s=wall, side_by_side_pairs_per_s=pps, side_by_side_ceiling=pps * fpp / 1e9 / peak,
+                side_by_side_s=wall, side_by_side_pairs_per_s=pps,
+                side_by_side_ceiling=pps * fpp / 1e9 / (n_side * peak),
                 **{f"zs_{d}": a for d, a in acc.items()})
 
 
