@@ -551,13 +551,12 @@ mit.round(3)
 # {glue:text}`rec_real_all_high:.3f`]. That last one is REAL-Prompt's cost, claim 7: it
 # must not lower overall accuracy by more than 0.02, and it kept within that margin,
 # beyond its world's noise, in {glue:text}`rec_real_all_held` of the
-# {glue:text}`rec_worlds` worlds. It is exploratory for the same reason as claim 6: a
-# world of an earlier confirmation fell short: one world's interval, set by how much its
-# concepts differ, is wide next to the average change, and more test photos do not
-# narrow it. The tail's gain is the less reliable one in a single world: only some tail
-# concepts are renamed, and a renamed class can also take
-# images from unchanged similar-looking ones (the head is a competition between all
-# class embeddings).
+# {glue:text}`rec_worlds` worlds. It is exploratory for the same reason as claim 6: it
+# fell short in one world of an earlier confirmation. One world's interval, set by how
+# much its concepts differ, is wide next to the average change, and more test photos do
+# not narrow it. The tail's gain is the less reliable one in a single world: only some
+# tail concepts are renamed, and a renamed class can also take images from unchanged
+# similar-looking ones (the head is a competition between all class embeddings).
 #
 # Logit adjustment changed tail accuracy by {glue:text}`la_tail_gain:+.2f` with the
 # label-free prior and {glue:text}`gla_tail_gain:+.2f` with GLA in this world, and by
@@ -657,8 +656,8 @@ print("all asserted claims hold")
 # - REAL-Prompt, a change of class names counted with one SQL query, raises overall
 #   accuracy on average over worlds (its cost stays within a margin of 0.02 in most
 #   worlds, not all), and raises the accuracy of the concepts it renames and of the tail
-#   on average over worlds; logit adjustment's tail
-#   gain is small and not reliable world by world.
+#   on average over worlds; logit adjustment's tail gain is small and not reliable world
+#   by world.
 #
 # ## Exercises
 #

@@ -288,8 +288,9 @@ summary.round(3)
 # {glue:text}`rec_ft_lp_id_estimate:+.3f` [{glue:text}`rec_ft_lp_id_low:+.3f`,
 # {glue:text}`rec_ft_lp_id_high:+.3f`] on average over the record's worlds, about the
 # size of their average gain, but too small to show reliably in one world (it cleared
-# its world's interval in only {glue:text}`rec_ft_lp_id_held` of them). With {glue:text}`n_ft` photos per concept
-# there is little for end-to-end training to add to a good probe.
+# its world's interval in only {glue:text}`rec_ft_lp_id_held` of them). With
+# {glue:text}`n_ft` photos per concept there is little for end-to-end training to add to
+# a good probe.
 #
 # **Feature distortion.** Where did fine-tuning move the features? For each test image
 # we compare its normalised feature before and after fine-tuning (one minus the
