@@ -9,10 +9,11 @@ epochs, the training settings ``lab.clean_train_config(0)`` (``--model``, ``--pa
 ``--epochs`` override the first three). It reports
 
 - fp32 matmul throughput of this machine (GFLOP/s, the ceiling for the training loop),
-- the time of one training step (a batch of ``batch_size`` pairs) split into forward
-  (model + loss), backward and optimizer (AdamW step + temperature clamp), the median of
-  10 timed steps with the loss and optimizer settings of :mod:`uim_utils.pretrain`, with
-  the threads and memory format training uses (``cfg.threads``, ``cfg.channels_last``),
+- the time of one training step (a batch of ``batch_size`` pairs) split into preparing
+  the batch (indexing, conversion, layout), forward (model + loss), backward and optimizer
+  (AdamW step + temperature clamp), the median of 10 timed steps on fresh batches with
+  the loss and optimizer settings of :mod:`uim_utils.pretrain`, with the threads and
+  memory format training uses (``cfg.threads``, ``cfg.channels_last``),
 - the FLOPs of one training pair (forward + backward, counted by torch's
   FlopCounterMode, on captions tokenised by the model's own tokenizer),
 - pre-training throughput of a cold run (pairs/s) and the fraction of the matmul
@@ -64,7 +65,7 @@ from uim_utils.world import DOMAINS, ConceptWorld
 N_TEST = 20
 """Zero-shot test images per concept and domain."""
 TIMED_STEPS, WARMUP_STEPS = 10, 2
-TINY_OLD = dict(model="uim-tiny", pairs=20_000, epochs=6)
+TINY_OLD: dict[str, Any] = dict(model="uim-tiny", pairs=20_000, epochs=6)
 """``uim-tiny`` as the lab used it before ``uim-base`` (``TrainConfig`` defaults otherwise)."""
 
 
@@ -98,46 +99,46 @@ def flops_per_pair(model_name: str, captions: list[str], batch: int = 256) -> fl
 
 def step_times(corpus: Corpus, cfg: TrainConfig, steps: int = TIMED_STEPS,
                warmup: int = WARMUP_STEPS) -> dict[str, float]:
-    """Median seconds of the forward, backward and optimizer phases of one training step.
+    """Median seconds of the phases of one training step: preparing the batch, forward,
+    backward and optimizer.
 
-    One batch of ``cfg.batch_size`` pairs of ``corpus``, stepped ``warmup + steps`` times
-    with the loss and optimizer of :func:`uim_utils.pretrain.train_contrastive`
-    (``open_clip.ClipLoss``; :func:`~uim_utils.pretrain.make_optimizer`, AdamW on its param groups,
-    betas (0.9, 0.98), eps 1e-6; the temperature clamp counts as optimizer).
+    ``warmup + steps`` steps on fresh batches of ``cfg.batch_size`` pairs of ``corpus``
+    (sorted slices of a seeded permutation, indexed, converted and laid out as
+    :func:`uim_utils.pretrain.train_contrastive` does), with its loss and optimizer
+    (``open_clip.ClipLoss``; :func:`~uim_utils.pretrain.make_optimizer`, AdamW on its param
+    groups, betas (0.9, 0.98), eps 1e-6; the temperature clamp counts as optimizer).
     """
+    if (warmup + steps) * cfg.batch_size > len(corpus):
+        raise ValueError(f"{warmup + steps} fresh batches of {cfg.batch_size} pairs need more than the "
+                         f"{len(corpus):,} pairs of the corpus")
     lm = create_lab_model(cfg.model, seed=cfg.seed)
     model = lm.model
     model.train()
     loss_fn = open_clip.ClipLoss()
     opt = make_optimizer(model, cfg)
-    idx = np.arange(cfg.batch_size)
-    x = batch_format(lab_to_tensor(corpus.images[idx]), cfg)
-    tok = lm.tokenizer([corpus.captions[i] for i in idx])
-    times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
+    tokens = lm.tokenizer(corpus.captions)
+    perm = np.random.default_rng(cfg.seed).permutation(len(corpus))
+    times: dict[str, list[float]] = {"batch": [], "forward": [], "backward": [], "optimizer": []}
     with training_context(model, cfg):  # as the training loop runs
-        _time_steps(model, loss_fn, opt, x, tok, warmup + steps, warmup, times)
+        for i in range(warmup + steps):
+            t0 = time.perf_counter()
+            idx = np.sort(perm[i * cfg.batch_size:(i + 1) * cfg.batch_size])
+            x, tok = batch_format(lab_to_tensor(corpus.images[idx]), cfg), tokens[idx]
+            t1 = time.perf_counter()
+            img_f, txt_f, scale = model(x, tok)[:3]
+            loss = loss_fn(img_f, txt_f, scale)
+            t2 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            t3 = time.perf_counter()
+            opt.step()
+            with torch.no_grad():
+                model.logit_scale.clamp_(0, math.log(100))
+            t4 = time.perf_counter()
+            if i >= warmup:
+                for k, a, b in zip(times, (t0, t1, t2, t3), (t1, t2, t3, t4)):
+                    times[k].append(b - a)
     return {k: float(np.median(v)) for k, v in times.items()}
-
-
-def _time_steps(model: Any, loss_fn: Any, opt: Any, x: torch.Tensor, tok: torch.Tensor, n: int, warmup: int,
-                times: dict[str, list[float]]) -> None:
-    """Step ``n`` times on one batch; append each phase's seconds after ``warmup`` steps."""
-    for i in range(n):
-        t0 = time.perf_counter()
-        img_f, txt_f, scale = model(x, tok)[:3]
-        loss = loss_fn(img_f, txt_f, scale)
-        t1 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        t2 = time.perf_counter()
-        opt.step()
-        with torch.no_grad():
-            model.logit_scale.clamp_(0, math.log(100))
-        t3 = time.perf_counter()
-        if i >= warmup:
-            times["forward"].append(t1 - t0)
-            times["backward"].append(t2 - t1)
-            times["optimizer"].append(t3 - t2)
 
 
 def cold_pretrain(corpus: Corpus, cfg: TrainConfig, side_by_side: int = 1) -> Any:
@@ -184,7 +185,8 @@ def benchmark(world: ConceptWorld, pairs: int, cfg: TrainConfig, peak: float) ->
     achieved = h["pairs_per_second"] * fpp / 1e9
     per_step = h["seconds"] / max(1, h["steps"])
     print(f"pre-training: {h['seconds']:.1f} s, {h['steps']} steps of {1e3 * per_step:.1f} ms "
-          f"(timed phases {1e3 * total:.1f} ms; the rest is batching and bookkeeping), "
+          f"(the timed step {1e3 * total:.1f} ms; the two differ by the loop's bookkeeping "
+          f"and the machine's speed between the measurements), "
           f"{h['pairs_per_second']:,.0f} pairs/s = {achieved:.1f} GFLOP/s "
           f"({100 * achieved / peak:.0f}% of the matmul ceiling); final loss {np.mean(h['loss'][-20:]):.3f}")
     n_side = parallel.usable_cores() if cfg.threads == 1 else 1

@@ -200,3 +200,20 @@ def test_the_makefile_reinstalls_when_the_set_up_changes() -> None:
     assert "scripts/setup_venv.sh" in stamp_rule and "scripts/pip_to_uv.py" in stamp_rule
     script = (ROOT / "scripts" / "setup_venv.sh").read_text()
     assert "scripts/pip_to_uv.py" in script and "UIM_INSTALLER" in script
+
+
+def test_benchmark_step_times_has_every_phase_of_a_step() -> None:
+    """The benchmark times the four phases of a training step, each step on a fresh batch;
+    a corpus too small for that many batches is refused with a message naming its size."""
+    from uim_utils import lab
+    from uim_utils.corpus import CorpusConfig, build_corpus
+    from uim_utils.pretrain import TrainConfig
+
+    bench = load_script("benchmark_lab")
+    corpus = build_corpus(lab.standard_world(0, n_concepts=10), CorpusConfig(n_samples=200, seed=0))
+    cfg = TrainConfig(model=lab.MODEL, batch_size=32, channels_last=True, pooled_text=True)
+    times = bench.step_times(corpus, cfg, steps=3, warmup=1)
+    assert list(times) == ["batch", "forward", "backward", "optimizer"]
+    assert all(0 < t < 60 for t in times.values())
+    with pytest.raises(ValueError, match="200 pairs"):
+        bench.step_times(corpus, cfg, steps=6, warmup=1)
