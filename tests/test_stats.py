@@ -388,7 +388,7 @@ _E = _est(0.0, -1.0, 1.0, 0.5)
         (lambda: st.correlations_interval([0.5, 1.5]), r"rs must be correlations in \[-1, 1\], got 1.5"),
         (lambda: st.correlations_interval([0.5, 0.2], confidence=1.5), "got 1.5"),
         (lambda: st.effect_test(_E, direction="up"), "direction must be one of .* got 'up'"),
-        (lambda: st.effect_test(_E, threshold=np.nan), "threshold must be finite"),
+        (lambda: st.effect_test(_E, threshold=np.nan), "threshold must be a finite number"),
         (lambda: st.effect_test((0.0, -1.0, 1.0)), "est must be an Estimate, got tuple"),
         (lambda: st.equivalence_test(_E, margin=0), "margin must be > 0, got 0"),
         (lambda: st.equivalence_test(_E, margin=-1), "margin must be > 0, got -1"),
@@ -534,3 +534,25 @@ def test_paired_auc_difference_bad_input():
         st.paired_auc_difference(np.arange(6.0), np.arange(6.0), np.r_[True, np.zeros(5, bool)])
     with pytest.raises(ValueError, match="positive must be a bool array"):
         st.paired_auc_difference(np.arange(6.0), np.arange(6.0), np.ones(6))
+
+
+@pytest.mark.parametrize("field", ["estimate", "low", "high"])
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_estimate_refuses_a_non_finite_end_by_name(field, bad):
+    kwargs = dict(estimate=0.5, low=0.4, high=0.6, se=0.05, n=10, unit="worlds", method="student-t",
+                  confidence=0.95)
+    kwargs[field] = bad
+    with pytest.raises(ValueError, match=f"{field} must be a finite number"):
+        Estimate(**kwargs)
+
+
+@pytest.mark.parametrize("bad", ["high", None, True, math.nan])
+def test_effect_test_names_a_threshold_that_is_not_a_number(bad):
+    est = st.t_interval(np.array([0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match="threshold must be a finite number"):
+        st.effect_test(est, threshold=bad)
+
+
+def test_index_bootstrap_names_a_statistic_of_the_wrong_length():
+    with pytest.raises(ValueError, match="one value per resample"):
+        st.index_bootstrap(lambda idx: idx.mean(axis=0), 5, n_boot=200)

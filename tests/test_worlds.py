@@ -111,3 +111,13 @@ def test_spread_over_worlds_compares_between_and_within():
         spread_over_worlds(table, ["c"])
     with pytest.raises(ValueError, match="no column of the table has an _se column"):
         spread_over_worlds(table[["seed", "c"]])
+
+
+def test_spread_over_worlds_refuses_no_statistic_and_missing_values():
+    from uim_utils.worlds import spread_over_worlds
+
+    table = pd.DataFrame({"seed": [0, 1, 2], "gap": [0.1, float("nan"), 0.3], "gap_se": [0.01, 0.02, 0.01]})
+    with pytest.raises(ValueError, match="at least one statistic"):
+        spread_over_worlds(table, statistics=[])
+    with pytest.raises(ValueError, match="'gap' has 1 missing or non-finite"):
+        spread_over_worlds(table)

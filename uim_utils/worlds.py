@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -212,7 +213,8 @@ def full_windows(seeds: Sequence[int], n_worlds: int, base_seeds: Sequence[int] 
     return [b for b in cands if all(s in have for s in world_seeds(b, n_worlds))]
 
 
-__all__ = ["full_windows", "run_worlds", "window_seeds", "window_verdicts", "world_seeds", "world_table"]
+__all__ = ["full_windows", "run_worlds", "spread_over_worlds", "window_seeds", "window_verdicts", "world_seeds",
+           "world_table"]
 
 
 def spread_over_worlds(table: pd.DataFrame, statistics: Sequence[str] | None = None) -> pd.DataFrame:
@@ -241,8 +243,9 @@ def spread_over_worlds(table: pd.DataFrame, statistics: Sequence[str] | None = N
     Raises
     ------
     ValueError
-        If the table has fewer than two rows, a statistic or its ``_se`` column is
-        missing, or no statistic has an ``_se`` column.
+        If the table has fewer than two rows, ``statistics`` is empty, a statistic or its
+        ``_se`` column is missing or holds a missing or non-finite value, or no statistic
+        has an ``_se`` column.
     """
     if len(table) < 2:
         raise ValueError(f"need at least two worlds to measure a spread, got {len(table)}")
@@ -250,10 +253,16 @@ def spread_over_worlds(table: pd.DataFrame, statistics: Sequence[str] | None = N
         statistics = [c for c in table.columns if f"{c}_se" in table.columns]
         if not statistics:
             raise ValueError(f"no column of the table has an _se column: {list(table.columns)!r}")
+    if not statistics:
+        raise ValueError("statistics must name at least one statistic, got an empty list")
     for name in statistics:
         for col in (name, f"{name}_se"):
             if col not in table.columns:
                 raise ValueError(f"column {col!r} is not in the table; it has {list(table.columns)!r}")
+            bad = ~np.isfinite(pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float))
+            if bad.any():
+                raise ValueError(f"column {col!r} has {int(bad.sum())} missing or non-finite value(s) "
+                                 f"(rows {list(np.flatnonzero(bad)[:5])})")
     out = pd.DataFrame({
         "mean": [table[s].mean() for s in statistics],
         "sd_between": [table[s].std(ddof=1) for s in statistics],

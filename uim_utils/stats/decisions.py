@@ -59,9 +59,13 @@ def effect_test(est: Estimate, threshold: float = 0.0, direction: str = "greater
     """
     est = _check_estimate(est)
     direction = _check_direction(direction)
-    threshold = float(threshold)
-    if not math.isfinite(threshold):
-        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    try:
+        t_value = float(threshold)
+    except (TypeError, ValueError):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}") from None
+    if isinstance(threshold, bool) or not math.isfinite(t_value):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    threshold = t_value
     e, t = _on_scale(est, est.estimate), _on_scale(est, threshold)
     if direction == "greater":
         passed, gap = est.low > threshold, e - t

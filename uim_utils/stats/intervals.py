@@ -236,7 +236,11 @@ def index_bootstrap(
     point = float(np.asarray(statistic(np.arange(n)[None, :])).reshape(-1)[0])
     mult = _multiplicities(np.random.default_rng(seed), n, n_boot).astype(np.intp)
     rows = np.repeat(np.tile(np.arange(n), n_boot), mult.ravel()).reshape(n_boot, n)
-    boot = np.asarray(statistic(rows), dtype=np.float64).reshape(n_boot)
+    boot = np.asarray(statistic(rows), dtype=np.float64)
+    if boot.size != n_boot:
+        raise ValueError(f"statistic must return one value per resample ({n_boot}) for indices of shape "
+                         f"{rows.shape}, got an array of shape {boot.shape}")
+    boot = boot.reshape(n_boot)
     return _percentile_estimate(point, boot, confidence, n, unit, "cluster percentile bootstrap")
 
 

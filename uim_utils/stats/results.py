@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ._checks import _check_confidence
@@ -44,6 +45,9 @@ class Estimate:
 
     def __post_init__(self) -> None:
         _check_confidence(self.confidence)
+        for name in ("estimate", "low", "high"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
         if not self.se >= 0:  # also rejects NaN
             raise ValueError(f"se must be >= 0, got {self.se!r}")
         if not self.low <= self.high:
