@@ -38,7 +38,7 @@
 # - read and write a chapter of this book: profiles, seeds, checks, exercises.
 # :::
 #
-# **Estimated time.** `ci`: about 10 s; `lab` (the rendered book): about 20 s; `wild`:
+# **Estimated time.** `ci`: under 15 s; `lab` (the rendered book): under 30 s; `wild`:
 # as `lab` (this chapter needs no internet and no GPU).
 #
 # ## The published claim
@@ -115,6 +115,9 @@ x_all, y_all = template.digits()
 print(f"profile={P.name}, base seed={P.seed}: worlds {SEEDS[0]}-{SEEDS[-1]}, "
       f"ratios {RATIOS}")
 print(f"digits: {len(x_all)} images of 8x8 pixels, {N_CLASSES} classes")
+glue("ratio", RATIO)
+glue("n_max", N_MAX)
+glue("n_min", int(template.long_tail_counts(N_CLASSES, N_MAX, RATIO).min()))
 
 # %% [markdown]
 # The claims this chapter tests, as declared in `uim_utils.chapters.template.SPEC`
@@ -166,8 +169,8 @@ def log_axis(ax, axis: str, ticks) -> None:
 
 
 # %% [markdown]
-# One pre-training set at ratio 50: the most frequent digit has 80 examples, the rarest
-# two. The model's recall on the balanced test set follows the counts, the pattern that
+# One pre-training set at ratio {glue:text}`ratio`: the most frequent digit has
+# {glue:text}`n_max` examples, the rarest {glue:text}`n_min`. The model's recall on the balanced test set follows the counts, the pattern that
 # {cite:t}`parashar2024neglected` and {cite:t}`udandarao2024zeroshot` report for CLIP
 # and concept frequency in LAION.
 
