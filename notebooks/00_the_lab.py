@@ -21,8 +21,8 @@
 # second world where we can do the experiment: a synthetic "web" of image-caption pairs
 # whose every flaw is a dial (how long-tailed the concepts are, how many captions are
 # wrong, how many pairs are duplicated or poisoned, ...), and a tiny but real `open_clip`
-# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in a minute or
-# two of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
+# CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in well under a
+# minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
 # chapter run a dose-response curve that nobody can run on LAION
 # {cite:p}`schuhmann2022laion5b`.
 #
@@ -39,9 +39,9 @@
 # - say what the lab can and cannot tell us about real foundation models.
 # :::
 #
-# **Estimated time.** `ci`: one to three minutes on two CPU cores, depending on the
-# machine's speed (two worlds, most of it pre-training); `lab` (the rendered book): two
-# to five minutes (three worlds); a rerun with a warm cache: a few seconds.
+# **Estimated time.** `ci`: one to two minutes on two CPU cores, depending on the
+# machine's speed (two worlds, most of it pre-training); `lab` (the rendered book): one
+# and a half to three minutes (three worlds); a rerun with a warm cache: a few seconds.
 #
 # ## The published claim
 #
@@ -54,9 +54,9 @@
 # thresholds fixed before the first run (the cell after the set-up lists them):
 #
 # 1. **Zero-shot works in the lab**, on every image domain it saw in pre-training, in
-#    every world: far above chance, with the interval over the 100 concepts.
-# 2. **Domains seen more are learnt better**: photos (70% of the pairs) beat the other
-#    domains (10% each).
+#    every world: far above chance, with the interval over the world's concepts.
+# 2. **Domains seen more are learnt better**: photos (most of the pairs) beat the other
+#    domains (a small share each).
 # 3. **Control**: the same model before pre-training is at chance, within a margin
 #    fixed in advance (an equivalence test, not "no significant difference").
 #
@@ -113,6 +113,9 @@ N_PAIRS = lab.N_PAIRS
 SEEDS = P.seeds(lab_chapter.CHAPTER.worlds(P.name))  # the worlds of this run
 print(f"profile={P.name} seed={P.seed}: worlds {SEEDS}, {N_CONCEPTS} concepts, "
       f"{N_PAIRS:,} pairs, {lab.EPOCHS} epochs of {lab.MODEL}")
+glue("n_concepts", N_CONCEPTS)
+glue("photo_share", lab_chapter.DOMAIN_SHARES["photo"])
+glue("other_share", lab_chapter.OTHER_SHARE)
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% [markdown]
@@ -126,7 +129,7 @@ lab_chapter.SPEC.describe().style
 #
 # ### The world
 #
-# The world has 100 **concepts**. Each is a cell of a grid of visual attributes: a shape
+# The world has {glue:text}`n_concepts` **concepts**. Each is a cell of a grid of visual attributes: a shape
 # with 0 to 6 lobes, with or without a hole, round or elongated, one of eight hues, plain
 # or striped at one of two frequencies. Concepts that share all but one attribute are the
 # world's hard confusions, as a husky and a wolf are in ImageNet. Every image draws its
@@ -232,8 +235,8 @@ plt.show()
 #
 # ### A clean lab CLIP
 #
-# Now a clean corpus (uniform concepts, no flaws, the default domain mix of 70% photo and
-# 10% each of the other domains) and a lab CLIP pre-trained on it: the book's standard
+# Now a clean corpus (uniform concepts, no flaws, the default domain mix of
+# {glue:text}`photo_share:.0%` photo and {glue:text}`other_share:.0%` each of the other domains) and a lab CLIP pre-trained on it: the book's standard
 # clean model of a world (`uim_utils.lab.clean_model`), which every chapter that needs
 # a clean model shares through the cache. The model is a real `open_clip.CLIP`
 # (`uim-base3`): a small convolutional image encoder (timm's `test_byobnet`, four
@@ -315,7 +318,7 @@ plt.show()
 table.set_index("seed").round(3)
 
 # %% [markdown]
-# The model is far above chance everywhere, best on photos (70% of what it saw) and
+# The model is far above chance everywhere, best on photos ({glue:text}`photo_share:.0%` of what it saw) and
 # worse on the styles it saw less. That is the lab's working point: high enough to
 # measure what a flaw takes away, low enough that it can take something.
 #
@@ -330,7 +333,7 @@ table.set_index("seed").round(3)
 # removes what the flaw added. Because a world is one seed, a chapter can also repeat
 # the whole experiment in many worlds and say how often it holds (the
 # {doc}`reproduction record <99_reproduction_record>`). Its limits are as clear: 32x32
-# images, 100 concepts, pseudo-word names, a model of {glue:text}`n_params:,` parameters. The
+# images, {glue:text}`n_concepts` concepts, pseudo-word names, a model of {glue:text}`n_params:,` parameters. The
 # lab shows mechanisms, and each chapter's `wild` profile checks them on a real LAION
 # checkpoint.
 
@@ -387,7 +390,7 @@ print("all checks passed")
 #   poison, spurious backgrounds, misaligned pairs, corrupt images, domain mix. Each row
 #   keeps its ground truth, and the corpus is Parquet, so DuckDB and pandas can audit it.
 # - A real `open_clip` CLIP pre-trained on {glue:text}`n_pairs:,` clean pairs in
-#   {glue:text}`train_seconds:.0f` s on one CPU thread classifies the 100 concepts zero-shot
+#   {glue:text}`train_seconds:.0f` s on one CPU thread classifies the {glue:text}`n_concepts` concepts zero-shot
 #   far above chance in every domain it saw, in every world of the run, and its untrained
 #   twin is at chance.
 # - Models are seeded and cached by their full configuration: the same question gets the
