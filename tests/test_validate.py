@@ -44,3 +44,12 @@ def test_check_nonnegative_accepts_zero_and_numpy_numbers():
 
     for ok in (0, 0.0, 2, 1e-3, np.float32(0.5), np.int64(3)):
         check_nonnegative("w", ok)
+
+
+@pytest.mark.parametrize("bad", ["x", None, True, float("nan"), float("inf")])
+def test_finite_float_names_what_is_not_a_finite_number(bad):
+    from uim_utils.validate import finite_float
+
+    with pytest.raises(ValueError, match=f"margin must be a finite number, got {re.escape(repr(bad))}"):
+        finite_float("margin", bad)
+    assert finite_float("margin", 2) == 2.0

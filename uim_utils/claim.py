@@ -39,7 +39,6 @@ This module does not import torch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ from scipy import stats as scipy_stats
 
 from . import stats
 from .stats import Estimate, TestResult
+from .validate import finite_float
 
 KINDS: tuple[str, ...] = ("effect", "equivalence", "non_inferiority")
 """The kinds of claim; see the module docstring."""
@@ -173,13 +173,7 @@ class Claim:
                                  f"its threshold must be 0, got {self.threshold!r}")
 
     def _finite(self, name: str, value: Any) -> float:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"claim {self.id!r}: {name} must be a number, got {value!r}") from None
-        if isinstance(value, bool) or not math.isfinite(v):
-            raise ValueError(f"claim {self.id!r}: {name} must be a finite number, got {value!r}")
-        return v
+        return finite_float(f"claim {self.id!r}: {name}", value)
 
     def interval_confidence(self, confidence: float = 0.95) -> float:
         """The level of the interval the claim's rule reads.

@@ -26,6 +26,17 @@ def check_float(name: str, value: object, lo: float, hi: float) -> None:
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
 
 
+def finite_float(name: str, value: object) -> float:
+    """``value`` as a float; ``ValueError`` naming it unless it is a finite number (not a bool)."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    if isinstance(value, bool) or not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
 def check_nonnegative(name: str, value: object) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite number (not a bool) ``>= 0``."""
     if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))

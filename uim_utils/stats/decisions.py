@@ -9,6 +9,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from ..validate import finite_float
 from ._checks import _R_CLIP, _check_direction, _check_margin
 from .results import Estimate, TestResult
 
@@ -59,13 +60,7 @@ def effect_test(est: Estimate, threshold: float = 0.0, direction: str = "greater
     """
     est = _check_estimate(est)
     direction = _check_direction(direction)
-    try:
-        t_value = float(threshold)
-    except (TypeError, ValueError):
-        raise ValueError(f"threshold must be a finite number, got {threshold!r}") from None
-    if isinstance(threshold, bool) or not math.isfinite(t_value):
-        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-    threshold = t_value
+    threshold = finite_float("threshold", threshold)
     e, t = _on_scale(est, est.estimate), _on_scale(est, threshold)
     if direction == "greater":
         passed, gap = est.low > threshold, e - t
