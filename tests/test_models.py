@@ -242,3 +242,22 @@ def test_lab_vocab_ids_refuses_a_corrupt_file(tmp_path, monkeypatch, ids):
         models.lab_vocab_ids()
     with pytest.raises(ValueError, match=re.escape(str(path))):
         models.LabTokenizer(LAB_CONTEXT)
+
+
+def test_uim_base4_has_the_narrow_stem_tower_and_repeats_its_initialisation():
+    """``uim-base4`` (the lab v6 candidate) is an open_clip CLIP on timm's ``test_byobnet``
+    with a 16-channel stem and a 24-channel first stage, registered by uim_utils.towers."""
+    import timm
+
+    from uim_utils import towers
+
+    a, b = create_lab_model("uim-base4", seed=5), create_lab_model("uim-base4", seed=5)
+    # channels of the stem and the four stages, against uim-base3's 24, 32, 64, 128, 256
+    assert [f["num_chs"] for f in a.model.visual.trunk.feature_info] == [16, 24, 64, 128, 256]
+    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
+    feats = a.model.encode_image(torch.zeros(2, 3, 32, 32))
+    assert feats.shape == (2, 64)
+    towers.register_towers()  # idempotent: a second call registers nothing twice
+    assert towers.BYOBNET_S16 in timm.list_models("uim_*")
+    with pytest.raises(ValueError, match="no pretrained weights"):
+        towers.uim_byobnet_s16(pretrained=True)
