@@ -29,7 +29,6 @@ import open_clip
 import torch
 
 from .offline import require_internet
-from .towers import register_towers
 
 _CONFIG_DIR = Path(__file__).parent / "data" / "model_configs"
 LAB_VOCAB_PATH = Path(__file__).parent / "data" / "lab_vocab.json"
@@ -53,6 +52,8 @@ def register_lab_models() -> None:
     """Register the lab configs with ``open_clip`` (idempotent)."""
     global _registered
     if not _registered:
+        from .towers import register_towers  # towers reads this module's LAB_MEAN and LAB_STD
+
         register_towers()
         open_clip.add_model_config(_CONFIG_DIR)
         _registered = True

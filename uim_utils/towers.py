@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .models import LAB_MEAN, LAB_STD
+
 __all__ = ["BYOBNET_S16", "byobnet_s16_config", "register_towers", "uim_byobnet_s16"]
 
 BYOBNET_S16 = "uim_byobnet_s16"
@@ -61,8 +63,8 @@ def register_towers() -> None:
 
 default_cfgs: dict[str, dict[str, Any]] = {
     BYOBNET_S16: {"url": "", "num_classes": 0, "input_size": (3, 32, 32), "pool_size": (1, 1),
-                  "crop_pct": 1.0, "interpolation": "bilinear", "mean": (0.5, 0.5, 0.5),
-                  "std": (0.25, 0.25, 0.25), "first_conv": "stem.conv", "classifier": "head.fc",
+                  "crop_pct": 1.0, "interpolation": "bilinear", "mean": LAB_MEAN,
+                  "std": LAB_STD, "first_conv": "stem.conv", "classifier": "head.fc",
                   "license": "apache-2.0"},
 }
 """timm's pretrained-config entries of the towers (no weights: read by ``register_model``)."""

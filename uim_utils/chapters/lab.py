@@ -33,8 +33,8 @@ CONTROL_MARGIN = 0.03
 """Equivalence margin of the untrained model's accuracy around chance."""
 N_TEST = {"ci": 20, "lab": 40, "wild": 40}
 """Test images per concept and domain, per profile."""
-DOMAIN_SHARES: dict[str, float] = {d: w / sum(CorpusConfig().domain_weights.values())
-                                   for d, w in CorpusConfig().domain_weights.items()}
+_WEIGHTS = CorpusConfig().domain_weights
+DOMAIN_SHARES: dict[str, float] = {d: w / sum(_WEIGHTS.values()) for d, w in _WEIGHTS.items()}
 """Share of the clean corpus's pairs in each domain (the default domain mix)."""
 OTHER_SHARE = float(np.mean([DOMAIN_SHARES.get(d, 0.0) for d in DOMAINS if d != "photo"]))
 """Mean share of the domains other than photo."""

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from ..validate import finite_float
 from ._checks import _check_confidence
 
 
@@ -46,8 +46,7 @@ class Estimate:
     def __post_init__(self) -> None:
         _check_confidence(self.confidence)
         for name in ("estimate", "low", "high"):
-            if not math.isfinite(getattr(self, name)):
-                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
+            finite_float(name, getattr(self, name))
         if not self.se >= 0:  # also rejects NaN
             raise ValueError(f"se must be >= 0, got {self.se!r}")
         if not self.low <= self.high:
