@@ -170,9 +170,9 @@ def log_axis(ax, axis: str, ticks) -> None:
 
 # %% [markdown]
 # One pre-training set at ratio {glue:text}`ratio`: the most frequent digit has
-# {glue:text}`n_max` examples, the rarest {glue:text}`n_min`. The model's recall on the balanced test set follows the counts, the pattern that
-# {cite:t}`parashar2024neglected` and {cite:t}`udandarao2024zeroshot` report for CLIP
-# and concept frequency in LAION.
+# {glue:text}`n_max` examples, the rarest {glue:text}`n_min`. The model's recall on the
+# balanced test set follows the counts, the pattern that {cite:t}`parashar2024neglected`
+# and {cite:t}`udandarao2024zeroshot` report for CLIP and concept frequency in LAION.
 
 # %%
 runs = {(seed, ratio): template.pretrain(seed, ratio)

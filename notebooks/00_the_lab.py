@@ -22,8 +22,8 @@
 # whose every flaw is a dial (how long-tailed the concepts are, how many captions are
 # wrong, how many pairs are duplicated or poisoned, ...), and a tiny but real `open_clip`
 # CLIP {cite:p}`ilharco2021openclip` pre-trained from scratch on it in well under a
-# minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and lets every
-# chapter run a dose-response curve that nobody can run on LAION
+# minute of CPU time. Turning one dial while holding the rest fixed shows *cause*, and
+# lets every chapter run a dose-response curve that nobody can run on LAION
 # {cite:p}`schuhmann2022laion5b`.
 #
 # :::{admonition} Learning goals
@@ -129,14 +129,14 @@ lab_chapter.SPEC.describe().style
 #
 # ### The world
 #
-# The world has {glue:text}`n_concepts` **concepts**. Each is a cell of a grid of visual attributes: a shape
-# with 0 to 6 lobes, with or without a hole, round or elongated, one of eight hues, plain
-# or striped at one of two frequencies. Concepts that share all but one attribute are the
-# world's hard confusions, as a husky and a wolf are in ImageNet. Every image draws its
-# position, size, rotation, colour jitter, clutter and pixel noise at random, in one of
-# four **domains** (styles): `photo`, `sketch` (coloured-pencil outlines on paper),
-# `noisy` (grain and washed-out contrast) and `recolor` (a fixed false-colour map), on a
-# `grass` or `water` background.
+# The world has {glue:text}`n_concepts` **concepts**. Each is a cell of a grid of visual
+# attributes: a shape with 0 to 6 lobes, with or without a hole, round or elongated, one
+# of eight hues, plain or striped at one of two frequencies. Concepts that share all but
+# one attribute are the world's hard confusions, as a husky and a wolf are in ImageNet.
+# Every image draws its position, size, rotation, colour jitter, clutter and pixel noise
+# at random, in one of four **domains** (styles): `photo`, `sketch` (coloured-pencil
+# outlines on paper), `noisy` (grain and washed-out contrast) and `recolor` (a fixed
+# false-colour map), on a `grass` or `water` background.
 
 # %%
 world = lab.standard_world(P.seed)
@@ -236,17 +236,17 @@ plt.show()
 # ### A clean lab CLIP
 #
 # Now a clean corpus (uniform concepts, no flaws, the default domain mix of
-# {glue:text}`photo_share:.0%` photo and {glue:text}`other_share:.0%` each of the other domains) and a lab CLIP pre-trained on it: the book's standard
-# clean model of a world (`uim_utils.lab.clean_model`), which every chapter that needs
-# a clean model shares through the cache. The model is a real `open_clip.CLIP`
-# (`uim-base3`): a small convolutional image encoder (timm's `test_byobnet`, four
-# residual stages with squeeze-and-excitation) on 32x32 images and a one-layer text
-# transformer, trained with open_clip's `ClipLoss`. Its text tower reads
-# open_clip's own BPE tokens, mapped onto the {glue:text}`vocab_size:,` tokens that the
-# lab's names and templates can produce, instead of embedding all
-# {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`): the embedding of a
-# vocabulary the lab never uses would be most of the model, and most of the cost of
-# every optimizer step.
+# {glue:text}`photo_share:.0%` photo and {glue:text}`other_share:.0%` each of the other
+# domains) and a lab CLIP pre-trained on it: the book's standard clean model of a world
+# (`uim_utils.lab.clean_model`), which every chapter that needs a clean model shares
+# through the cache. The model is a real `open_clip.CLIP` (`uim-base3`): a small
+# convolutional image encoder (timm's `test_byobnet`, four residual stages with
+# squeeze-and-excitation) on 32x32 images and a one-layer text transformer, trained with
+# open_clip's `ClipLoss`. Its text tower reads open_clip's own BPE tokens, mapped onto
+# the {glue:text}`vocab_size:,` tokens that the lab's names and templates can produce,
+# instead of embedding all {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`):
+# the embedding of a vocabulary the lab never uses would be most of the model, and most
+# of the cost of every optimizer step.
 #
 # Every lab model trains on **one thread**, whatever the machine: a sum split over two
 # threads adds in another order, which changes the weights in their fourth decimal and
@@ -318,24 +318,25 @@ plt.show()
 table.set_index("seed").round(3)
 
 # %% [markdown]
-# The model is far above chance everywhere, best on photos ({glue:text}`photo_share:.0%` of what it saw) and
-# worse on the styles it saw less. That is the lab's working point: high enough to
-# measure what a flaw takes away, low enough that it can take something.
+# The model is far above chance everywhere, best on photos
+# ({glue:text}`photo_share:.0%` of what it saw) and worse on the styles it saw less.
+# That is the lab's working point: high enough to measure what a flaw takes away, low
+# enough that it can take something.
 #
 # ## Mitigate
 #
 # ### What the lab is for
 #
 # The lab does not mitigate anything itself; every chapter does, and the lab keeps them
-# honest. Because the same model can be trained with one dial changed and everything else
-# held fixed (same world, same seed, same steps), a chapter can show that the flaw
+# honest. Because the same model can be trained with one dial changed and everything
+# else held fixed (same world, same seed, same steps), a chapter can show that the flaw
 # *causes* the weakness, that the effect grows with the dose, and that a mitigation
 # removes what the flaw added. Because a world is one seed, a chapter can also repeat
 # the whole experiment in many worlds and say how often it holds (the
 # {doc}`reproduction record <99_reproduction_record>`). Its limits are as clear: 32x32
-# images, {glue:text}`n_concepts` concepts, pseudo-word names, a model of {glue:text}`n_params:,` parameters. The
-# lab shows mechanisms, and each chapter's `wild` profile checks them on a real LAION
-# checkpoint.
+# images, {glue:text}`n_concepts` concepts, pseudo-word names, a model of
+# {glue:text}`n_params:,` parameters. The lab shows mechanisms, and each chapter's
+# `wild` profile checks them on a real LAION checkpoint.
 
 # %% [markdown]
 # ## Checks
@@ -390,9 +391,9 @@ print("all checks passed")
 #   poison, spurious backgrounds, misaligned pairs, corrupt images, domain mix. Each row
 #   keeps its ground truth, and the corpus is Parquet, so DuckDB and pandas can audit it.
 # - A real `open_clip` CLIP pre-trained on {glue:text}`n_pairs:,` clean pairs in
-#   {glue:text}`train_seconds:.0f` s on one CPU thread classifies the {glue:text}`n_concepts` concepts zero-shot
-#   far above chance in every domain it saw, in every world of the run, and its untrained
-#   twin is at chance.
+#   {glue:text}`train_seconds:.0f` s on one CPU thread classifies the
+#   {glue:text}`n_concepts` concepts zero-shot far above chance in every domain it saw,
+#   in every world of the run, and its untrained twin is at chance.
 # - Models are seeded and cached by their full configuration: the same question gets the
 #   same model, at once.
 #
