@@ -31,7 +31,7 @@ def test_clean_train_config_uses_the_module_constants():
     assert (cfg.model, cfg.epochs, cfg.lr, cfg.seed) == (lab.MODEL, lab.EPOCHS, lab.LR, 7)
     assert cfg.channels_last is lab.CHANNELS_LAST and cfg.threads == 1
     assert cfg.pooled_text is lab.POOLED_TEXT is True
-    assert lab.MODEL == "uim-base3"
+    assert lab.MODEL == "uim-base4" and lab.EPOCHS == 6
     assert lab.clean_train_config(7) == cfg and lab.clean_train_config(8) != cfg
 
 
@@ -51,7 +51,7 @@ def test_clean_model_is_trained_once_then_a_cache_hit(tmp_path, monkeypatch):
     assert not first.result.cache_hit
     assert len(first.corpus) == 600 and first.world.config.seed == 3
     assert first.result.history["steps"] == 2
-    assert first.result.model.name == "uim-base3"
+    assert first.result.model.name == lab.MODEL
     second = lab.clean_model(3, progress=False)
     assert second.result.cache_hit and second.result.key == first.result.key
     assert second.world.names == first.world.names

@@ -245,7 +245,7 @@ def test_lab_vocab_ids_refuses_a_corrupt_file(tmp_path, monkeypatch, ids):
 
 
 def test_uim_base4_has_the_narrow_stem_tower_and_repeats_its_initialisation():
-    """``uim-base4`` (the lab v6 candidate) is an open_clip CLIP on timm's ``test_byobnet``
+    """``uim-base4`` (the standard lab model since lab v6) is an open_clip CLIP on timm's ``test_byobnet``
     with a 16-channel stem and a 24-channel first stage, registered by uim_utils.towers."""
     import timm
 

@@ -28,23 +28,27 @@ N_CONCEPTS = 100
 """Concepts of the standard world."""
 N_PAIRS = 40_000
 """Clean image-caption pairs of the standard corpus."""
-MODEL = "uim-base3"
-"""The standard lab CLIP (see ``uim_utils/data/model_configs``): timm's ``test_byobnet``
-image tower with a one-layer text transformer of 14 tokens (lab v4 and v5, which trains the
-text tower on its pooled token only, :data:`POOLED_TEXT`; v3 was ``uim-base2``,
-timm's ``test_resnet`` tower, 3 epochs; v2 was ``uim-base``, two text layers of 16 tokens,
-2 epochs)."""
-EPOCHS = 4
+MODEL = "uim-base4"
+"""The standard lab CLIP (see ``uim_utils/data/model_configs``): the image tower
+``uim_byobnet_s16`` (:mod:`uim_utils.towers`: timm's ``test_byobnet`` with a 16-channel stem
+and a 24-channel first stage) and a one-layer text transformer of 14 tokens trained on its
+pooled token, :data:`POOLED_TEXT` (lab v6; v4 and v5 were ``uim-base3``, the plain
+``test_byobnet`` tower, 4 epochs; v3 was ``uim-base2``, timm's ``test_resnet`` tower,
+3 epochs; v2 was ``uim-base``, two text layers of 16 tokens, 2 epochs)."""
+EPOCHS = 6
 """Passes over the standard corpus.
 
-Lab v4 (``uim-base3``, 4 epochs, channels-last) was chosen on development worlds 0-5: on
-one thread its step costs about 60-70% of v3's, so a third more steps take a little less
-wall time than v3's 3 epochs (two models side by side, one thread each: 82 against 90 s in
-the same hour on the reference machine, whose speed varies by hours). Zero-shot photo /
-sketch / noisy / recolor 0.667 / 0.363 / 0.428 / 0.431 on average over those six worlds
-(v3 on worlds 1-2: 0.633 / 0.315 / 0.367 / 0.334); 3 epochs of ``uim-base3`` reached
-0.603 / 0.347 / 0.387 / 0.374 on worlds 1-2, and learning rates 1e-2 and 4e-3 did no
-better than 6e-3. The held-out worlds are in the chapters' reproduction records."""
+Lab v6 (``uim-base4``, 6 epochs) was chosen on development worlds 0-9 (2026-12-04): zero-shot
+photo / sketch / noisy / recolor 0.712 / 0.425 / 0.458 / 0.481 on average (lowest world
+0.680 / 0.372 / 0.424 / 0.453), every domain above 0.35 in every world, in 37.3 s per model
+(two models side by side, one thread each). In the same hour, v5 (``uim-base3``, 4 epochs)
+reached 0.665 / 0.355 / 0.423 / 0.433 with sketch below 0.35 in 4 of 10 worlds (lowest 0.313)
+in 35.0 s, and ``uim-base3`` for 6 epochs 0.738 / 0.436 / 0.478 / 0.520 in 45.1 s: the
+narrower stem buys the extra epochs for about 6% more time. Its step spends less on the
+memory-bound batch norm of the stem, so it runs nearer the matmul ceiling
+(``scripts/benchmark_lab.py``). Lab v4 (``uim-base3``, 4 epochs, channels-last) was chosen on
+development worlds 0-5, with learning rates 1e-2 and 4e-3 doing no better than 6e-3. The
+held-out worlds are in the chapters' reproduction records."""
 CHANNELS_LAST = True
 """Train the image tower channels-last (:attr:`uim_utils.pretrain.TrainConfig.channels_last`):
 faster convolutions on CPU, one thread or two."""

@@ -2,9 +2,9 @@
 
 The lab configurations (:data:`LAB_MODELS`: ``uim-tiny``, ``uim-small``, ``uim-base``, the
 standard until lab v3, ``uim-base2``, ``uim-base`` with one text layer of 14 tokens, the
-standard of lab v3, the standard ``uim-base3``, ``uim-base2`` with timm's
-``test_byobnet`` image tower, and ``uim-base4``, ``uim-base3`` with a narrower stem
-(:mod:`uim_utils.towers`), the candidate for lab v6) are ordinary
+standard of lab v3, ``uim-base3``, ``uim-base2`` with timm's ``test_byobnet`` image tower,
+the standard of lab v4 and v5, and the standard ``uim-base4``, ``uim-base3`` with a narrower
+stem (:mod:`uim_utils.towers`), lab v6) are ordinary
 ``open_clip`` model configs (JSON files in ``uim_utils/data/model_configs``) registered with
 :func:`open_clip.add_model_config`, so a lab model is the same ``open_clip.CLIP`` class,
 tokenizer and loss as a LAION checkpoint, only smaller.

@@ -94,7 +94,8 @@ SPEC = ClaimSet(
     # version 4: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last)
     # and twice the dose (see DOSE); otherwise the claims and design of version 2;
     # version 5: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    version=5,
+    # version 6: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    version=6,
     design={**lab.recipe(), "dose": DOSE, "poison_corpus_offset": POISON_CORPUS_OFFSET,
             "clean_ft": {"n": N_CLEAN_FT, "offset": CLEAN_FT_OFFSET, "epochs": FT_EPOCHS, "lr": FT_LR,
                          "batch_size": 128, "cleanclip_weight": 1.0},

@@ -103,7 +103,8 @@ SPEC = ClaimSet(
     # version 7: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
     # the claims and the chapter's own design are those of version 5;
     # version 8: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    version=8,
+    # version 9: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    version=9,
     design={**lab.recipe(), "ks": list(KS), "per_k": PER_K, "target_seed_offset": TARGET_SEED_OFFSET,
             "canary_seed": CANARY_SEED,
             "n_singles": N_SINGLES, "n_nonmembers": N_NONMEMBERS, "nonmember_seed": NONMEMBER_SEED,

@@ -46,7 +46,8 @@ SPEC = ClaimSet(
     # version 5: the lab's v5 recipe (the text tower trained on its pooled token), nothing else;
     # version 6: claims 2 and 3 state the domain shares and chance computed from the corpus
     # defaults and the concept count (as the same numbers before), nothing else
-    version=6,
+    # version 7: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    version=7,
     design={**lab.recipe(), "n_test": N_TEST, "se": "student-t over per-concept means", "test_seed": "seed + 1"},
     claims=(
         *(Claim(f"1{'abcd'[i]}", f"Zero-shot works on {d} images: accuracy above ten times chance "

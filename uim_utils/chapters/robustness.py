@@ -108,7 +108,8 @@ SPEC = ClaimSet(
     # version 4: claim 2 exploratory (see NARROW_MARGIN); the design is that of version 2;
     # version 5: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
     # version 6: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    version=6,
+    # version 7: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    version=7,
     design={**lab.recipe(), "narrow": {"diversity": 0.0, "init_offset": NARROW_INIT_OFFSET},
             "finetune": {"n_per_concept": N_FT, "seed_offset": FT_SEED_OFFSET, "lr": FT_LR,
                          "epochs": FT_EPOCHS, "batch_size": 128, "freeze_bn": True, "weight_decay": 0.1},
