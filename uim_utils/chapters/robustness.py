@@ -88,7 +88,16 @@ record."""
 MIN_DISTORTION = 0.03
 """OOD accuracy full fine-tuning must lose against zero-shot for claim 3."""
 MIN_WISE_GAIN = 0.03
-"""OOD accuracy WiSE-FT must add over full fine-tuning for claim 5."""
+"""OOD accuracy WiSE-FT must add over full fine-tuning for claim 5.
+
+Claim 5 was asserted up to claims version 7. Under lab v6 (version 7) it held in 19 of 20
+held-out worlds 1184-1203, in ``ci`` and in ``lab``: in world 1199 fine-tuning lost only
+0.070 of shifted-domain accuracy (the average world: 0.130), WiSE-FT recovered 0.048 of it
+(SE 0.011 over concepts in ``ci``, 0.009 with ``lab``'s twice as many test images), so its
+interval reached below 0.03. Over the 20 worlds the gain was 0.093 [0.081, 0.104] (``ci``),
+5.0 SE beyond the threshold on average. Where fine-tuning loses little there is little to
+recover, and the SE is the spread between concepts, which more test images barely shrink.
+Since version 8 the claim is exploratory; its estimate over worlds is in the record."""
 MIN_COLLAPSE = 0.3
 """Accuracy the midpoint of two models from different initialisations must lose against the
 weaker of the two."""
@@ -108,8 +117,9 @@ SPEC = ClaimSet(
     # version 4: claim 2 exploratory (see NARROW_MARGIN); the design is that of version 2;
     # version 5: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
     # version 6: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    # version 7: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
-    version=7,
+    # version 7: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else;
+    # version 8: claim 5 exploratory (see MIN_WISE_GAIN); otherwise version 7
+    version=8,
     design={**lab.recipe(), "narrow": {"diversity": 0.0, "init_offset": NARROW_INIT_OFFSET},
             "finetune": {"n_per_concept": N_FT, "seed_offset": FT_SEED_OFFSET, "lr": FT_LR,
                          "epochs": FT_EPOCHS, "batch_size": 128, "freeze_bn": True, "weight_decay": 0.1},
@@ -131,7 +141,8 @@ SPEC = ClaimSet(
               asserted=False),
         Claim("5", f"Mitigate (WiSE-FT, alpha = {WISE_ALPHA}): interpolating the zero-shot and fine-tuned "
                    f"weights gains more than {MIN_WISE_GAIN:.2f} of shifted-domain accuracy over fine-tuning",
-              statistic="wise_ood_gain", kind="effect", threshold=MIN_WISE_GAIN, within="concepts"),
+              statistic="wise_ood_gain", kind="effect", threshold=MIN_WISE_GAIN, within="concepts",
+              asserted=False),
         Claim("6", f"Control (different initialisations): the midpoint of the clean and the narrow model, "
                    f"which start from different random weights, is more than {MIN_COLLAPSE:.1f} less accurate "
                    f"on photos than the weaker of the two",
