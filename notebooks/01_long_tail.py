@@ -654,10 +654,11 @@ print("all asserted claims hold")
 #   inheritance sits mostly in the text side and the decision, not in the image
 #   features.
 # - REAL-Prompt, a change of class names counted with one SQL query, raises overall
-#   accuracy on average over worlds (its cost stays within a margin of 0.02 in most
-#   worlds, not all), and raises the accuracy of the concepts it renames and of the tail
-#   on average over worlds; logit adjustment's tail gain is small and not reliable world
-#   by world.
+#   accuracy on average over worlds (its cost stayed within a margin of 0.02 in
+#   {glue:text}`rec_real_all_held` of the record's {glue:text}`rec_worlds` worlds, but not
+#   in every world of an earlier confirmation), and raises the accuracy of the concepts
+#   it renames and of the tail on average over worlds; logit adjustment's tail gain is
+#   small and not reliable world by world.
 #
 # ## Exercises
 #
