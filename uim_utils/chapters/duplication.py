@@ -102,8 +102,7 @@ SPEC = ClaimSet(
     chapter="06_duplication_privacy",
     # version 7: the lab's v4 recipe (lab.recipe(): uim-base3, 4 epochs, channels-last);
     # the claims and the chapter's own design are those of version 5;
-    # version 8: the lab's v5 recipe (the text tower trained on its pooled token), nothing else
-    # version 9: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    # versions 8 and 9: the lab's v5 (text tower on its pooled token) and v6 recipes, nothing else
     version=9,
     design={**lab.recipe(), "ks": list(KS), "per_k": PER_K, "target_seed_offset": TARGET_SEED_OFFSET,
             "canary_seed": CANARY_SEED,

@@ -76,8 +76,7 @@ COST_MARGIN = 0.02
 
 SPEC = ClaimSet(
     chapter="02_noisy_captions",
-    # versions 5 and 6: the lab's v4 and v5 recipes (lab.recipe()); claims and design of version 3
-    # version 7: the lab's v6 recipe (lab.recipe(): uim-base4, 6 epochs), nothing else
+    # versions 5, 6 and 7: the lab's v4, v5 and v6 recipes (lab.recipe()); claims and design of version 3
     version=7,
     design={**lab.recipe(), "rate": RATE, "n_probe": N_PROBE, "n_test": N_TEST, "n_novel": N_NOVEL,
             "n_audit": N_AUDIT, "transfer_offset": TRANSFER_OFFSET, "spectrum_boot": SPECTRUM_BOOT,
