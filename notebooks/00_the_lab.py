@@ -240,9 +240,9 @@ plt.show()
 # domains) and a lab CLIP pre-trained on it: the book's standard clean model of a world
 # (`uim_utils.lab.clean_model`), which every chapter that needs a clean model shares
 # through the cache. The model is a real `open_clip.CLIP` (`uim-base4`): a small
-# convolutional image encoder (timm's `test_byobnet` with a narrower stem, four residual
-# stages with squeeze-and-excitation) on 32x32 images and a one-layer text transformer, trained with
-# open_clip's `ClipLoss`. Its text tower reads open_clip's own BPE tokens, mapped onto
+# convolutional image encoder (timm's `test_byobnet` with a narrower stem, four
+# residual stages with squeeze-and-excitation) on 32x32 images and a one-layer text
+# transformer, trained with open_clip's `ClipLoss`. Its text tower reads open_clip's own BPE tokens, mapped onto
 # the {glue:text}`vocab_size:,` tokens that the lab's names and templates can produce,
 # instead of embedding all {glue:text}`full_vocab:,` (`uim_utils.models.LabTokenizer`):
 # the embedding of a vocabulary the lab never uses would be most of the model, and most

@@ -44,7 +44,7 @@ photo / sketch / noisy / recolor 0.712 / 0.425 / 0.458 / 0.481 on average (lowes
 (two models side by side, one thread each). In the same hour, v5 (``uim-base3``, 4 epochs)
 reached 0.665 / 0.355 / 0.423 / 0.433 with sketch below 0.35 in 4 of 10 worlds (lowest 0.313)
 in 35.0 s, and ``uim-base3`` for 6 epochs 0.738 / 0.436 / 0.478 / 0.520 in 45.1 s: the
-narrower stem buys the extra epochs for about 6% more time. Its step spends less on the
+narrower stem buys the extra epochs for about 7% more time. Its step spends less on the
 memory-bound batch norm of the stem, so it runs nearer the matmul ceiling
 (``scripts/benchmark_lab.py``). Lab v4 (``uim-base3``, 4 epochs, channels-last) was chosen on
 development worlds 0-5, with learning rates 1e-2 and 4e-3 doing no better than 6e-3. The

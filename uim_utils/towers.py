@@ -5,10 +5,8 @@
 instead of 24 and 24 channels in the first stage instead of 32. At the lab's 32x32 images
 the stem's 16x16 activations dominate a training step (BatchNorm, ReLU and the next
 convolution's backward are memory-bound there), so the narrower stem makes a step about a
-sixth cheaper. It is the image tower of ``uim-base4``, the standard lab model since lab v6: on
-development worlds 0-9, six epochs of it reached zero-shot photo / sketch / noisy / recolor
-0.712 / 0.425 / 0.458 / 0.481 (lab v5, four epochs of ``uim-base3``: 0.665 / 0.355 /
-0.423 / 0.433) in about the same time per model.
+sixth cheaper. It is the image tower of ``uim-base4``, the standard lab model since lab v6
+(:data:`uim_utils.lab.EPOCHS` records the study that chose it).
 
 :func:`register_towers` is idempotent; :func:`uim_utils.models.register_lab_models` calls
 it, so every process that creates a lab model (worker processes included) has the towers.
